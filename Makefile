@@ -1,0 +1,62 @@
+# streamfleet.cluster — one entry point for setup, tests and the local sandbox.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTHON ?= python3
+COLLECTION_LINK := .build/collections/ansible_collections/streamfleet/cluster
+SCENARIO ?=
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv collection-link test unit integration sanity lint molecule test-hosts sandbox sandbox-down clean docs-check
+
+help:
+	@echo "make sandbox       set up, start the local emulators and deploy the main job"
+	@echo "make sandbox-down  tear the sandbox down"
+	@echo "make test          unit + integration + sanity + lint + molecule"
+	@echo "make unit|integration|sanity|lint|molecule [SCENARIO=name]"
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed collection-link
+
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+integration: venv
+	$(BIN)/pytest -q tests/integration
+
+sanity: venv
+	scripts/sanity.sh
+
+lint: venv
+	$(BIN)/ansible-lint --profile production
+
+docs-check: venv
+	scripts/docs-check.sh
+
+test-hosts: venv
+	scripts/test-hosts.sh
+
+molecule: venv test-hosts
+	scripts/molecule.sh $(SCENARIO)
+
+test: unit integration sanity lint docs-check molecule
+
+sandbox: venv
+	scripts/sandbox.sh up
+
+sandbox-down: venv
+	scripts/sandbox.sh down
+
+clean:
+	rm -rf .build tests/output .pytest_cache
