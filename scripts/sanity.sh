@@ -13,6 +13,11 @@ py=$venv/bin/python
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 dest=$top/.build/sanity/ansible_collections/streamfleet/cluster
 
+# One run at a time: runs share the copy below and ansible-test's venvs under ~/.ansible/test.
+mkdir -p "$top/.build"
+exec 9>"$top/.build/sanity.lock"
+flock 9
+
 pip_version=$("$py" - <<'PY'
 import re, pathlib, ansible_test
 src = (pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py").read_text()

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 MODULES = "ansible_collections.streamfleet.cluster.plugins.modules."
@@ -26,6 +27,9 @@ class ModuleRunner:
         params["_ansible_check_mode"] = check_mode
         params["_ansible_diff"] = diff
         mod = importlib.import_module(MODULES + module)
+        # Warnings and deprecations are process-wide lists; each run starts with none.
+        ansible_warnings._global_warnings.clear()
+        ansible_warnings._global_deprecations.clear()
         out = io.StringIO()
         with patch_module_args(params), contextlib.redirect_stdout(out):
             try:

@@ -1,0 +1,377 @@
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Network unit of a deployment: VPC, subnets, internet gateway, public routes, security groups.
+
+Validation (CIDRs, ports, rules that would open a cluster-internal port to the world) runs
+before any call; the converge functions find every object by the deployment tag and its
+``Name`` tag before creating it, and ``delete_network`` removes only what carries the tag.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+    DEPLOYMENT_TAG,
+    boto3_tag_list,
+    ec2_filters,
+    tag_dict,
+)
+
+WORLD = ('0.0.0.0/0', '::/0')
+PROTOCOLS = {'tcp': 'tcp', 'udp': 'udp', 'icmp': 'icmp', 'all': '-1', '-1': '-1'}
+
+
+class NetworkSpecError(ValueError):
+    """The declared network is invalid; raised before anything is changed."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and normalisation
+
+def parse_cidr(value, what):
+    try:
+        return str(ipaddress.ip_network(str(value), strict=True))
+    except ValueError as exc:
+        raise NetworkSpecError('%s: %r is not a valid CIDR block (%s)' % (what, value, exc))
+
+
+def parse_ports(value, protocol, what):
+    """``5080`` / ``'50000-60000'`` / ``None`` (all) -> ``(from, to)``."""
+    if protocol in ('-1', 'icmp'):
+        return (-1, -1)
+    if value is None:
+        return (0, 65535)
+    text = str(value).strip()
+    low, sep, high = text.partition('-')
+    try:
+        start = int(low)
+        end = int(high) if sep else start
+    except ValueError:
+        raise NetworkSpecError('%s: ports %r must be a number or a range like 50000-60000' % (what, value))
+    if not (0 <= start <= end <= 65535):
+        raise NetworkSpecError('%s: port range %r is outside 0-65535 or reversed' % (what, value))
+    return (start, end)
+
+
+def normalise_rules(group_name, rules, group_names, restricted_ports):
+    """Declared rules -> a set of permission tuples ``(proto, from, to, kind, source)``.
+
+    ``kind`` is ``cidr``, ``cidr6`` or ``group`` (source = a group name of this task or an
+    ``sg-`` id). A rule that opens one of ``restricted_ports`` to the whole internet is refused
+    unless the rule says ``allow_world: true``.
+    """
+    result = set()
+    for index, rule in enumerate(rules or []):
+        what = 'security group %s rule %d' % (group_name, index + 1)
+        proto = PROTOCOLS.get(str(rule.get('protocol', 'tcp')).lower())
+        if proto is None:
+            raise NetworkSpecError('%s: protocol must be one of tcp, udp, icmp, all' % what)
+        ports = parse_ports(rule.get('ports'), proto, what)
+        sources = []
+        for cidr in rule.get('cidr') or []:
+            cidr = parse_cidr(cidr, what)
+            sources.append(('cidr6' if ':' in cidr else 'cidr', cidr))
+        for group in rule.get('groups') or []:
+            if not str(group).startswith('sg-') and group not in group_names:
+                raise NetworkSpecError('%s: source group %r is neither an sg- id nor a group of this task'
+                                       % (what, group))
+            sources.append(('group', group))
+        if rule.get('self'):
+            sources.append(('group', group_name))
+        if not sources:
+            raise NetworkSpecError('%s: give cidr, groups or self' % what)
+        for kind, source in sources:
+            if source in WORLD and not rule.get('allow_world'):
+                for port in restricted_ports:
+                    if proto == '-1' or (proto == 'tcp' and ports[0] <= port <= ports[1]):
+                        raise NetworkSpecError(
+                            '%s opens port %d to %s; it is meant for the cluster only. Use the VPC CIDR '
+                            'or a source group, or set allow_world: true on the rule.' % (what, port, source))
+            result.add((proto, ports[0], ports[1], kind, source))
+    return result
+
+
+def validate(params):
+    """Check the whole declaration; returns the normalised security-group rules by group name."""
+    if params.get('cidr_block'):
+        vpc_net = ipaddress.ip_network(parse_cidr(params['cidr_block'], 'cidr_block'))
+    else:
+        vpc_net = None
+    seen = set()
+    for subnet in params.get('subnets') or []:
+        what = 'subnet %s' % subnet['name']
+        if subnet['name'] in seen:
+            raise NetworkSpecError('%s is declared twice' % what)
+        seen.add(subnet['name'])
+        net = ipaddress.ip_network(parse_cidr(subnet['cidr'], what))
+        if vpc_net is not None and not net.subnet_of(vpc_net):
+            raise NetworkSpecError('%s: %s is not inside the VPC block %s' % (what, net, vpc_net))
+    names = [g['name'] for g in params.get('security_groups') or []]
+    if len(names) != len(set(names)):
+        raise NetworkSpecError('security group names must be unique')
+    restricted = params.get('restricted_ports') or []
+    return dict((g['name'], normalise_rules(g['name'], g.get('rules'), set(names), restricted))
+                for g in params.get('security_groups') or [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the current state
+
+def _deployment_filter(deployment, extra=None):
+    filters = {'tag:%s' % DEPLOYMENT_TAG: deployment}
+    filters.update(extra or {})
+    return ec2_filters(filters)
+
+
+def find_vpc(ec2, deployment, name, vpc_id=None):
+    if vpc_id:
+        vpcs = ec2.describe_vpcs(VpcIds=[vpc_id])['Vpcs']
+    else:
+        vpcs = ec2.describe_vpcs(Filters=_deployment_filter(deployment, {'tag:Name': name}))['Vpcs']
+    return vpcs[0] if vpcs else None
+
+
+def read_network(ec2, vpc_id):
+    """Subnets, gateway, route tables and groups of ``vpc_id`` (one describe per kind)."""
+    vpc_filter = ec2_filters({'vpc-id': vpc_id})
+    return dict(
+        subnets=ec2.describe_subnets(Filters=vpc_filter)['Subnets'],
+        gateways=ec2.describe_internet_gateways(
+            Filters=ec2_filters({'attachment.vpc-id': vpc_id}))['InternetGateways'],
+        route_tables=ec2.describe_route_tables(Filters=vpc_filter)['RouteTables'],
+        groups=ec2.describe_security_groups(Filters=vpc_filter)['SecurityGroups'],
+    )
+
+
+def permissions_of(group, ids_to_names):
+    """A group's ingress permissions as the tuples :func:`normalise_rules` produces."""
+    result = set()
+    for perm in group.get('IpPermissions', []):
+        proto = perm.get('IpProtocol', '-1')
+        low = perm.get('FromPort', -1) if proto != '-1' else -1
+        high = perm.get('ToPort', -1) if proto != '-1' else -1
+        for rng in perm.get('IpRanges', []):
+            result.add((proto, low, high, 'cidr', rng['CidrIp']))
+        for rng in perm.get('Ipv6Ranges', []):
+            result.add((proto, low, high, 'cidr6', rng['CidrIpv6']))
+        for pair in perm.get('UserIdGroupPairs', []):
+            result.add((proto, low, high, 'group', ids_to_names.get(pair['GroupId'], pair['GroupId'])))
+    return result
+
+
+def ip_permission(perm, names_to_ids):
+    proto, low, high, kind, source = perm
+    entry = {'IpProtocol': proto}
+    if proto != '-1':
+        entry.update(FromPort=low, ToPort=high)
+    if kind == 'cidr':
+        entry['IpRanges'] = [{'CidrIp': source}]
+    elif kind == 'cidr6':
+        entry['Ipv6Ranges'] = [{'CidrIpv6': source}]
+    else:
+        entry['UserIdGroupPairs'] = [{'GroupId': names_to_ids.get(source, source)}]
+    return entry
+
+
+def describe_rule(perm):
+    proto, low, high, kind, source = perm
+    ports = 'all' if proto == '-1' else ('%d' % low if low == high else '%d-%d' % (low, high))
+    return '%s/%s from %s' % ({'-1': 'all'}.get(proto, proto), ports, source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Converge
+
+class NetworkConverger(object):
+    """Bring a deployment's network to the declared state, recording what changed."""
+
+    def __init__(self, module, ec2):
+        self.module = module
+        self.ec2 = ec2
+        self.params = module.params
+        self.changes = []
+        self.tags = module.deployment_tags()
+
+    def _tag_spec(self, resource_type, name):
+        tags = dict(self.tags, Name=name)
+        return [{'ResourceType': resource_type, 'Tags': boto3_tag_list(tags)}]
+
+    def _record(self, text):
+        self.changes.append(text)
+        return not self.module.check_mode
+
+    def converge(self, desired_rules):
+        p = self.params
+        vpc = find_vpc(self.ec2, p['deployment'], p['name'], p.get('vpc_id'))
+        if p.get('vpc_id') and vpc is None:
+            self.module.fail_json(msg='VPC %s does not exist' % p['vpc_id'])
+        if vpc is None:
+            if not self._record('create VPC %s (%s)' % (p['name'], p['cidr_block'])):
+                return self._planned(desired_rules)
+            vpc = self.ec2.create_vpc(CidrBlock=p['cidr_block'],
+                                      TagSpecifications=self._tag_spec('vpc', p['name']))['Vpc']
+            self.ec2.modify_vpc_attribute(VpcId=vpc['VpcId'], EnableDnsHostnames={'Value': True})
+        elif not p.get('vpc_id') and vpc['CidrBlock'] != p['cidr_block']:
+            self.module.fail_json(msg='VPC %s exists with CIDR %s; a VPC block cannot change (declared %s)'
+                                  % (p['name'], vpc['CidrBlock'], p['cidr_block']))
+        current = read_network(self.ec2, vpc['VpcId'])
+        subnets = self._subnets(vpc, current['subnets'])
+        self._public_routes(vpc, current, subnets)
+        groups = self._groups(vpc, current['groups'], desired_rules)
+        return self._result(vpc, subnets, groups)
+
+    def _planned(self, desired_rules):
+        # Check mode with nothing yet: every declared object would be created.
+        for subnet in self.params.get('subnets') or []:
+            self._record('create subnet %s (%s)' % (subnet['name'], subnet['cidr']))
+        for group in self.params.get('security_groups') or []:
+            self._record('create security group %s' % group['name'])
+            for perm in sorted(desired_rules[group['name']]):
+                self._record('allow %s into %s' % (describe_rule(perm), group['name']))
+        return dict(vpc_id=None, cidr_block=self.params['cidr_block'], subnets={}, subnet_ids=[],
+                    security_groups={})
+
+    def _subnets(self, vpc, existing):
+        by_cidr = dict((s['CidrBlock'], s) for s in existing)
+        result = {}
+        for spec in self.params.get('subnets') or []:
+            cidr = str(ipaddress.ip_network(spec['cidr']))
+            subnet = by_cidr.get(cidr)
+            if subnet is None:
+                if not self._record('create subnet %s (%s)' % (spec['name'], cidr)):
+                    result[spec['name']] = dict(spec, id=None)
+                    continue
+                kwargs = dict(VpcId=vpc['VpcId'], CidrBlock=cidr,
+                              TagSpecifications=self._tag_spec('subnet', spec['name']))
+                if spec.get('availability_zone'):
+                    kwargs['AvailabilityZone'] = spec['availability_zone']
+                subnet = self.ec2.create_subnet(**kwargs)['Subnet']
+            elif spec.get('availability_zone') and subnet['AvailabilityZone'] != spec['availability_zone']:
+                self.module.fail_json(msg='subnet %s (%s) exists in %s, not %s; a subnet cannot move'
+                                      % (spec['name'], cidr, subnet['AvailabilityZone'], spec['availability_zone']))
+            if spec.get('public') and not subnet.get('MapPublicIpOnLaunch'):
+                if self._record('map public addresses on launch in subnet %s' % spec['name']):
+                    self.ec2.modify_subnet_attribute(SubnetId=subnet['SubnetId'],
+                                                     MapPublicIpOnLaunch={'Value': True})
+            result[spec['name']] = dict(id=subnet['SubnetId'], cidr=cidr,
+                                        availability_zone=subnet['AvailabilityZone'],
+                                        public=bool(spec.get('public')))
+        return result
+
+    def _public_routes(self, vpc, current, subnets):
+        public = [s for s in subnets.values() if s.get('public')]
+        if not public:
+            return
+        gateways = current['gateways']
+        if gateways:
+            gateway_id = gateways[0]['InternetGatewayId']
+        else:
+            if not self._record('create and attach an internet gateway'):
+                gateway_id = None
+            else:
+                gateway_id = self.ec2.create_internet_gateway(
+                    TagSpecifications=self._tag_spec('internet-gateway', self.params['name']))[
+                        'InternetGateway']['InternetGatewayId']
+                self.ec2.attach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc['VpcId'])
+        name = '%s-public' % self.params['name']
+        table = None
+        for candidate in current['route_tables']:
+            if tag_dict(candidate.get('Tags')).get('Name') == name:
+                table = candidate
+        if table is None:
+            if not self._record('create route table %s with a default route to the gateway' % name):
+                return
+            table = self.ec2.create_route_table(
+                VpcId=vpc['VpcId'], TagSpecifications=self._tag_spec('route-table', name))['RouteTable']
+        routes = dict((r.get('DestinationCidrBlock'), r.get('GatewayId')) for r in table.get('Routes', []))
+        if routes.get('0.0.0.0/0') != gateway_id and self._record('route 0.0.0.0/0 to the internet gateway'):
+            self.ec2.create_route(RouteTableId=table['RouteTableId'], DestinationCidrBlock='0.0.0.0/0',
+                                  GatewayId=gateway_id)
+        associated = set(a.get('SubnetId') for a in table.get('Associations', []))
+        for subnet in public:
+            if subnet['id'] and subnet['id'] not in associated:
+                if self._record('associate subnet %s with %s' % (subnet['cidr'], name)):
+                    self.ec2.associate_route_table(RouteTableId=table['RouteTableId'], SubnetId=subnet['id'])
+
+    def _groups(self, vpc, existing, desired_rules):
+        by_name = dict((g['GroupName'], g) for g in existing)
+        names_to_ids = dict((g['GroupName'], g['GroupId']) for g in existing)
+        specs = self.params.get('security_groups') or []
+        # Create every group first so that rules can name each other.
+        for spec in specs:
+            if spec['name'] in by_name:
+                continue
+            if not self._record('create security group %s' % spec['name']):
+                continue
+            group_id = self.ec2.create_security_group(
+                GroupName=spec['name'], Description=spec.get('description') or spec['name'],
+                VpcId=vpc['VpcId'], TagSpecifications=self._tag_spec('security-group', spec['name']))['GroupId']
+            names_to_ids[spec['name']] = group_id
+            by_name[spec['name']] = {'GroupId': group_id, 'IpPermissions': []}
+        ids_to_names = dict((v, k) for k, v in names_to_ids.items())
+        for spec in specs:
+            group = by_name.get(spec['name'], {'GroupId': None, 'IpPermissions': []})
+            current = permissions_of(group, ids_to_names)
+            desired = desired_rules[spec['name']]
+            missing = sorted(desired - current)
+            extra = sorted(current - desired) if spec.get('purge_rules', True) else []
+            for perm in missing:
+                if self._record('allow %s into %s' % (describe_rule(perm), spec['name'])):
+                    self.ec2.authorize_security_group_ingress(
+                        GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
+            for perm in extra:
+                if self._record('revoke %s from %s' % (describe_rule(perm), spec['name'])):
+                    self.ec2.revoke_security_group_ingress(
+                        GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
+        return dict((spec['name'], names_to_ids.get(spec['name'])) for spec in specs)
+
+    def _result(self, vpc, subnets, groups):
+        return dict(
+            vpc_id=vpc['VpcId'],
+            cidr_block=vpc['CidrBlock'],
+            subnets=subnets,
+            subnet_ids=[s['id'] for s in subnets.values() if s.get('id')],
+            public_subnet_ids=[s['id'] for s in subnets.values() if s.get('id') and s.get('public')],
+            security_groups=groups,
+        )
+
+    # -----------------------------------------------------------------------------------------
+    def delete(self):
+        """Remove what the deployment owns in the VPC, then the VPC when the task created it."""
+        p = self.params
+        vpc = find_vpc(self.ec2, p['deployment'], p['name'], p.get('vpc_id'))
+        if vpc is None:
+            return
+        current = read_network(self.ec2, vpc['VpcId'])
+        owned = lambda obj: tag_dict(obj.get('Tags')).get(DEPLOYMENT_TAG) == p['deployment']  # noqa: E731
+        groups = [g for g in current['groups'] if owned(g)]
+        # Rules that reference another group block its deletion: revoke them all first.
+        for group in groups:
+            if group.get('IpPermissions') and self._record('revoke all rules of %s' % group['GroupName']):
+                self.ec2.revoke_security_group_ingress(GroupId=group['GroupId'],
+                                                       IpPermissions=group['IpPermissions'])
+        for group in groups:
+            if self._record('delete security group %s' % group['GroupName']):
+                self.ec2.delete_security_group(GroupId=group['GroupId'])
+        for table in current['route_tables']:
+            if not owned(table):
+                continue
+            for assoc in table.get('Associations', []):
+                if not assoc.get('Main') and self._record('disassociate %s' % assoc.get('SubnetId')):
+                    self.ec2.disassociate_route_table(AssociationId=assoc['RouteTableAssociationId'])
+            if self._record('delete route table %s' % table['RouteTableId']):
+                self.ec2.delete_route_table(RouteTableId=table['RouteTableId'])
+        for gateway in current['gateways']:
+            if owned(gateway) and self._record('delete internet gateway %s' % gateway['InternetGatewayId']):
+                self.ec2.detach_internet_gateway(InternetGatewayId=gateway['InternetGatewayId'],
+                                                 VpcId=vpc['VpcId'])
+                self.ec2.delete_internet_gateway(InternetGatewayId=gateway['InternetGatewayId'])
+        for subnet in current['subnets']:
+            if owned(subnet) and self._record('delete subnet %s' % subnet['CidrBlock']):
+                self.ec2.delete_subnet(SubnetId=subnet['SubnetId'])
+        if not p.get('vpc_id') and owned(vpc) and self._record('delete VPC %s' % vpc['VpcId']):
+            self.ec2.delete_vpc(VpcId=vpc['VpcId'])

@@ -1,0 +1,280 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: aws_network
+short_description: The network of a streaming deployment on AWS (VPC, subnets, gateway, security groups)
+version_added: 0.1.0
+description:
+  - Creates or adopts a VPC, creates its subnets (public ones get an internet gateway, a route
+    table with a default route and public addresses on launch) and security groups with exactly
+    the declared ingress rules, in one task.
+  - Every object it creates carries the deployment tag and a C(Name) tag and is found by them
+    on the next run; a second run with the same input changes nothing.
+  - Rules are validated before any call. A rule that opens one of O(restricted_ports) (by
+    default MongoDB 27017, Ant Media's cluster port 5000 and MySQL 3306) to C(0.0.0.0/0) is
+    refused unless the rule sets C(allow_world), because the vendor guides' habit of opening
+    MongoDB to the world is exactly what this collection avoids.
+  - O(state=absent) removes the security groups, subnets, route table and gateway that carry the
+    deployment tag, then the VPC when the module created it (never a VPC given by O(vpc_id)).
+author: streamfleet maintainers (@streamfleet)
+extends_documentation_fragment:
+  - streamfleet.cluster.aws
+attributes:
+  check_mode:
+    support: full
+    description: Lists what would change in RV(changes), creates nothing.
+  diff_mode:
+    support: full
+    description: Shows the list of changes as the diff.
+options:
+  name:
+    description: Name of the network; the VPC's C(Name) tag and the prefix of the route table name.
+    type: str
+    required: true
+  deployment:
+    description: Value of the C(streamfleet:deployment) tag of everything this task owns.
+    type: str
+    required: true
+  state:
+    description: V(present) converges the network; V(absent) removes what the deployment owns.
+    type: str
+    choices: [present, absent]
+    default: present
+  cidr_block:
+    description: IPv4 block of a VPC this task creates and owns. Mutually exclusive with O(vpc_id).
+    type: str
+  vpc_id:
+    description: Use this existing VPC; subnets and groups are created in it and it is never deleted.
+    type: str
+  subnets:
+    description: Subnets to have in the VPC, found by CIDR block.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The subnet's C(Name) tag and its key in RV(subnets).
+        type: str
+        required: true
+      cidr:
+        description: IPv4 block inside the VPC's block.
+        type: str
+        required: true
+      availability_zone:
+        description: Availability zone, for example V(us-east-1a).
+        type: str
+      public:
+        description: Route it to an internet gateway and give instances public addresses.
+        type: bool
+        default: false
+  security_groups:
+    description: Security groups in the VPC, found by name, with exactly these ingress rules.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Group name (unique in the VPC).
+        type: str
+        required: true
+      description:
+        description: Group description (set at creation; AWS cannot change it).
+        type: str
+      purge_rules:
+        description: Revoke ingress rules that are not declared.
+        type: bool
+        default: true
+      rules:
+        description: Ingress rules.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          protocol:
+            description: V(tcp), V(udp), V(icmp) or V(all).
+            type: str
+            default: tcp
+          ports:
+            description: A port (V(5080)) or a range (V(50000-60000)); all ports when omitted.
+            type: str
+          cidr:
+            description: Source IPv4/IPv6 blocks.
+            type: list
+            elements: str
+          groups:
+            description: Source security groups, by name of a group of this task or by C(sg-) id.
+            type: list
+            elements: str
+          self:
+            description: Allow traffic from members of this same group.
+            type: bool
+            default: false
+          allow_world:
+            description: Allow a world-wide source on a port in O(restricted_ports).
+            type: bool
+            default: false
+  restricted_ports:
+    description: TCP ports that must never be open to C(0.0.0.0/0) or C(::/0) without C(allow_world).
+    type: list
+    elements: int
+    default: [27017, 5000, 3306]
+"""
+
+EXAMPLES = r"""
+- name: Network of the Ant Media cluster (seed 002), MongoDB reachable from the cluster only
+  streamfleet.cluster.aws_network:
+    name: antmedia
+    deployment: antmedia-prod
+    cidr_block: 10.20.0.0/16
+    subnets:
+      - {name: antmedia-a, cidr: 10.20.1.0/24, availability_zone: us-east-1a, public: true}
+      - {name: antmedia-b, cidr: 10.20.2.0/24, availability_zone: us-east-1b, public: true}
+    security_groups:
+      - name: antmedia-balancer
+        description: Ant Media balancer
+        rules:
+          - {ports: "80", cidr: [0.0.0.0/0]}
+          - {ports: "443", cidr: [0.0.0.0/0]}
+          - {ports: "5080", cidr: [0.0.0.0/0]}
+          - {ports: "5443", cidr: [0.0.0.0/0]}
+      - name: antmedia-nodes
+        description: Ant Media origins and edges
+        rules:
+          - {ports: "5080", groups: [antmedia-balancer]}
+          - {ports: "5000", self: true}
+          - {protocol: udp, ports: "50000-60000", cidr: [0.0.0.0/0]}
+      - name: antmedia-mongodb
+        description: MongoDB for the cluster
+        rules:
+          - {ports: "27017", groups: [antmedia-nodes]}
+  register: network
+
+- name: Remove it again
+  streamfleet.cluster.aws_network:
+    name: antmedia
+    deployment: antmedia-prod
+    state: absent
+"""
+
+RETURN = r"""
+vpc_id:
+  description: The VPC id (null in check mode before the VPC exists).
+  returned: state=present
+  type: str
+  sample: vpc-0a1b2c3d
+cidr_block:
+  description: The VPC's IPv4 block.
+  returned: state=present
+  type: str
+  sample: 10.20.0.0/16
+subnets:
+  description: The declared subnets by name with C(id), C(cidr), C(availability_zone), C(public).
+  returned: state=present
+  type: dict
+  sample: {"antmedia-a": {"id": "subnet-1", "cidr": "10.20.1.0/24", "availability_zone": "us-east-1a", "public": true}}
+subnet_ids:
+  description: Ids of the declared subnets, in declaration order.
+  returned: state=present
+  type: list
+  elements: str
+  sample: [subnet-1, subnet-2]
+public_subnet_ids:
+  description: Ids of the public subnets.
+  returned: state=present
+  type: list
+  elements: str
+  sample: [subnet-1]
+security_groups:
+  description: Security group ids by name.
+  returned: state=present
+  type: dict
+  sample: {"antmedia-nodes": "sg-0123"}
+changes:
+  description: What was (or in check mode would be) changed, one line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create VPC antmedia (10.20.0.0/16)", "allow tcp/27017 from antmedia-nodes into antmedia-mongodb"]
+api_calls:
+  description: AWS API calls made, by C(service.Operation).
+  returned: always
+  type: dict
+  sample: {"ec2.DescribeVpcs": 1}
+"""
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+    StreamfleetAWSModule,
+    ClientError,
+    BotoCoreError,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_network import (
+    NetworkConverger,
+    NetworkSpecError,
+    validate,
+)
+
+
+def main():
+    rule_spec = dict(
+        protocol=dict(type='str', default='tcp'),
+        ports=dict(type='str'),
+        cidr=dict(type='list', elements='str'),
+        groups=dict(type='list', elements='str'),
+        self=dict(type='bool', default=False),
+        allow_world=dict(type='bool', default=False),
+    )
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        deployment=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        cidr_block=dict(type='str'),
+        vpc_id=dict(type='str'),
+        subnets=dict(type='list', elements='dict', default=[], options=dict(
+            name=dict(type='str', required=True),
+            cidr=dict(type='str', required=True),
+            availability_zone=dict(type='str'),
+            public=dict(type='bool', default=False),
+        )),
+        security_groups=dict(type='list', elements='dict', default=[], options=dict(
+            name=dict(type='str', required=True),
+            description=dict(type='str'),
+            purge_rules=dict(type='bool', default=True),
+            rules=dict(type='list', elements='dict', default=[], options=rule_spec),
+        )),
+        restricted_ports=dict(type='list', elements='int', default=[27017, 5000, 3306]),
+    )
+    module = StreamfleetAWSModule(
+        argument_spec,
+        mutually_exclusive=[('cidr_block', 'vpc_id')],
+        required_if=[('state', 'present', ('cidr_block', 'vpc_id'), True)],
+        supports_check_mode=True,
+    )
+    try:
+        desired_rules = validate(module.params)
+    except NetworkSpecError as exc:
+        module.fail_json(msg=str(exc))
+
+    converger = NetworkConverger(module, module.client('ec2'))
+    try:
+        if module.params['state'] == 'absent':
+            result = {}
+            converger.delete()
+        else:
+            result = converger.converge(desired_rules)
+    except (ClientError, BotoCoreError) as exc:
+        module.fail_aws(exc, 'Cannot converge network %s' % module.params['name'])
+    changes = converger.changes
+    diff = dict(before='', after=''.join(line + '\n' for line in changes))
+    module.exit_json(changed=bool(changes), changes=changes, diff=diff, **result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: wcs_stats_info
+short_description: Read the statistics page of a Flashphoner Web Call Server
+version_added: 0.1.0
+description:
+  - Reads C(GET <scheme>://<host>:<port>/?action=stat) of a Flashphoner Web Call Server (WCS),
+    the page the vendor's balancer health check uses, and returns its values.
+  - The page is plain text with one C(key=value) a line, grouped in sections. Its exact layout
+    varies between releases, so the parser is tolerant. Section headers may look like
+    C(-----connections_stats-----), C([connections_stats]) or C(=== connections_stats ===);
+    blank lines, lines that are not C(key=value) (or C(key:value)) and unknown keys are
+    accepted. Whole numbers become integers, decimal numbers floats, the rest stays text.
+  - Never changes anything; runs in check mode.
+author: streamfleet maintainers (@streamfleet)
+attributes:
+  check_mode:
+    description: Full support; the module only reads.
+    support: full
+  diff_mode:
+    description: The module changes nothing.
+    support: none
+options:
+  host:
+    description: Host name or address of the WCS server.
+    type: str
+    default: 127.0.0.1
+  port:
+    description: Port of the WCS admin web server (8081 HTTP, 8444 HTTPS).
+    type: int
+    default: 8081
+  scheme:
+    description: V(http) or V(https).
+    type: str
+    default: http
+    choices: [http, https]
+  timeout:
+    description: Seconds to wait for the answer.
+    type: int
+    default: 10
+  validate_certs:
+    description: Whether to check the server's certificate with HTTPS.
+    type: bool
+    default: true
+  ca_path:
+    description: A CA bundle (PEM) to check the server's certificate with.
+    type: path
+  use_proxy:
+    description: Whether to use the proxy of the environment (C(https_proxy), C(no_proxy)).
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Read the statistics of the origin
+  streamfleet.cluster.wcs_stats_info:
+    host: "{{ wcs_origin_address }}"
+  register: wcs_stats
+
+- name: Wait until the edge has free media ports
+  streamfleet.cluster.wcs_stats_info:
+    host: "{{ inventory_hostname }}"
+    scheme: https
+    port: 8444
+    ca_path: /etc/ssl/certs/internal-ca.pem
+    timeout: 5
+  register: edge_stats
+  until: edge_stats.stats.ports_media_free | default(0) > 0
+  retries: 30
+  delay: 10
+"""
+
+RETURN = r"""
+url:
+  description: The URL that was read.
+  returned: always
+  type: str
+  sample: http://127.0.0.1:8081/?action=stat
+stats:
+  description: Every value of the page, flat (a key found in several sections keeps its last value).
+  returned: success
+  type: dict
+  sample: {"connections": 12, "connections_websocket": 10, "streams_webrtc_in": 2, "ports_media_free": 3990}
+sections:
+  description: The values by section, for the lines under a section header.
+  returned: success
+  type: dict
+  sample: {"connections_stats": {"connections": 12, "connections_websocket": 10}, "port_stats": {"ports_media_free": 3990}}
+status:
+  description: HTTP status code of the answer.
+  returned: always
+  type: int
+  sample: 200
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.urls import fetch_url
+
+_HEADERS = (
+    re.compile(r"^-{2,}\s*([^-=\[\]]+?)\s*-{2,}$"),
+    re.compile(r"^\[\s*([^\[\]]+?)\s*\]$"),
+    re.compile(r"^={2,}\s*([^-=\[\]]+?)\s*={2,}$"),
+)
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)$")
+
+
+def _value(text):
+    if _INTEGER.match(text):
+        return int(text)
+    if _DECIMAL.match(text):
+        return float(text)
+    return text
+
+
+def parse_stats(text):
+    """Return ``(stats, sections, ignored_lines)`` of a ``?action=stat`` page."""
+    stats = {}
+    sections = {}
+    current = None
+    ignored = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        header = None
+        for pattern in _HEADERS:
+            match = pattern.match(line)
+            if match:
+                header = match.group(1)
+                break
+        if header is not None:
+            current = header
+            sections.setdefault(current, {})
+            continue
+        if "=" in line:
+            key, value = line.split("=", 1)
+        elif ":" in line:
+            key, value = line.split(":", 1)
+        else:
+            ignored += 1
+            continue
+        key = key.strip()
+        if not key:
+            ignored += 1
+            continue
+        value = _value(value.strip())
+        stats[key] = value
+        if current is not None:
+            sections[current][key] = value
+    return stats, sections, ignored
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            host=dict(type="str", default="127.0.0.1"),
+            port=dict(type="int", default=8081),
+            scheme=dict(type="str", default="http", choices=["http", "https"]),
+            timeout=dict(type="int", default=10),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+            use_proxy=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not 1 <= params["port"] <= 65535:
+        module.fail_json(msg="port must be between 1 and 65535, got %d" % params["port"])
+    if params["timeout"] < 1:
+        module.fail_json(msg="timeout must be at least 1 second")
+    host = params["host"]
+    if ":" in host and not host.startswith("["):
+        host = "[%s]" % host  # an IPv6 address
+    url = "%s://%s:%d/?action=stat" % (params["scheme"], host, params["port"])
+
+    response, info = fetch_url(module, url, method="GET", timeout=params["timeout"], ca_path=params["ca_path"])
+    status = info.get("status", -1)
+    if response is None or status != 200:
+        module.fail_json(msg="cannot read %s: %s" % (url, info.get("msg", "no answer")), url=url, status=status)
+    try:
+        body = to_text(response.read(), errors="surrogate_or_replace")
+    finally:
+        response.close()
+    stats, sections, ignored = parse_stats(body)
+    if not stats:
+        module.warn("%s answered without any key=value line; is it a WCS server?" % url)
+    module.exit_json(changed=False, url=url, status=status, stats=stats, sections=sections)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,559 @@
+"""Local stand-in for the Alibaba Cloud ROS (Resource Orchestration Service) API, 2019-09-10.
+
+It answers the RPC-style calls the official Python SDK (alibabacloud_ros20190910 on
+alibabacloud_tea_openapi) sends: POST / with the action in the ``x-acs-action`` header,
+parameters in the query string and the template body as a form field. Every request must carry
+a valid ACS3-HMAC-SHA256 signature for a known access key; the check is written from the
+published V3 signature description, not from the SDK:
+
+    CanonicalRequest = METHOD \\n URI \\n sorted, RFC 3986-encoded query \\n
+                       "name:value\\n" for each signed header \\n signed header names \\n
+                       hex(sha256(body))
+    StringToSign     = "ACS3-HMAC-SHA256\\n" + hex(sha256(CanonicalRequest))
+    Signature        = hex(hmac_sha256(secret, StringToSign))
+
+Stacks move CREATE_IN_PROGRESS -> CREATE_COMPLETE (and UPDATE_/DELETE_ likewise) after a
+configurable number of GetStack polls. Supported: CreateStack, GetStack, ListStacks,
+UpdateStack, PreviewStack, ListStackResources, GetTemplate, DeleteStack.
+
+Test control (unsigned, under /_standin/): POST /_standin/fail with JSON
+{"stack_name": ..., "resource": ..., "reason": ...} makes the next create or update of that
+stack fail at that resource; GET /_standin/stacks lists what exists; POST /_standin/reset.
+Nothing in a template can trigger a failure, so production templates carry no test markers.
+
+What it does NOT check: resource property schemas, quotas, real ids, ordering/dependencies,
+stack policies, RAM permissions, the V1 (HMAC-SHA1) signature.
+
+Run: python tests/standins/ros_standin.py --port 18080
+     [--access-key-id ID --access-key-secret SECRET --progress-polls 2]
+"""
+import argparse
+import copy
+import hashlib
+import hmac
+import json
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import yaml
+
+DEFAULT_ACCESS_KEY_ID = "STANDINAKID0000000000"
+DEFAULT_ACCESS_KEY_SECRET = "standin-secret-not-a-real-key"
+ALGORITHM = "ACS3-HMAC-SHA256"
+REQUIRED_SIGNED_HEADERS = ("host", "x-acs-action", "x-acs-version", "x-acs-date",
+                           "x-acs-signature-nonce", "x-acs-content-sha256")
+API_VERSION = "2019-09-10"
+MAX_CLOCK_SKEW = 15 * 60
+PSEUDO_PARAMETERS = ("ALIYUN::StackId", "ALIYUN::StackName", "ALIYUN::Region",
+                     "ALIYUN::AccountId", "ALIYUN::NoValue", "ALIYUN::TenantId")
+
+
+class ApiError(Exception):
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def rfc3986(text):
+    return quote(text, safe="~")
+
+
+def canonical_query(pairs):
+    encoded = sorted((rfc3986(k), rfc3986(v)) for k, v in pairs)
+    return "&".join("%s=%s" % kv for kv in encoded)
+
+
+def expected_signature(secret, method, path, query_pairs, headers, signed_names, body):
+    canonical_headers = "".join("%s:%s\n" % (name, headers.get(name, "").strip()) for name in signed_names)
+    canonical_request = "\n".join([
+        method, path or "/", canonical_query(query_pairs), canonical_headers,
+        ";".join(signed_names), hashlib.sha256(body).hexdigest(),
+    ])
+    string_to_sign = ALGORITHM + "\n" + hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+    return hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def parse_authorization(value):
+    if not value or not value.startswith(ALGORITHM + " "):
+        raise ApiError(400, "IncompleteSignature", "Authorization must use %s" % ALGORITHM)
+    fields = {}
+    for part in value[len(ALGORITHM) + 1:].split(","):
+        key, _sep, val = part.strip().partition("=")
+        fields[key] = val
+    if not all(fields.get(k) for k in ("Credential", "SignedHeaders", "Signature")):
+        raise ApiError(400, "IncompleteSignature", "Authorization lacks Credential/SignedHeaders/Signature")
+    return fields
+
+
+def parse_template(body):
+    if not body:
+        raise ApiError(400, "InvalidTemplate", "TemplateBody is empty")
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        try:
+            doc = yaml.safe_load(body)
+        except yaml.YAMLError as exc:
+            raise ApiError(400, "InvalidTemplate", "template is neither JSON nor YAML: %s" % exc)
+    if not isinstance(doc, dict) or "ROSTemplateFormatVersion" not in doc:
+        raise ApiError(400, "InvalidTemplate", "ROSTemplateFormatVersion is missing")
+    resources = doc.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        raise ApiError(400, "InvalidTemplate", "Resources must be a non-empty mapping")
+    params = doc.get("Parameters") or {}
+    for name, res in resources.items():
+        if not isinstance(res, dict) or not str(res.get("Type", "")).startswith(("ALIYUN::", "DATASOURCE::")):
+            raise ApiError(400, "InvalidTemplate", "resource %s has no valid Type" % name)
+    for target in _refs(doc.get("Resources")) | _refs(doc.get("Outputs")):
+        if target not in resources and target not in params and target not in PSEUDO_PARAMETERS:
+            raise ApiError(400, "StackValidationFailed", "unresolved reference to %s" % target)
+    return doc
+
+
+def _refs(node):
+    found = set()
+    if isinstance(node, dict):
+        for key, val in node.items():
+            if key == "Ref" and isinstance(val, str):
+                found.add(val)
+            elif key == "Fn::GetAtt" and isinstance(val, list) and val:
+                found.add(val[0])
+            else:
+                found |= _refs(val)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _refs(item)
+    return found
+
+
+def indexed_list(params, prefix, fields):
+    """Collect Prefix.N.Field entries into a list of dicts ordered by N."""
+    items = {}
+    for key, value in params.items():
+        if not key.startswith(prefix + "."):
+            continue
+        parts = key[len(prefix) + 1:].split(".")
+        if not parts[0].isdigit():
+            continue
+        index = int(parts[0])
+        if len(parts) == 1:
+            items[index] = value
+        elif parts[1] in fields:
+            items.setdefault(index, {})[parts[1]] = value
+    return [items[i] for i in sorted(items)]
+
+
+def now_text():
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class RosState:
+    def __init__(self, access_keys, progress_polls):
+        self.access_keys = access_keys
+        self.progress_polls = progress_polls
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.stacks = {}
+        self.failures = {}
+        self.nonces = {}
+        self.calls = []
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _stack(self, params, region):
+        stack = self.stacks.get(params.get("StackId", ""))
+        if stack is None or stack["RegionId"] != region or stack["deleted"]:
+            raise ApiError(404, "StackNotFound", "The Stack (%s) could not be found." % params.get("StackId"))
+        return stack
+
+    @staticmethod
+    def _resolve_parameters(doc, given, stack_id, name, region):
+        declared = doc.get("Parameters") or {}
+        unknown = sorted(set(given) - set(declared))
+        if unknown:
+            raise ApiError(400, "StackValidationFailed", "unknown parameters: %s" % ", ".join(unknown))
+        values = {}
+        for key, spec in declared.items():
+            if key in given:
+                values[key] = given[key]
+            elif isinstance(spec, dict) and "Default" in spec:
+                values[key] = spec["Default"] if isinstance(spec["Default"], str) else json.dumps(spec["Default"])
+            else:
+                raise ApiError(400, "StackValidationFailed", "parameter %s has no value" % key)
+            allowed = spec.get("AllowedValues") if isinstance(spec, dict) else None
+            if allowed and values[key] not in [str(a) for a in allowed]:
+                raise ApiError(400, "StackValidationFailed", "parameter %s not in AllowedValues" % key)
+        return values
+
+    @staticmethod
+    def _physical_id(stack_id, logical, rtype):
+        prefix = rtype.split("::")[-1].lower()[:8]
+        return "%s-%s" % (prefix, hashlib.sha1(("%s/%s" % (stack_id, logical)).encode()).hexdigest()[:16])
+
+    def _attribute(self, stack, logical, attribute):
+        phys = stack["resources"].get(logical, {}).get("PhysicalResourceId", logical)
+        digest = hashlib.sha1(("%s.%s" % (phys, attribute)).encode()).digest()
+        if attribute in ("PrivateIp", "PrivateIpAddress"):
+            return "10.0.%d.%d" % (digest[0] % 2, 10 + digest[1] % 200)
+        if attribute == "DNSName":
+            return "%s.%s.alb.aliyuncs.com" % (phys, stack["RegionId"])
+        if attribute.endswith("Id"):
+            return phys
+        return "%s.%s" % (phys, attribute)
+
+    def _evaluate(self, stack, node):
+        if isinstance(node, dict) and len(node) == 1:
+            (key, val), = node.items()
+            if key == "Ref":
+                if val in stack["parameters"]:
+                    return stack["parameters"][val]
+                if val == "ALIYUN::StackId":
+                    return stack["StackId"]
+                if val == "ALIYUN::StackName":
+                    return stack["StackName"]
+                if val == "ALIYUN::Region":
+                    return stack["RegionId"]
+                return stack["resources"].get(val, {}).get("PhysicalResourceId", val)
+            if key == "Fn::GetAtt":
+                return self._attribute(stack, val[0], val[1])
+            if key == "Fn::Join":
+                return val[0].join(str(self._evaluate(stack, v)) for v in val[1])
+        if isinstance(node, (dict, list)):
+            return json.dumps(node, sort_keys=True)
+        return node
+
+    def _apply(self, stack, verb):
+        """Finish a create/update: build resources and outputs, or fail as the test asked."""
+        doc = stack["template"]
+        failure = self.failures.pop(stack["StackName"], None)
+        previous = stack["resources"]
+        stack["resources"] = {}
+        for logical, res in doc["Resources"].items():
+            old = previous.get(logical)
+            stack["resources"][logical] = {
+                "LogicalResourceId": logical,
+                "PhysicalResourceId": old["PhysicalResourceId"] if old else self._physical_id(stack["StackId"], logical, res["Type"]),
+                "ResourceType": res["Type"],
+                "Status": verb + "_COMPLETE",
+                "StatusReason": "state changed",
+                "CreateTime": old["CreateTime"] if old else now_text(),
+                "UpdateTime": now_text(),
+                "StackId": stack["StackId"],
+                "StackName": stack["StackName"],
+            }
+        if failure:
+            logical = failure.get("resource") or next(iter(doc["Resources"]))
+            reason = failure.get("reason") or "simulated failure"
+            target = stack["resources"].setdefault(logical, {
+                "LogicalResourceId": logical, "PhysicalResourceId": "", "ResourceType": "ALIYUN::ROS::Unknown",
+                "StackId": stack["StackId"], "StackName": stack["StackName"], "CreateTime": now_text(),
+            })
+            target["Status"] = verb + "_FAILED"
+            target["StatusReason"] = reason
+            summary = "Resource %s failed because of %s" % (logical, reason)
+            if stack["DisableRollback"]:
+                stack["Status"] = verb + "_FAILED"
+            else:
+                stack["Status"] = "ROLLBACK_COMPLETE" if verb == "CREATE" else "UPDATE_ROLLBACK_COMPLETE"
+            stack["StatusReason"] = summary
+            stack["outputs"] = []
+            return
+        stack["Status"] = verb + "_COMPLETE"
+        stack["StatusReason"] = "Stack %s completed successfully" % verb
+        stack["outputs"] = [
+            {"OutputKey": key, "OutputValue": self._evaluate(stack, out.get("Value")),
+             "Description": out.get("Description", "")}
+            for key, out in (doc.get("Outputs") or {}).items()
+        ]
+
+    def _advance(self, stack):
+        if not stack["Status"].endswith("_IN_PROGRESS"):
+            return
+        stack["polls_left"] -= 1
+        if stack["polls_left"] > 0:
+            return
+        verb = stack["Status"][:-len("_IN_PROGRESS")]
+        if verb == "DELETE":
+            stack["deleted"] = True
+            stack["Status"] = "DELETE_COMPLETE"
+            return
+        self._apply(stack, verb)
+
+    def _public(self, stack):
+        params = [{"ParameterKey": k, "ParameterValue": "******" if k in stack["no_echo"] else v}
+                  for k, v in sorted(stack["parameters"].items())]
+        params += [
+            {"ParameterKey": "ALIYUN::StackId", "ParameterValue": stack["StackId"]},
+            {"ParameterKey": "ALIYUN::StackName", "ParameterValue": stack["StackName"]},
+            {"ParameterKey": "ALIYUN::Region", "ParameterValue": stack["RegionId"]},
+            {"ParameterKey": "ALIYUN::AccountId", "ParameterValue": "1234567890123456"},
+            {"ParameterKey": "ALIYUN::NoValue", "ParameterValue": "None"},
+        ]
+        return {
+            "StackId": stack["StackId"], "StackName": stack["StackName"], "RegionId": stack["RegionId"],
+            "Status": stack["Status"], "StatusReason": stack["StatusReason"],
+            "DisableRollback": stack["DisableRollback"], "TimeoutInMinutes": stack["TimeoutInMinutes"],
+            "CreateTime": stack["CreateTime"], "UpdateTime": stack["UpdateTime"],
+            "Parameters": params, "Outputs": stack["outputs"],
+            "Tags": [{"Key": k, "Value": v} for k, v in sorted(stack["tags"].items())],
+            "Description": stack["template"].get("Description", ""),
+        }
+
+    @staticmethod
+    def _given_parameters(params):
+        return {p["ParameterKey"]: p.get("ParameterValue", "")
+                for p in indexed_list(params, "Parameters", ("ParameterKey", "ParameterValue"))}
+
+    # -- actions ---------------------------------------------------------------------------
+    def create_stack(self, params, region):
+        name = params.get("StackName")
+        if not name:
+            raise ApiError(400, "MissingStackName", "StackName is mandatory for this action.")
+        if any(s["StackName"] == name and s["RegionId"] == region and not s["deleted"] for s in self.stacks.values()):
+            raise ApiError(409, "StackExists", "The Stack (%s) already exists." % name)
+        doc = parse_template(params.get("TemplateBody"))
+        stack_id = str(uuid.uuid4())
+        values = self._resolve_parameters(doc, self._given_parameters(params), stack_id, name, region)
+        self.stacks[stack_id] = {
+            "StackId": stack_id, "StackName": name, "RegionId": region, "Status": "CREATE_IN_PROGRESS",
+            "StatusReason": "Stack CREATE started", "template": doc, "template_body": params["TemplateBody"],
+            "parameters": values, "no_echo": self._no_echo(doc),
+            "tags": {t["Key"]: t.get("Value", "") for t in indexed_list(params, "Tags", ("Key", "Value"))},
+            "DisableRollback": params.get("DisableRollback", "false").lower() == "true",
+            "TimeoutInMinutes": int(params.get("TimeoutInMinutes", "60")),
+            "CreateTime": now_text(), "UpdateTime": now_text(), "resources": {}, "outputs": [],
+            "polls_left": self.progress_polls, "deleted": False,
+        }
+        return {"StackId": stack_id}
+
+    @staticmethod
+    def _no_echo(doc):
+        return {k for k, v in (doc.get("Parameters") or {}).items()
+                if isinstance(v, dict) and str(v.get("NoEcho", "")).lower() == "true"}
+
+    def get_stack(self, params, region):
+        stack = self._stack(params, region)
+        self._advance(stack)
+        if stack["deleted"]:
+            raise ApiError(404, "StackNotFound", "The Stack (%s) could not be found." % stack["StackId"])
+        return self._public(stack)
+
+    def list_stacks(self, params, region):
+        names = set(indexed_list(params, "StackName", ()))
+        found = [self._public(s) for s in self.stacks.values()
+                 if s["RegionId"] == region and not s["deleted"] and (not names or s["StackName"] in names)]
+        return {"Stacks": found, "TotalCount": len(found), "PageNumber": 1, "PageSize": 50}
+
+    def update_stack(self, params, region):
+        stack = self._stack(params, region)
+        if not stack["Status"].endswith("_COMPLETE") or "ROLLBACK" in stack["Status"]:
+            raise ApiError(400, "StackStatusMismatch",
+                           "The Stack (%s) status %s cannot be updated." % (stack["StackName"], stack["Status"]))
+        body = params.get("TemplateBody") or stack["template_body"]
+        doc = parse_template(body)
+        given = self._given_parameters(params)
+        values = self._resolve_parameters(doc, given, stack["StackId"], stack["StackName"], region)
+        if doc == stack["template"] and values == stack["parameters"]:
+            raise ApiError(400, "NotSupported", "Update the completely same stack is not supported.")
+        stack.update(template=doc, template_body=body, parameters=values, no_echo=self._no_echo(doc),
+                     Status="UPDATE_IN_PROGRESS", StatusReason="Stack UPDATE started",
+                     UpdateTime=now_text(), polls_left=self.progress_polls)
+        if "DisableRollback" in params:
+            stack["DisableRollback"] = params["DisableRollback"].lower() == "true"
+        for tag in indexed_list(params, "Tags", ("Key", "Value")):
+            stack["tags"][tag["Key"]] = tag.get("Value", "")
+        return {"StackId": stack["StackId"]}
+
+    def preview_stack(self, params, region):
+        doc = parse_template(params.get("TemplateBody"))
+        existing = self._stack(params, region) if params.get("StackId") else None
+        name = existing["StackName"] if existing else params.get("StackName")
+        if not name:
+            raise ApiError(400, "MissingStackName", "StackName or StackId is required.")
+        values = self._resolve_parameters(doc, self._given_parameters(params), "preview", name, region)
+        old = existing["template"]["Resources"] if existing else {}
+        resources = []
+        for logical, res in doc["Resources"].items():
+            if logical not in old:
+                action = "Add"
+            elif old[logical] != res:
+                action = "Modify"
+            else:
+                continue
+            resources.append({"LogicalResourceId": logical, "ResourceType": res["Type"], "Action": action,
+                              "Properties": res.get("Properties", {})})
+        for logical, res in old.items():
+            if logical not in doc["Resources"]:
+                resources.append({"LogicalResourceId": logical, "ResourceType": res["Type"], "Action": "Remove"})
+        return {"Stack": {
+            "StackName": name, "Description": doc.get("Description", ""),
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())],
+            "Resources": resources, "RegionId": region,
+        }}
+
+    def list_stack_resources(self, params, region):
+        stack = self._stack(params, region)
+        return {"Resources": list(copy.deepcopy(stack["resources"]).values())}
+
+    def get_template(self, params, region):
+        stack = self._stack(params, region)
+        return {"TemplateBody": stack["template_body"], "StackId": stack["StackId"]}
+
+    def delete_stack(self, params, region):
+        stack = self._stack(params, region)
+        stack.update(Status="DELETE_IN_PROGRESS", StatusReason="Stack DELETE started", polls_left=self.progress_polls)
+        return {}
+
+    ACTIONS = {
+        "CreateStack": "create_stack", "GetStack": "get_stack", "ListStacks": "list_stacks",
+        "UpdateStack": "update_stack", "PreviewStack": "preview_stack",
+        "ListStackResources": "list_stack_resources", "GetTemplate": "get_template",
+        "DeleteStack": "delete_stack",
+    }
+
+    # -- authentication --------------------------------------------------------------------
+    def authenticate(self, method, path, query_pairs, headers, body):
+        fields = parse_authorization(headers.get("authorization"))
+        access_key_id = fields["Credential"]
+        secret = self.access_keys.get(access_key_id)
+        if secret is None:
+            raise ApiError(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        signed = fields["SignedHeaders"].split(";")
+        if signed != sorted(signed) or any(h not in signed for h in REQUIRED_SIGNED_HEADERS):
+            raise ApiError(400, "IncompleteSignature",
+                           "SignedHeaders must be sorted and include %s" % ", ".join(REQUIRED_SIGNED_HEADERS))
+        if headers.get("x-acs-content-sha256") != hashlib.sha256(body).hexdigest():
+            raise ApiError(400, "IncompleteSignature", "x-acs-content-sha256 does not match the body")
+        try:
+            sent = datetime.strptime(headers.get("x-acs-date", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise ApiError(400, "InvalidTimeStamp.Format", "x-acs-date must be ISO 8601 UTC")
+        if abs((datetime.now(timezone.utc) - sent).total_seconds()) > MAX_CLOCK_SKEW:
+            raise ApiError(400, "InvalidTimeStamp.Expired", "x-acs-date is too far from the server time")
+        nonce = headers.get("x-acs-signature-nonce")
+        horizon = time.time() - MAX_CLOCK_SKEW
+        self.nonces = {n: t for n, t in self.nonces.items() if t > horizon}
+        if nonce in self.nonces:
+            raise ApiError(400, "SignatureNonceUsed", "The request signature nonce has been used.")
+        want = expected_signature(secret, method, path, query_pairs, headers, signed, body)
+        if not hmac.compare_digest(want, fields["Signature"]):
+            raise ApiError(400, "SignatureDoesNotMatch",
+                           "The request signature does not conform to Aliyun standards.")
+        self.nonces[nonce] = time.time()
+
+    def handle(self, method, path, query_pairs, headers, body):
+        self.authenticate(method, path, query_pairs, headers, body)
+        params = dict(query_pairs)
+        if body and "x-www-form-urlencoded" in headers.get("content-type", ""):
+            params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        action = headers.get("x-acs-action") or params.get("Action")
+        version = headers.get("x-acs-version") or params.get("Version")
+        if version != API_VERSION:
+            raise ApiError(400, "InvalidVersion", "Specified parameter Version is not valid.")
+        handler = self.ACTIONS.get(action)
+        if handler is None:
+            raise ApiError(404, "InvalidAction.NotFound", "Specified api %s is not found." % action)
+        region = params.get("RegionId")
+        if not region:
+            raise ApiError(400, "MissingRegionId", "RegionId is mandatory for this action.")
+        self.calls.append(action)
+        return getattr(self, handler)(params, region)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "ros-standin/1.0"
+    state = None  # set by make_server
+
+    def log_message(self, fmt, *args):  # keep test output quiet
+        if self.server.verbose:
+            sys.stderr.write("ros-standin: " + (fmt % args) + "\n")
+
+    def _send(self, status, doc):
+        data = json.dumps(doc).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _control(self, method, path, body):
+        state = self.server.state
+        if path == "/_standin/reset" and method == "POST":
+            state.reset()
+            return {"ok": True}
+        if path == "/_standin/fail" and method == "POST":
+            spec = json.loads(body or b"{}")
+            state.failures[spec["stack_name"]] = spec
+            return {"ok": True}
+        if path == "/_standin/stacks":
+            return {"stacks": [{"StackId": s["StackId"], "StackName": s["StackName"], "Status": s["Status"],
+                                "deleted": s["deleted"]} for s in state.stacks.values()],
+                    "calls": list(state.calls)}
+        raise ApiError(404, "NotFound", "unknown control path %s" % path)
+
+    def _dispatch(self, method):
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request_id = str(uuid.uuid4()).upper()
+        try:
+            with self.server.state.lock:
+                if parts.path.startswith("/_standin/"):
+                    doc = self._control(method, parts.path, body)
+                else:
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    pairs = parse_qsl(parts.query, keep_blank_values=True)
+                    doc = self.server.state.handle(method, parts.path or "/", pairs, headers, body)
+            doc["RequestId"] = request_id
+            self._send(200, doc)
+        except ApiError as err:
+            self._send(err.status, {"RequestId": request_id, "HostId": "ros.aliyuncs.com",
+                                    "Code": err.code, "Message": err.message})
+
+    def do_POST(self):  # noqa: N802 - http.server API
+        self._dispatch("POST")
+
+    def do_GET(self):  # noqa: N802
+        self._dispatch("GET")
+
+
+def make_server(port=0, host="127.0.0.1", access_keys=None, progress_polls=2, verbose=False):
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.verbose = verbose
+    server.state = RosState(access_keys or {DEFAULT_ACCESS_KEY_ID: DEFAULT_ACCESS_KEY_SECRET}, progress_polls)
+    return server
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--access-key-id", default=DEFAULT_ACCESS_KEY_ID)
+    parser.add_argument("--access-key-secret", default=DEFAULT_ACCESS_KEY_SECRET)
+    parser.add_argument("--progress-polls", type=int, default=2,
+                        help="GetStack calls a stack stays *_IN_PROGRESS before it completes")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    server = make_server(args.port, args.host, {args.access_key_id: args.access_key_secret},
+                         args.progress_polls, args.verbose)
+    print("ROS stand-in listening on http://%s:%d" % server.server_address, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import PropertiesDocument
+
+TREE = Path(__file__).resolve().parents[3] / "standins" / "trees" / "antmedia"
+PASSWORD = "Mongo@:/?#%&Secret"
+ENCODED = "Mongo%40%3A%2F%3F%23%25%26Secret"
+
+
+@pytest.fixture
+def home(tmp_path):
+    dest = tmp_path / "antmedia"
+    shutil.copytree(TREE, dest)
+    return dest
+
+
+def snapshot(root):
+    return dict((str(p.relative_to(root)), p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file())
+
+
+def parts(root, **extra):
+    base = dict(home=str(root), mode="cluster", database_hosts=["10.0.1.10", "10.0.2.10"],
+                database_port=27017, database_user="antmedia", database_password=PASSWORD,
+                database_auth_source="admin", database_replica_set="rs0")
+    base.update(extra)
+    return dict((k, v) for k, v in base.items() if v is not None)
+
+
+EXPECTED_URL = ("mongodb://antmedia:%s@10.0.1.10:27017,10.0.2.10:27017/?authSource=admin&replicaSet=rs0"
+                % ENCODED)
+REDACTED_URL = "mongodb://antmedia:****@10.0.1.10:27017,10.0.2.10:27017/?authSource=admin&replicaSet=rs0"
+
+
+def assert_no_secret(text):
+    for secret in (PASSWORD, ENCODED, EXPECTED_URL, "%40%3A%2F"):
+        assert secret not in text
+
+
+def props(home, rel):
+    return PropertiesDocument.parse((home / rel).read_text())
+
+
+def test_cluster_from_parts_then_idempotent(run_module, home):
+    result = run_module("antmedia_cluster_mode", parts(home))
+    assert result["changed"] is True, result
+    assert result["restart_required"] is True
+    assert result["database_url"] == REDACTED_URL
+    assert result["previous"]["mode"] == "standalone"
+    assert result["apps"] == ["LiveApp", "WebRTCAppEE"]
+    assert result["apps_without_db"] == ["root"]
+    assert result["changed_files"] == {
+        "conf/red5.properties": ["clusterdb.host"],
+        "webapps/LiveApp/WEB-INF/red5-web.properties": ["db.host", "db.type"],
+        "webapps/WebRTCAppEE/WEB-INF/red5-web.properties": ["db.host", "db.type"],
+        "conf/jee-container.xml": ["cluster block"],
+    }
+    assert_no_secret(json.dumps(result))
+    assert props(home, "conf/red5.properties").get("clusterdb.host") == EXPECTED_URL
+    for app in ("LiveApp", "WebRTCAppEE"):
+        doc = props(home, "webapps/%s/WEB-INF/red5-web.properties" % app)
+        assert doc.get("db.type") == "mongodb" and doc.get("db.host") == EXPECTED_URL
+    assert "<!-- cluster start -->" in (home / "conf" / "jee-container.xml").read_text()
+    assert (home / "webapps/root/WEB-INF/red5-web.properties").read_bytes() == \
+        (TREE / "webapps/root/WEB-INF/red5-web.properties").read_bytes()
+
+    again = run_module("antmedia_cluster_mode", parts(home))
+    assert again["changed"] is False
+    assert again["restart_required"] is False
+    assert again["changed_files"] == {}
+    assert again["previous"]["mode"] == "cluster"
+    assert again["previous"]["database_url"] == REDACTED_URL
+
+
+def test_check_mode_writes_nothing_and_reports_the_same(run_module, home):
+    before = snapshot(home)
+    checked = run_module("antmedia_cluster_mode", parts(home), check_mode=True)
+    assert snapshot(home) == before
+    real = run_module("antmedia_cluster_mode", parts(home))
+    assert checked["changed"] is real["changed"] is True
+    assert checked["changed_files"] == real["changed_files"]
+    assert run_module("antmedia_cluster_mode", parts(home), check_mode=True)["changed"] is False
+
+
+def test_diff_redacts_urls(run_module, home):
+    result = run_module("antmedia_cluster_mode", parts(home), diff=True)
+    headers = [d["before_header"] for d in result["diff"]]
+    assert headers == ["conf/red5.properties", "webapps/LiveApp/WEB-INF/red5-web.properties",
+                       "webapps/WebRTCAppEE/WEB-INF/red5-web.properties", "conf/jee-container.xml"]
+    assert "clusterdb.host=localhost" in result["diff"][0]["before"]
+    assert "clusterdb.host=%s" % REDACTED_URL in result["diff"][0]["after"]
+    assert "<!-- cluster start -->" in result["diff"][3]["after"]
+    assert_no_secret(json.dumps(result))
+
+
+def test_back_to_standalone_restores_the_original_files(run_module, home):
+    original = snapshot(home)
+    run_module("antmedia_cluster_mode", parts(home))
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="standalone"), diff=True)
+    assert result["changed"] is True and result["database_url"] is None
+    assert_no_secret(json.dumps(result))  # the old URL is redacted in the diff's "before"
+    assert snapshot(home) == original
+
+
+def test_standalone_with_mongodb(run_module, home):
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="standalone",
+                                                      database_url="mongodb://10.0.0.9"))
+    assert result["changed"]
+    doc = props(home, "webapps/LiveApp/WEB-INF/red5-web.properties")
+    assert (doc.get("db.type"), doc.get("db.host")) == ("mongodb", "mongodb://10.0.0.9")
+    assert "<!-- cluster start\n" in (home / "conf" / "jee-container.xml").read_text()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("10.0.0.5", "mongodb://10.0.0.5"),
+    ("dbserver", "mongodb://dbserver"),
+    ("mongodb+srv://u:p%40@c0.example.net/?tls=true", "mongodb+srv://u:p%40@c0.example.net/?tls=true"),
+])
+def test_database_url_is_normalized(run_module, home, value, expected):
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="cluster", database_url=value))
+    assert result["changed"], result
+    assert props(home, "conf/red5.properties").get("clusterdb.host") == expected
+
+
+def test_srv_and_tls_and_options_from_parts(run_module, home):
+    result = run_module("antmedia_cluster_mode", dict(
+        home=str(home), mode="cluster", database_hosts=["cluster0.abc.example.net"], database_srv=True,
+        database_user="u", database_password="long-pass", database_tls=True,
+        database_options={"retryWrites": True, "w": "majority"}))
+    assert result["changed"], result
+    assert props(home, "conf/red5.properties").get("clusterdb.host") == (
+        "mongodb+srv://u:long-pass@cluster0.abc.example.net/?retryWrites=true&tls=true&w=majority")
+
+
+URL_ONLY = dict(database_hosts=None, database_port=None, database_user=None, database_password=None,
+                database_auth_source=None, database_replica_set=None)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (dict(database_hosts=None), "mode is cluster but any of the following are missing"),
+    (dict(database_url="mongodb://h"), "mutually exclusive"),
+    (dict(URL_ONLY, database_url="redis://r:6379"), "Redis URL"),
+    (dict(URL_ONLY, database_url="/etc/redis.conf"), "file path"),
+    (dict(URL_ONLY, database_url="mongodb://h h"), "white space"),
+    (dict(URL_ONLY, database_url="mongodb://u:%s@h" % PASSWORD), "percent-encode"),
+    (dict(database_hosts=None, database_url="mongodb://h", database_user="u"), "cannot be combined"),
+    (dict(database_port=70000), "1 to 65535"),
+    (dict(database_hosts=["ok", "not valid"]), "not a valid host"),
+    (dict(database_hosts=[]), "at least one"),
+    (dict(database_options={"nonsense": 1}), "unknown MongoDB connection option"),
+    (dict(database_srv=True), "exactly one host"),
+    (dict(method="script", database_options={"tls": True}), "use method=files"),
+    (dict(home="/nonexistent/antmedia"), "does not exist"),
+])
+def test_invalid_input_fails_and_leaves_files_alone(run_module, home, extra, message):
+    before = snapshot(home)
+    result = run_module("antmedia_cluster_mode", parts(home, **extra))
+    assert result.get("failed") is True, result
+    assert message in result["msg"], result["msg"]
+    assert snapshot(home) == before
+    assert_no_secret(json.dumps(result))
+
+
+def test_parts_without_hosts_refused(run_module, home):
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="standalone", database_user="u"))
+    assert result["failed"] and "need database_hosts" in result["msg"]
+
+
+def test_broken_cluster_markers_fail_before_writing(run_module, home):
+    jee = home / "conf" / "jee-container.xml"
+    jee.write_text(jee.read_text().replace("cluster end -->", "end -->"))
+    before = snapshot(home)
+    result = run_module("antmedia_cluster_mode", parts(home))
+    assert result["failed"] and "exactly one" in result["msg"]
+    assert snapshot(home) == before
+
+
+def test_backup(run_module, home):
+    result = run_module("antmedia_cluster_mode", parts(home, backup=True))
+    assert set(result["backup_files"]) == set(result["changed_files"])
+    saved = Path(result["backup_files"]["conf/red5.properties"]).read_bytes()
+    assert saved == (TREE / "conf" / "red5.properties").read_bytes()
+
+
+def test_script_method_runs_the_standin(run_module, home):
+    url = "mongodb://antmedia:%s@10.0.1.10:27017/?replicaSet=rs0" % ENCODED
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="cluster", method="script",
+                                                      database_url=url), diff=True)
+    assert result["changed"] is True, result
+    assert result["restart_required"] is False  # the vendor script restarts the service itself
+    assert "Mode: cluster (mongodb)" in result["script_output"]
+    assert props(home, "conf/red5.properties").get("clusterdb.host") == url
+    assert_no_secret(json.dumps(result))
+    again = run_module("antmedia_cluster_mode", dict(home=str(home), mode="cluster", method="script",
+                                                     database_url=url))
+    assert again["changed"] is False and "script_output" not in again
+    back = run_module("antmedia_cluster_mode", dict(home=str(home), mode="standalone", method="script"))
+    assert back["changed"] is True
+    assert read_state_mode(home) == "standalone"
+
+
+def read_state_mode(home):
+    text = (home / "conf" / "jee-container.xml").read_text()
+    return "cluster" if "<!-- cluster start -->" in text else "standalone"
+
+
+def test_script_method_bare_address_becomes_a_url(run_module, home):
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="cluster", method="script",
+                                                      database_url="db.internal"))
+    assert result["changed"], result
+    assert props(home, "conf/red5.properties").get("clusterdb.host") == "mongodb://db.internal"
+    assert props(home, "webapps/LiveApp/WEB-INF/red5-web.properties").get("db.type") == "mongodb"
+
+
+def test_script_method_check_mode_does_not_run_it(run_module, home):
+    before = snapshot(home)
+    result = run_module("antmedia_cluster_mode", parts(home, method="script", database_auth_source=None),
+                        check_mode=True)
+    assert result["changed"] is True and "script_output" not in result
+    assert snapshot(home) == before
+
+
+def test_script_missing(run_module, home):
+    (home / "change_server_mode.sh").unlink()
+    result = run_module("antmedia_cluster_mode", parts(home, method="script", database_auth_source=None))
+    assert result["failed"] and "missing or not executable" in result["msg"]
+
+
+def test_script_failure_is_reported_redacted(run_module, home):
+    script = home / "change_server_mode.sh"
+    script.write_text("#!/bin/sh\necho \"cannot reach $2\" >&2\nexit 3\n")
+    result = run_module("antmedia_cluster_mode", parts(home, method="script", database_auth_source=None))
+    assert result["failed"] and result["rc"] == 3
+    assert "exited with 3" in result["msg"] and "mongodb://antmedia:****@" in result["msg"]
+    assert_no_secret(json.dumps(result))
+
+
+def test_script_that_changes_nothing_is_detected(run_module, home):
+    (home / "change_server_mode.sh").write_text("#!/bin/sh\nexit 0\n")
+    result = run_module("antmedia_cluster_mode", parts(home, method="script", database_auth_source=None))
+    assert result["failed"] and "still differ from cluster mode" in result["msg"]
+
+
+def test_playbook_check_diff_apply_idempotent(playbook, home):
+    task = {"name": "cluster mode", "streamfleet.cluster.antmedia_cluster_mode": parts(home)}
+    before = snapshot(home)
+    checked = playbook.run([task], check=True, diff=True)[0]
+    assert checked["changed"] is True
+    assert snapshot(home) == before
+    assert REDACTED_URL in playbook.last_output
+    assert_no_secret(playbook.last_output)
+
+    applied = playbook.run([task], diff=True)[0]
+    assert applied["changed"] is True and applied["restart_required"] is True
+    assert_no_secret(playbook.last_output)
+
+    again = playbook.run([task], diff=True)[0]
+    assert again["changed"] is False
+    assert_no_secret(playbook.last_output)
+
+
+def test_playbook_url_from_vars_and_failure(playbook, home):
+    url = "mongodb://antmedia:%s@10.0.1.10" % ENCODED
+    task = {"name": "cluster mode", "streamfleet.cluster.antmedia_cluster_mode": {
+        "home": str(home), "mode": "cluster", "method": "script", "database_url": "{{ db_url }}"}}
+    result = playbook.run([task], diff=True, play_vars={"db_url": url})[0]
+    assert result["changed"] is True
+    assert_no_secret(playbook.last_output)
+
+    before = snapshot(home)
+    bad = {"name": "bad", "streamfleet.cluster.antmedia_cluster_mode": {
+        "home": str(home), "mode": "cluster", "database_url": "redis://10.0.0.1:6379"}}
+    failed = playbook.run([bad], expect_failure=True)[0]
+    assert failed["failed"] is True and "Redis URL" in failed["msg"]
+    assert snapshot(home) == before
+
+
+def test_duplicate_keys_are_collapsed_with_a_warning(run_module, home):
+    app = home / "webapps" / "LiveApp" / "WEB-INF" / "red5-web.properties"
+    app.write_text(app.read_text() + "db.host=mongodb://old:%s@x\n" % ENCODED)
+    result = run_module("antmedia_cluster_mode", parts(home))
+    assert result["changed"]
+    assert "db.host more than once" in json.dumps(result["warnings"])
+    assert app.read_text().count("db.host=") == 1
+    assert_no_secret(json.dumps(result))
+
+
+def test_password_inside_a_given_url_is_never_returned_decoded(run_module, home):
+    secret = "decoded@Secret/1"
+    url = "mongodb://ams:decoded%40Secret%2F1@db.internal:27017"
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="cluster", database_url=url),
+                        diff=True)
+    assert result["changed"]
+    text = json.dumps(result)
+    assert secret not in text and "decoded%40Secret" not in text
+    assert result["database_url"] == "mongodb://ams:****@db.internal:27017"

@@ -1,0 +1,195 @@
+"""Tests of the wcs_config module, run in-process as Ansible runs it."""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from ansible.module_utils.common import warnings as ansible_warnings
+
+TREE = Path(__file__).resolve().parents[3] / "standins" / "trees" / "wcs"
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings():
+    """In-process runs share ansible's global warning list; start each test empty."""
+    ansible_warnings._global_warnings.clear()
+    yield
+    ansible_warnings._global_warnings.clear()
+
+
+@pytest.fixture
+def home(tmp_path):
+    dest = tmp_path / "wcs"
+    shutil.copytree(TREE, dest)
+    return dest
+
+
+def warnings_text(result):
+    """Warnings as text (ansible-core 2.19 returns them as structured events)."""
+    return json.dumps(result.get("warnings", []))
+
+
+def props(home):
+    return (home / "conf" / "flashphoner.properties").read_bytes()
+
+
+def jvm(home):
+    return (home / "conf" / "wcs-core.properties").read_bytes()
+
+
+ORIGIN = dict(cdn_enabled=True, cdn_role="origin", cdn_ip="10.0.0.5", cdn_nodes_timeout=30,
+              periodic_fir_request=True, keep_alive_enabled=["websocket", "rtmfp"], heap_size="2g")
+
+
+def test_origin_then_second_run_unchanged(run_module, home):
+    before = props(home)
+    result = run_module("wcs_config", dict(ORIGIN, home=str(home)))
+    assert result["changed"] is True, result
+    assert result["restart_required"] is True
+    assert result["changed_keys"] == ["cdn_enabled", "cdn_role", "cdn_ip", "cdn_nodes_timeout",
+                                      "periodic_fir_request", "keep_alive.enabled", "-Xmx"]
+    text = props(home).decode()
+    assert "cdn_enabled=true\n" in text and "cdn_role=origin\n" in text and "cdn_ip=10.0.0.5\n" in text
+    assert "keep_alive.enabled=websocket,rtmfp\n" in text
+    assert text.count("periodic_fir_request") == 1
+    # Lines the task does not manage are untouched.
+    for line in before.decode().splitlines(True):
+        if not line.startswith(("cdn_enabled", "cdn_role", "cdn_ip", "cdn_nodes_timeout", "periodic_fir", "keep_alive")):
+            assert line in text
+    assert "-Xmx2g\n" in jvm(home).decode() and "-Xmx1024M" not in jvm(home).decode()
+    assert result["properties_file"] == str(home / "conf" / "flashphoner.properties")
+    assert result["jvm_options_file"] == str(home / "conf" / "wcs-core.properties")
+    assert "'periodic_fir_request' appeared more than once" in warnings_text(result)
+    assert "collapsed" in warnings_text(result)
+
+    ansible_warnings._global_warnings.clear()
+    again = run_module("wcs_config", dict(ORIGIN, home=str(home)))
+    assert again["changed"] is False
+    assert again["changed_keys"] == [] and again["restart_required"] is False
+    assert not again.get("warnings")
+
+
+def test_check_mode_writes_nothing_and_reports_the_same(run_module, home):
+    before_props, before_jvm = props(home), jvm(home)
+    checked = run_module("wcs_config", dict(ORIGIN, home=str(home)), check_mode=True, diff=True)
+    assert checked["changed"] is True
+    assert props(home) == before_props and jvm(home) == before_jvm
+    assert sorted(os.listdir(home / "conf")) == ["flashphoner.properties", "wcs-core.properties"]
+    real = run_module("wcs_config", dict(ORIGIN, home=str(home)), diff=True)
+    assert real["changed"] is True
+    assert real["changed_keys"] == checked["changed_keys"]
+    assert real["diff"] == checked["diff"]
+    assert run_module("wcs_config", dict(ORIGIN, home=str(home)), check_mode=True)["changed"] is False
+
+
+def test_diff_has_before_and_after_per_file(run_module, home):
+    result = run_module("wcs_config", dict(home=str(home), cdn_port=8085, heap_size="1g"), diff=True)
+    props_diff, jvm_diff = result["diff"]
+    assert props_diff["before_header"].endswith("flashphoner.properties")
+    assert "cdn_port\t8084\n" in props_diff["before"] and "cdn_port\t8085\n" in props_diff["after"]
+    assert "-Xmx1024M" in jvm_diff["before"] and "-Xmx1g" in jvm_diff["after"]
+
+
+def test_edge_with_point_of_entry_and_free_settings(run_module, home):
+    args = dict(home=str(home), cdn_enabled=True, cdn_role="edge", cdn_ip="10.0.1.7",
+                cdn_point_of_entry="10.0.0.5", cdn_groups=["eu", "hd"], cdn_nodes_resolve_ip=False,
+                settings={"rest_auth_url": "http://auth.example/check?a=1&b=2", "new_flag": True,
+                          "media_port_to": 33000, "ws.port": None},
+                remove=["client_log_path"])
+    result = run_module("wcs_config", args)
+    assert result["changed"] is True, result
+    text = props(home).decode()
+    assert "cdn_groups=eu,hd\n" in text
+    assert "rest_auth_url=http://auth.example/check?a=1&b=2\n" in text
+    assert "new_flag=true\n" in text and "media_port_to=33000\n" in text
+    assert "ws.port" not in text and "client_log_path" not in text
+    assert "cdn_nodes_resolve_ip" not in result["changed_keys"]
+    assert run_module("wcs_config", args)["changed"] is False
+
+
+def test_equivalent_spellings_are_not_a_change(run_module, home):
+    path = home / "conf" / "flashphoner.properties"
+    path.write_text("cdn_enabled = TRUE\ncdn_ip=1.2.3.4\ncdn_role=origin\ncdn_groups = a, b\ncdn_port=08084\n")
+    before = path.read_bytes()
+    result = run_module("wcs_config", dict(home=str(home), cdn_enabled=True, cdn_groups=["a", "b"], cdn_port=8084))
+    assert result["changed"] is False
+    assert path.read_bytes() == before
+
+
+def test_crlf_and_no_final_newline_are_kept(run_module, home):
+    path = home / "conf" / "flashphoner.properties"
+    path.write_bytes(b"# c\r\ncdn_enabled=false\r\ncdn_port=8084")
+    run_module("wcs_config", dict(home=str(home), cdn_port=9000))
+    assert path.read_bytes() == b"# c\r\ncdn_enabled=false\r\ncdn_port=9000"
+    run_module("wcs_config", dict(home=str(home), cdn_nodes_timeout=30))
+    assert path.read_bytes() == b"# c\r\ncdn_enabled=false\r\ncdn_port=9000\r\ncdn_nodes_timeout=30\r\n"
+
+
+def test_backup(run_module, home):
+    before = props(home)
+    result = run_module("wcs_config", dict(home=str(home), cdn_port=9000, backup=True))
+    backup = result["backup_files"][str(home / "conf" / "flashphoner.properties")]
+    assert Path(backup).read_bytes() == before
+
+
+def test_explicit_paths(run_module, tmp_path, home):
+    other = tmp_path / "elsewhere.properties"
+    other.write_text("a=1\n")
+    result = run_module("wcs_config", dict(home="/nonexistent", properties_file=str(other), settings={"a": 2}))
+    assert result["changed"] is True and other.read_text() == "a=2\n"
+
+
+@pytest.mark.parametrize("args,message", [
+    (dict(cdn_enabled=True, cdn_role="origin", cdn_ip="10.0.0.5", cdn_point_of_entry="10.0.0.5"), "own address"),
+    (dict(cdn_role="origin", cdn_ip="10.0.0.5", cdn_point_of_entry="wcs1.example",
+          node_addresses=["WCS1.example", "203.0.113.9"]), "own address"),
+    (dict(cdn_enabled=True, cdn_role="edge", cdn_ip="10.0.0.6"), "needs cdn_point_of_entry"),
+    (dict(cdn_enabled=True, cdn_role="transcoder", cdn_ip="10.0.0.6"), "needs cdn_point_of_entry"),
+    (dict(cdn_enabled=True, cdn_role="origin"), "needs cdn_ip"),
+    (dict(cdn_ip="10.0.0.5 10.0.0.6"), "not an address"),
+    (dict(cdn_port=70000), "cdn_port"),
+    (dict(cdn_nodes_timeout=0), "cdn_nodes_timeout"),
+    (dict(cdn_groups=["a,b"]), "cdn_groups"),
+    (dict(cdn_role="mirror"), "value of cdn_role must be one of"),
+    (dict(heap_size="2 gigs"), "heap_size"),
+    (dict(heap_size="1m"), "2 MB minimum"),
+    (dict(heap_size="1g", heap_initial_size="2g"), "larger than the maximum heap"),
+    (dict(heap_initial_size="4g"), "larger than the maximum heap"),
+    (dict(cdn_port=8085, settings={"cdn_port": 8086}), "give it once"),
+    (dict(settings={"a": 1}, remove=["a"]), "give it once"),
+    (dict(settings={"a": {"b": 1}}), "is a dict"),
+])
+def test_invalid_input_fails_and_changes_nothing(run_module, home, args, message):
+    before_props, before_jvm = props(home), jvm(home)
+    result = run_module("wcs_config", dict(args, home=str(home)))
+    assert result.get("failed") is True, result
+    assert message in result["msg"]
+    assert props(home) == before_props and jvm(home) == before_jvm
+    assert sorted(os.listdir(home / "conf")) == ["flashphoner.properties", "wcs-core.properties"]
+
+
+def test_existing_values_count_in_validation(run_module, home):
+    path = home / "conf" / "flashphoner.properties"
+    path.write_text("cdn_enabled=true\ncdn_ip=10.0.0.5\ncdn_point_of_entry=10.0.0.5\n")
+    before = path.read_bytes()
+    result = run_module("wcs_config", dict(home=str(home), cdn_role="origin"))
+    assert result.get("failed") and "own address" in result["msg"]
+    assert path.read_bytes() == before
+    # Clearing the point of entry (empty string) makes it a valid first origin.
+    result = run_module("wcs_config", dict(home=str(home), cdn_role="origin", cdn_point_of_entry=""))
+    assert result["changed"] is True and "cdn_point_of_entry" not in path.read_text()
+
+
+def test_missing_file_fails_clearly(run_module, tmp_path):
+    result = run_module("wcs_config", dict(home=str(tmp_path), cdn_port=8084))
+    assert result.get("failed") and "does not exist" in result["msg"]
+    assert not (tmp_path / "conf").exists()
+
+
+def test_missing_jvm_file_fails_before_writing_properties(run_module, home):
+    os.unlink(home / "conf" / "wcs-core.properties")
+    before = props(home)
+    result = run_module("wcs_config", dict(home=str(home), cdn_port=9000, heap_size="1g"))
+    assert result.get("failed") and "wcs-core.properties does not exist" in result["msg"]
+    assert props(home) == before
