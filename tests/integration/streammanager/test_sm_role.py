@@ -1,0 +1,72 @@
+"""The red5pro_nodegroup role end to end with ansible-playbook against the simulator."""
+
+
+def role_vars(sm, **extra):
+    values = {
+        "red5pro_nodegroup_base_url": sm.url,
+        "red5pro_nodegroup_retry_delay": 0.01,
+        "red5pro_nodegroup_name": "nodegroup-sandbox",
+        "red5pro_nodegroup_regions": ["us-east-1"],
+        "red5pro_nodegroup_launch_config_image": "red5pro-node-image",
+        "red5pro_nodegroup_readiness_delay": 0,
+        "red5pro_nodegroup_wait_delay": 0,
+        "red5pro_nodegroup_features": ["multibitrate", "dynamic_clustering"],
+    }
+    values.update(extra)
+    return values
+
+
+ROLE = [{"name": "Node group role", "ansible.builtin.include_role": {"name": "streamfleet.cluster.red5pro_nodegroup"}}]
+
+
+def token_env(sm):
+    """The token comes from the environment, as the role's default reads it; never on a command line."""
+    return {"RED5PRO_SM_ACCESS_TOKEN": sm.token}
+
+
+def by_name(results):
+    """Results by task name, without the "role : " prefix the callback adds."""
+    return {r["task"].split(" : ", 1)[-1]: r for r in results}
+
+
+def test_role_twice_then_absent(sm, playbook):
+    sm.reset(ready_after=2, node_polls=1)  # slow readiness: two 503 answers first
+    env = token_env(sm)
+    check = by_name(playbook.run(ROLE, check=True, play_vars=role_vars(sm), env=env))
+    readiness = check["Wait for the Stream Manager cloud controller to be ready"]
+    assert readiness["attempts"] == 3 and readiness["ready"] is True
+    assert check["Node group"]["changed"] is True
+    assert sm.writes() == []
+
+    first = by_name(playbook.run(ROLE, play_vars=role_vars(sm), env=env))
+    assert first["Wait for the Stream Manager cloud controller to be ready"]["ready"] is True
+    for task in ("Scale policy", "Launch configuration", "Node group", "Origin nodes"):
+        assert first[task]["changed"] is True, task
+    assert first["Origin nodes"]["origins_added"] == 1
+    wait = first["Wait until every node is in service"]
+    assert wait["node_groups"][0]["inservice"] is True
+    assert wait["attempts"] >= 1
+    # seed defaults: 1 origin added, 2 edges and 2 relays from the policy's minLimit
+    assert wait["node_groups"][0]["node_states"] == {"inservice": 5}
+    group = sm.state()["groups"]["nodegroup-sandbox"]
+    assert group["scalePolicy"] == "default-v3" and group["launchConfig"] == "all-nodes-launch"
+    writes = len(sm.writes())
+
+    playbook.run(ROLE, play_vars=role_vars(sm), env=env)
+    assert playbook.stats["changed"] == 0
+    assert len(sm.writes()) == writes
+    assert sm.token not in playbook.last_output
+
+    gone = by_name(playbook.run(ROLE, play_vars=role_vars(sm, red5pro_nodegroup_state="absent"), env=env))
+    assert gone["Delete the node group (terminates its nodes)"]["changed"] is True
+    state = sm.state()
+    assert state["groups"] == {} and state["policies"] == {} and state["launchconfigs"] == {}
+
+
+def test_role_wrong_token_stops_at_once(sm, playbook):
+    results = by_name(playbook.run(ROLE, play_vars=role_vars(sm), env={"RED5PRO_SM_ACCESS_TOKEN": "nope-123456"},
+                                   expect_failure=True))
+    readiness = results["Wait for the Stream Manager cloud controller to be ready"]
+    assert readiness["failed"] is True and readiness["attempts"] == 1
+    assert "HTTP 401" in readiness["msg"]
+    assert "nope-123456" not in playbook.last_output
