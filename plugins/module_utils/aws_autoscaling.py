@@ -1,0 +1,614 @@
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Auto Scaling fleets for streamfleet.cluster: the group, its scaling policies, the CloudWatch
+alarms wired to them, lifecycle hooks and the warm pool, converged by one task.
+
+Validation is pure (no AWS calls); lookups that can fail (launch template, target group names)
+run before the first call that changes something.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+    DEPLOYMENT_TAG,
+    error_code,
+    group_deleted,
+    instances_in_service,
+)
+
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # reported by the shared AWS module class
+    ClientError = Exception
+
+POLICY_TYPES = {"simple": "SimpleScaling", "step": "StepScaling", "target_tracking": "TargetTrackingScaling"}
+COMPARISONS = {
+    ">=": "GreaterThanOrEqualToThreshold", ">": "GreaterThanThreshold",
+    "<=": "LessThanOrEqualToThreshold", "<": "LessThanThreshold",
+}
+
+
+class FleetError(Exception):
+    """Invalid task input or a state the module refuses to change; nothing was changed."""
+
+
+def alarm_name(group_name, policy):
+    return (policy.get("alarm") or {}).get("name") or "%s-%s" % (group_name, policy["name"])
+
+
+def comparison_operator(value):
+    return COMPARISONS.get(value, value)
+
+
+def validate(params):
+    """Check a fleet task without calling AWS; raise FleetError listing every problem."""
+    if params.get("state", "present") == "absent":
+        return
+    errors = []
+    template = params.get("launch_template") or {}
+    if not (template.get("name") or template.get("id")):
+        errors.append("launch_template: name or id is required")
+    version = str(template.get("version") or "$Default")
+    if version not in ("$Latest", "$Default") and not version.isdigit():
+        errors.append("launch_template.version must be $Latest, $Default or a version number, not %r" % version)
+    if not params.get("subnets"):
+        errors.append("subnets: at least one subnet is required")
+    low, high, desired = params.get("min_size"), params.get("max_size"), params.get("desired_capacity")
+    if low is None or high is None:
+        errors.append("min_size and max_size are required")
+    else:
+        if low < 0 or low > high:
+            errors.append("min_size (%s) must be between 0 and max_size (%s)" % (low, high))
+        if desired is not None and not low <= desired <= high:
+            errors.append("desired_capacity (%s) must be between min_size (%s) and max_size (%s)"
+                          % (desired, low, high))
+    if params.get("wait_for_instances") and high is not None and params["wait_for_instances"] > high:
+        errors.append("wait_for_instances (%s) is more than max_size (%s)" % (params["wait_for_instances"], high))
+    names = set()
+    alarms = set()
+    for index, policy in enumerate(params.get("policies") or []):
+        where = "policies[%d] (%s)" % (index, policy["name"])
+        if policy["name"] in names:
+            errors.append("%s: name declared twice" % where)
+        names.add(policy["name"])
+        kind = policy["type"]
+        if kind == "simple" and policy.get("scaling_adjustment") is None:
+            errors.append("%s: a simple policy needs scaling_adjustment" % where)
+        if kind == "step":
+            if not policy.get("steps"):
+                errors.append("%s: a step policy needs steps" % where)
+            for step in policy.get("steps") or []:
+                if step.get("lower_bound") is None and step.get("upper_bound") is None:
+                    errors.append("%s: each step needs lower_bound or upper_bound" % where)
+        if kind != "simple" and policy.get("cooldown") is not None:
+            errors.append("%s: cooldown only for simple policies (use estimated_instance_warmup)" % where)
+        if kind == "target_tracking":
+            if policy.get("target_value") is None:
+                errors.append("%s: target tracking needs target_value" % where)
+            if policy.get("alarm"):
+                errors.append("%s: target tracking creates and owns its alarms; remove alarm" % where)
+        elif kind in ("simple", "step") and policy.get("target_value") is not None:
+            errors.append("%s: target_value only for target_tracking" % where)
+        if policy.get("alarm"):
+            name = alarm_name(params["name"], policy)
+            if name in alarms:
+                errors.append("%s: alarm name %s declared twice" % (where, name))
+            alarms.add(name)
+            if not name.startswith(params["name"]):
+                # owned alarms are found by the group-name prefix
+                errors.append("%s: alarm name must start with the group name %s" % (where, params["name"]))
+    hooks = set()
+    for hook in params.get("lifecycle_hooks") or []:
+        if hook["name"] in hooks:
+            errors.append("lifecycle_hooks: %s declared twice" % hook["name"])
+        hooks.add(hook["name"])
+    pool = params.get("warm_pool")
+    if pool and pool.get("enabled", True) and pool.get("max_group_prepared_capacity") is not None \
+            and pool.get("min_size") is not None and pool["min_size"] > pool["max_group_prepared_capacity"]:
+        errors.append("warm_pool.min_size must not exceed warm_pool.max_group_prepared_capacity")
+    if errors:
+        raise FleetError("; ".join(errors))
+
+
+def policy_api(group_name, policy):
+    """Declared policy as put_scaling_policy keyword arguments."""
+    kwargs = dict(AutoScalingGroupName=group_name, PolicyName=policy["name"], PolicyType=POLICY_TYPES[policy["type"]])
+    if policy["type"] == "simple":
+        kwargs["AdjustmentType"] = policy["adjustment_type"]
+        kwargs["ScalingAdjustment"] = policy["scaling_adjustment"]
+        if policy.get("cooldown") is not None:
+            kwargs["Cooldown"] = policy["cooldown"]
+    elif policy["type"] == "step":
+        kwargs["AdjustmentType"] = policy["adjustment_type"]
+        kwargs["MetricAggregationType"] = policy.get("metric_aggregation_type") or "Average"
+        steps = []
+        for step in policy["steps"]:
+            item = {"ScalingAdjustment": step["adjustment"]}
+            if step.get("lower_bound") is not None:
+                item["MetricIntervalLowerBound"] = float(step["lower_bound"])
+            if step.get("upper_bound") is not None:
+                item["MetricIntervalUpperBound"] = float(step["upper_bound"])
+            steps.append(item)
+        kwargs["StepAdjustments"] = steps
+    else:
+        kwargs["TargetTrackingConfiguration"] = {
+            "PredefinedMetricSpecification": {"PredefinedMetricType": policy["predefined_metric"]},
+            "TargetValue": float(policy["target_value"]),
+            "DisableScaleIn": bool(policy.get("disable_scale_in")),
+        }
+    if policy["type"] != "simple" and policy.get("estimated_instance_warmup") is not None:
+        kwargs["EstimatedInstanceWarmup"] = policy["estimated_instance_warmup"]
+    return kwargs
+
+
+def policy_key(api):
+    """Comparable form of a policy (declared put_scaling_policy kwargs or described policy)."""
+    kind = api.get("PolicyType") or "SimpleScaling"
+    key = {"type": kind}
+    if kind in ("SimpleScaling", "StepScaling"):
+        key["adjustment_type"] = api.get("AdjustmentType")
+    if kind == "SimpleScaling":
+        key["adjustment"] = api.get("ScalingAdjustment")
+        if api.get("Cooldown") is not None:
+            key["cooldown"] = api.get("Cooldown")
+    if kind == "StepScaling":
+        key["aggregation"] = api.get("MetricAggregationType") or "Average"
+        key["steps"] = sorted(
+            (_float(s.get("MetricIntervalLowerBound")), _float(s.get("MetricIntervalUpperBound")), s.get("ScalingAdjustment"))
+            for s in api.get("StepAdjustments") or [])
+    if kind == "TargetTrackingScaling":
+        config = api.get("TargetTrackingConfiguration") or {}
+        key["metric"] = (config.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+        key["target"] = _float(config.get("TargetValue"))
+        key["disable_scale_in"] = bool(config.get("DisableScaleIn"))
+    if kind != "SimpleScaling" and api.get("EstimatedInstanceWarmup") is not None:
+        key["warmup"] = api.get("EstimatedInstanceWarmup")
+    return key
+
+
+def policy_differs(current, wanted_api):
+    """True when the described policy differs in a key the task declares."""
+    have = policy_key(current)
+    want = policy_key(wanted_api)
+    return any(have.get(k) != v for k, v in want.items())
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def alarm_api(group_name, policy, policy_arn, tags):
+    alarm = policy["alarm"]
+    kwargs = dict(
+        AlarmName=alarm_name(group_name, policy),
+        AlarmDescription=alarm.get("description") or "%s of %s (streamfleet.cluster)" % (policy["name"], group_name),
+        MetricName=alarm["metric_name"], Namespace=alarm["namespace"], Statistic=alarm["statistic"],
+        Dimensions=[{"Name": "AutoScalingGroupName", "Value": group_name}],
+        Period=alarm["period"], EvaluationPeriods=alarm["evaluation_periods"],
+        Threshold=float(alarm["threshold"]), ComparisonOperator=comparison_operator(alarm["comparison"]),
+        ActionsEnabled=True, AlarmActions=[policy_arn] if policy_arn else [],
+    )
+    if tags:
+        kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return kwargs
+
+
+ALARM_KEYS = ("AlarmDescription", "MetricName", "Namespace", "Statistic", "Period", "EvaluationPeriods",
+              "Threshold", "ComparisonOperator")
+
+
+def alarm_differs(current, wanted):
+    for key in ALARM_KEYS:
+        have, want = current.get(key), wanted.get(key)
+        if key == "Threshold":
+            have, want = _float(have), _float(want)
+        if have != want:
+            return True
+    dims = sorted((d["Name"], d["Value"]) for d in current.get("Dimensions") or [])
+    if dims != sorted((d["Name"], d["Value"]) for d in wanted["Dimensions"]):
+        return True
+    return sorted(current.get("AlarmActions") or []) != sorted(wanted["AlarmActions"])
+
+
+class FleetManager:
+    """Converges one Auto Scaling group and what it owns; records every (would-be) change."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.changes = []
+        self.before = {}
+        self.after = {}
+        self.result = {}
+        self._autoscaling = None
+        self._cloudwatch = None
+
+    @property
+    def autoscaling(self):
+        if self._autoscaling is None:
+            self._autoscaling = self.module.client("autoscaling")
+        return self._autoscaling
+
+    @property
+    def cloudwatch(self):
+        if self._cloudwatch is None:
+            self._cloudwatch = self.module.client("cloudwatch")
+        return self._cloudwatch
+
+    def _change(self, description):
+        self.changes.append(description)
+        return not self.check_mode
+
+    def _wanted_tags(self):
+        tags = dict(self.params.get("tags") or {})
+        tags.update(self.module.deployment_tags())
+        return tags
+
+    def describe_group(self):
+        groups = self.autoscaling.describe_auto_scaling_groups(
+            AutoScalingGroupNames=[self.params["name"]])["AutoScalingGroups"]
+        return groups[0] if groups else None
+
+    def _check_owner(self, group):
+        tags = dict((t["Key"], t["Value"]) for t in group.get("Tags", []))
+        if tags.get(DEPLOYMENT_TAG) != self.params["deployment"]:
+            raise FleetError("Auto Scaling group %s exists but does not carry %s=%s; the collection does "
+                             "not adopt or change groups it did not create" % (
+                                 self.params["name"], DEPLOYMENT_TAG, self.params["deployment"]))
+
+    def ensure(self):
+        if self.params["state"] == "absent":
+            self._absent()
+        else:
+            self._present()
+        return self.result
+
+    # ------------------------------------------------------------------ lookups
+    def _resolve_target_groups(self):
+        refs = self.params.get("target_groups") or []
+        arns = [r for r in refs if r.startswith("arn:")]
+        names = [r for r in refs if not r.startswith("arn:")]
+        if names:
+            elbv2 = self.module.client("elbv2")
+            try:
+                found = elbv2.describe_target_groups(Names=names)["TargetGroups"]
+            except ClientError as exc:
+                if error_code(exc) in ("TargetGroupNotFound", "TargetGroupNotFoundException"):
+                    raise FleetError("target_groups: %s not found (%s)" % (names, exc))
+                raise
+            by_name = dict((g["TargetGroupName"], g["TargetGroupArn"]) for g in found)
+            missing = [n for n in names if n not in by_name]
+            if missing:
+                raise FleetError("target_groups: %s not found" % missing)
+            arns.extend(by_name[n] for n in names)
+        return sorted(arns)
+
+    def _check_launch_template(self):
+        template = self.params["launch_template"]
+        ec2 = self.module.client("ec2")
+        kwargs = {"LaunchTemplateIds": [template["id"]]} if template.get("id") else {
+            "LaunchTemplateNames": [template["name"]]}
+        try:
+            found = ec2.describe_launch_templates(**kwargs)["LaunchTemplates"]
+        except ClientError as exc:
+            if "NotFound" in error_code(exc) or error_code(exc).startswith("InvalidLaunchTemplate"):
+                raise FleetError("launch_template %s not found" % (template.get("id") or template.get("name")))
+            raise
+        if not found:
+            raise FleetError("launch_template %s not found" % (template.get("id") or template.get("name")))
+        version = str(template.get("version") or "$Default")
+        if version.isdigit() and int(version) > found[0].get("LatestVersionNumber", 0):
+            raise FleetError("launch_template %s has no version %s (latest is %s)" % (
+                found[0]["LaunchTemplateName"], version, found[0].get("LatestVersionNumber")))
+
+    def _launch_template_api(self):
+        template = self.params["launch_template"]
+        api = {"Version": str(template.get("version") or "$Default")}
+        if template.get("id"):
+            api["LaunchTemplateId"] = template["id"]
+        else:
+            api["LaunchTemplateName"] = template["name"]
+        return api
+
+    # ------------------------------------------------------------------ present
+    def _group_settings(self, target_group_arns):
+        p = self.params
+        settings = {
+            "LaunchTemplate": self._launch_template_api(),
+            "MinSize": p["min_size"], "MaxSize": p["max_size"],
+            "VPCZoneIdentifier": ",".join(p["subnets"]),
+            "HealthCheckType": p["health_check_type"],
+            "NewInstancesProtectedFromScaleIn": p["protect_from_scale_in"],
+        }
+        if p.get("desired_capacity") is not None:
+            settings["DesiredCapacity"] = p["desired_capacity"]
+        if p.get("health_check_grace_period") is not None:
+            settings["HealthCheckGracePeriod"] = p["health_check_grace_period"]
+        if p.get("default_cooldown") is not None:
+            settings["DefaultCooldown"] = p["default_cooldown"]
+        if p.get("termination_policies"):
+            settings["TerminationPolicies"] = p["termination_policies"]
+        return settings
+
+    @staticmethod
+    def _settings_diff(group, wanted):
+        changed = {}
+        for key, value in wanted.items():
+            current = group.get(key)
+            if key == "LaunchTemplate":
+                current = dict(current or {})
+                same = str(current.get("Version")) == value["Version"] and (
+                    current.get("LaunchTemplateId") == value.get("LaunchTemplateId")
+                    if "LaunchTemplateId" in value else current.get("LaunchTemplateName") == value["LaunchTemplateName"])
+                if not same:
+                    changed[key] = value
+            elif key == "VPCZoneIdentifier":
+                if sorted((current or "").split(",")) != sorted(value.split(",")):
+                    changed[key] = value
+            elif current != value:
+                changed[key] = value
+        return changed
+
+    def _present(self):
+        name = self.params["name"]
+        group = self.describe_group()
+        if group is not None:
+            self._check_owner(group)
+        target_group_arns = self._resolve_target_groups()
+        wanted = self._group_settings(target_group_arns)
+        tags = self._wanted_tags()
+        self.after = dict(settings=wanted, target_group_arns=target_group_arns,
+                          load_balancers=sorted(self.params.get("load_balancers") or []), tags=tags,
+                          policies=dict((p["name"], policy_key(policy_api(name, p)))
+                                        for p in self.params.get("policies") or []))
+        if group is None:
+            self._check_launch_template()
+            self.before = {}
+            if self._change("create Auto Scaling group %s" % name):
+                kwargs = dict(wanted, AutoScalingGroupName=name, Tags=self._tag_api(tags))
+                kwargs.setdefault("DesiredCapacity", self.params["min_size"])
+                if target_group_arns:
+                    kwargs["TargetGroupARNs"] = target_group_arns
+                if self.params.get("load_balancers"):
+                    kwargs["LoadBalancerNames"] = self.params["load_balancers"]
+                self.autoscaling.create_auto_scaling_group(**kwargs)
+            else:
+                for policy in self.params.get("policies") or []:
+                    self._change("create scaling policy %s" % policy["name"])
+                    if policy.get("alarm"):
+                        self._change("create alarm %s" % alarm_name(name, policy))
+                for hook in self.params.get("lifecycle_hooks") or []:
+                    self._change("create lifecycle hook %s" % hook["name"])
+                if (self.params.get("warm_pool") or {}).get("enabled"):
+                    self._change("create warm pool")
+                return
+        else:
+            self._update_group(group, wanted, target_group_arns, tags)
+        self._converge_policies_and_alarms(group is None)
+        self._converge_hooks(group is None)
+        self._converge_warm_pool(group is None)
+        if not self.check_mode and self.params.get("wait"):
+            count = self.params.get("wait_for_instances")
+            if count is None:
+                count = self.params.get("desired_capacity")
+            if count is None:
+                count = self.params["min_size"]
+            # a run that changed nothing needs no waiter when enough instances already serve
+            if count and (self.changes or self._in_service(group) < count):
+                instances_in_service(self.module, self.autoscaling, name, count)
+        final = group if self.check_mode or not self.changes and group is not None else self.describe_group()
+        if final:
+            self.result["group"] = self._group_result(final)
+
+    @staticmethod
+    def _in_service(group):
+        return len([i for i in (group or {}).get("Instances", [])
+                    if i.get("LifecycleState") == "InService" and i.get("HealthStatus", "Healthy") == "Healthy"])
+
+    def _group_result(self, group):
+        return {
+            "name": group["AutoScalingGroupName"], "arn": group.get("AutoScalingGroupARN"),
+            "min_size": group.get("MinSize"), "max_size": group.get("MaxSize"),
+            "desired_capacity": group.get("DesiredCapacity"),
+            "launch_template": group.get("LaunchTemplate"),
+            "target_group_arns": group.get("TargetGroupARNs", []),
+            "load_balancers": group.get("LoadBalancerNames", []),
+            "health_check_type": group.get("HealthCheckType"),
+            "instances": [{"instance_id": i["InstanceId"], "lifecycle_state": i.get("LifecycleState"),
+                           "health_status": i.get("HealthStatus"), "availability_zone": i.get("AvailabilityZone"),
+                           "protected_from_scale_in": i.get("ProtectedFromScaleIn")}
+                          for i in group.get("Instances", [])],
+            "in_service": len([i for i in group.get("Instances", []) if i.get("LifecycleState") == "InService"]),
+        }
+
+    def _tag_api(self, tags):
+        return [{"ResourceId": self.params["name"], "ResourceType": "auto-scaling-group", "Key": k,
+                 "Value": v, "PropagateAtLaunch": self.params["propagate_tags"]} for k, v in sorted(tags.items())]
+
+    def _update_group(self, group, wanted, target_group_arns, tags):
+        name = self.params["name"]
+        current_tags = dict((t["Key"], (t["Value"], t.get("PropagateAtLaunch"))) for t in group.get("Tags", []))
+        self.before = dict(
+            settings=dict((k, group.get(k)) for k in wanted),
+            target_group_arns=sorted(group.get("TargetGroupARNs", [])),
+            load_balancers=sorted(group.get("LoadBalancerNames", [])),
+            tags=dict((k, v[0]) for k, v in current_tags.items()),
+        )
+        changed = self._settings_diff(group, wanted)
+        if "LaunchTemplate" in changed or "TerminationPolicies" in changed:
+            self._check_launch_template()
+        if changed and self._change("update group %s: %s" % (name, sorted(changed))):
+            self.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **changed)
+        have = set(group.get("TargetGroupARNs", []))
+        want = set(target_group_arns)
+        if want - have and self._change("attach target groups %s" % sorted(want - have)):
+            self.autoscaling.attach_load_balancer_target_groups(AutoScalingGroupName=name,
+                                                                TargetGroupARNs=sorted(want - have))
+        if have - want and self._change("detach target groups %s" % sorted(have - want)):
+            self.autoscaling.detach_load_balancer_target_groups(AutoScalingGroupName=name,
+                                                                TargetGroupARNs=sorted(have - want))
+        have = set(group.get("LoadBalancerNames", []))
+        want = set(self.params.get("load_balancers") or [])
+        if want - have and self._change("attach classic balancers %s" % sorted(want - have)):
+            self.autoscaling.attach_load_balancers(AutoScalingGroupName=name, LoadBalancerNames=sorted(want - have))
+        if have - want and self._change("detach classic balancers %s" % sorted(have - want)):
+            self.autoscaling.detach_load_balancers(AutoScalingGroupName=name, LoadBalancerNames=sorted(have - want))
+        propagate = self.params["propagate_tags"]
+        to_set = dict((k, v) for k, v in tags.items() if current_tags.get(k) != (v, propagate))
+        if to_set and self._change("tag group %s" % sorted(to_set)):
+            self.autoscaling.create_or_update_tags(Tags=self._tag_api(to_set))
+        if self.params.get("purge_tags"):
+            extra = sorted(k for k in current_tags if k not in tags and not k.startswith("aws:"))
+            if extra and self._change("untag group %s" % extra):
+                self.autoscaling.delete_tags(Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group",
+                                                    "Key": k} for k in extra])
+
+    # ------------------------------------------------------------------ policies and alarms
+    def _owned_alarms(self):
+        name = self.params["name"]
+        alarms = []
+        pages = self.cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNamePrefix=name, AlarmTypes=["MetricAlarm"])
+        for page in pages:
+            for alarm in page.get("MetricAlarms", []):
+                dims = dict((d["Name"], d["Value"]) for d in alarm.get("Dimensions") or [])
+                if dims.get("AutoScalingGroupName") == name:
+                    alarms.append(alarm)
+        return dict((a["AlarmName"], a) for a in alarms)
+
+    def _converge_policies_and_alarms(self, new_group):
+        name = self.params["name"]
+        declared = self.params.get("policies") or []
+        current = {}
+        if not new_group:
+            for page in self.autoscaling.get_paginator("describe_policies").paginate(AutoScalingGroupName=name):
+                for policy in page.get("ScalingPolicies", []):
+                    current[policy["PolicyName"]] = policy
+        alarms = {} if new_group else self._owned_alarms()
+        self.before["policies"] = dict((n, policy_key(p)) for n, p in current.items())
+        self.before["alarms"] = sorted(alarms)
+        wanted_alarms = set(alarm_name(name, p) for p in declared if p.get("alarm"))
+        # alarms first, so none points at a policy that is about to go
+        for alarm in sorted(set(alarms) - wanted_alarms):
+            if self._change("delete alarm %s" % alarm):
+                self.cloudwatch.delete_alarms(AlarmNames=[alarm])
+        declared_names = set(p["name"] for p in declared)
+        for policy_name in sorted(set(current) - declared_names):
+            if self._change("delete scaling policy %s" % policy_name):
+                self.autoscaling.delete_policy(AutoScalingGroupName=name, PolicyName=policy_name)
+        tags = self._wanted_tags()
+        for policy in declared:
+            wanted = policy_api(name, policy)
+            existing = current.get(policy["name"])
+            arn = existing.get("PolicyARN") if existing else None
+            if existing is None or policy_differs(existing, wanted):
+                verb = "create" if existing is None else "update"
+                if self._change("%s scaling policy %s" % (verb, policy["name"])):
+                    answer = self.autoscaling.put_scaling_policy(**wanted)
+                    # moto returns no PolicyARN; read it back
+                    arn = answer.get("PolicyARN") or self._policy_arn(policy["name"])
+            if not policy.get("alarm"):
+                continue
+            wanted_alarm = alarm_api(name, policy, arn, tags)
+            current_alarm = alarms.get(wanted_alarm["AlarmName"])
+            if current_alarm is None or alarm_differs(current_alarm, wanted_alarm):
+                verb = "create" if current_alarm is None else "update"
+                if self._change("%s alarm %s" % (verb, wanted_alarm["AlarmName"])):
+                    self.cloudwatch.put_metric_alarm(**wanted_alarm)
+        self.result["policies"] = dict((p["name"], {"alarm": alarm_name(name, p) if p.get("alarm") else None})
+                                       for p in declared)
+
+    def _policy_arn(self, policy_name):
+        found = self.autoscaling.describe_policies(AutoScalingGroupName=self.params["name"],
+                                                   PolicyNames=[policy_name])["ScalingPolicies"]
+        return found[0].get("PolicyARN") if found else None
+
+    # ------------------------------------------------------------------ hooks and warm pool
+    def _converge_hooks(self, new_group):
+        name = self.params["name"]
+        declared = self.params.get("lifecycle_hooks")
+        if declared is None:
+            return
+        current = {} if new_group else dict(
+            (h["LifecycleHookName"], h) for h in
+            self.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=name)["LifecycleHooks"])
+        self.before["lifecycle_hooks"] = sorted(current)
+        wanted_names = set(h["name"] for h in declared)
+        for hook_name in sorted(set(current) - wanted_names):
+            if self._change("delete lifecycle hook %s" % hook_name):
+                self.autoscaling.delete_lifecycle_hook(AutoScalingGroupName=name, LifecycleHookName=hook_name)
+        for hook in declared:
+            wanted = dict(LifecycleHookName=hook["name"], LifecycleTransition=hook["transition"],
+                          HeartbeatTimeout=hook["heartbeat_timeout"], DefaultResult=hook["default_result"])
+            if hook.get("notification_metadata"):
+                wanted["NotificationMetadata"] = hook["notification_metadata"]
+            have = current.get(hook["name"])
+            if have is None or any(have.get(k) != v for k, v in wanted.items()):
+                verb = "create" if have is None else "update"
+                if self._change("%s lifecycle hook %s" % (verb, hook["name"])):
+                    self.autoscaling.put_lifecycle_hook(AutoScalingGroupName=name, **wanted)
+
+    def _converge_warm_pool(self, new_group):
+        pool = self.params.get("warm_pool")
+        if pool is None:
+            return
+        name = self.params["name"]
+        current = {} if new_group else (
+            self.autoscaling.describe_warm_pool(AutoScalingGroupName=name).get("WarmPoolConfiguration") or {})
+        self.before["warm_pool"] = current
+        if not pool.get("enabled", True):
+            if current and self._change("delete warm pool"):
+                self.autoscaling.delete_warm_pool(AutoScalingGroupName=name, ForceDelete=True)
+            return
+        wanted = {"PoolState": pool["pool_state"], "MinSize": pool["min_size"]}
+        if pool.get("max_group_prepared_capacity") is not None:
+            wanted["MaxGroupPreparedCapacity"] = pool["max_group_prepared_capacity"]
+        if not current or any(current.get(k) != v for k, v in wanted.items()):
+            if self._change("%s warm pool" % ("create" if not current else "update")):
+                self.autoscaling.put_warm_pool(AutoScalingGroupName=name, **wanted)
+
+    # ------------------------------------------------------------------ absent
+    def _absent(self):
+        name = self.params["name"]
+        group = self.describe_group()
+        alarms = self._owned_alarms()
+        if group is None:
+            for alarm in sorted(alarms):
+                if self._change("delete leftover alarm %s" % alarm):
+                    self.cloudwatch.delete_alarms(AlarmNames=[alarm])
+            return
+        self._check_owner(group)
+        instance_ids = [i["InstanceId"] for i in group.get("Instances", [])]
+        self.before = {"name": name, "instances": instance_ids, "alarms": sorted(alarms)}
+        if alarms and self._change("delete alarms %s" % sorted(alarms)):
+            self.cloudwatch.delete_alarms(AlarmNames=sorted(alarms))
+        if not self._change("delete Auto Scaling group %s with its policies, hooks and %d instance(s)"
+                            % (name, len(instance_ids))):
+            return
+        self.autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+        if not self.params.get("wait"):
+            return
+        group_deleted(self.module, self.autoscaling, name)
+        self._terminate_leftovers(instance_ids)
+
+    def _terminate_leftovers(self, instance_ids):
+        """Terminate the group's instances still running once the group is gone.
+
+        AWS terminates them itself on ForceDelete (this finds them shutting down and does
+        nothing); moto 5.2 leaves them running.
+        """
+        if not instance_ids:
+            return
+        ec2 = self.module.client("ec2")
+        running = []
+        for reservation in ec2.describe_instances(InstanceIds=instance_ids)["Reservations"]:
+            for instance in reservation["Instances"]:
+                if instance["State"]["Name"] in ("pending", "running", "stopping", "stopped"):
+                    running.append(instance["InstanceId"])
+        if running:
+            self.changes.append("terminate %d instance(s) left by the deleted group" % len(running))
+            ec2.terminate_instances(InstanceIds=running)

@@ -1,0 +1,474 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: aws_fleet
+short_description: Auto Scaling group with its scaling policies, CloudWatch alarms, lifecycle hooks and warm pool
+version_added: 0.1.0
+description:
+  - Creates, converges and removes one EC2 Auto Scaling group together with what belongs to it.
+  - The group runs a launch template (by name or id, version V($Latest), V($Default) or a
+    number) in the given subnets, optionally registered in target groups (by name or ARN) or
+    Classic Load Balancers, with ELB health checks, a grace period, scale-in protection for new
+    instances, termination policies, a default cooldown and tags propagated to the instances.
+  - Scaling policies (simple with cooldown, step, target tracking) are created, updated and, when
+    no longer declared, deleted; a simple or step policy may declare the CloudWatch alarm that
+    triggers it. Alarms named after the group that watch it and are no longer declared are deleted.
+  - O(min_size) <= O(desired_capacity) <= O(max_size), the launch template and target group names
+    are checked before anything changes.
+  - With O(wait=true) the module waits for O(wait_for_instances) (default O(desired_capacity),
+    else O(min_size)) InService instances; the progress is returned in C(wait_progress).
+  - O(state=absent) deletes the alarms, then the group with its policies, hooks and instances
+    (force delete), waits until it is gone and terminates any of its instances still running.
+author: streamfleet maintainers (@streamfleet)
+extends_documentation_fragment:
+  - streamfleet.cluster.aws
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change without calling any AWS operation that changes something.
+  diff_mode:
+    support: full
+    description: Returns the group's current and declared settings, policies and alarms.
+options:
+  name:
+    description: Name of the Auto Scaling group. Alarms the module creates are named C(<name>-<policy>).
+    type: str
+    required: true
+  state:
+    description: V(present) creates or converges the group, V(absent) deletes it and what it owns.
+    type: str
+    choices: [present, absent]
+    default: present
+  deployment:
+    description: The deployment the group belongs to (value of the C(streamfleet:deployment) tag).
+    type: str
+    required: true
+  purge_tags:
+    description: Remove group tags not declared in O(tags) (the collection's own tags always stay).
+    type: bool
+    default: false
+  propagate_tags:
+    description: Whether the group's tags are copied to the instances it launches.
+    type: bool
+    default: true
+  launch_template:
+    description: The launch template the group runs.
+    type: dict
+    suboptions:
+      name:
+        description: Launch template name.
+        type: str
+      id:
+        description: Launch template id.
+        type: str
+      version:
+        description: V($Latest), V($Default) or a version number.
+        type: str
+        default: $Default
+  subnets:
+    description: Subnet ids the instances are launched in (the group's C(VPCZoneIdentifier)).
+    type: list
+    elements: str
+  min_size:
+    description: Minimum number of instances.
+    type: int
+  max_size:
+    description: Maximum number of instances.
+    type: int
+  desired_capacity:
+    description:
+      - Desired number of instances, between O(min_size) and O(max_size).
+      - When not given, a new group starts at O(min_size) and an existing group keeps the capacity
+        its scaling policies chose. When given, every run sets it again.
+    type: int
+  health_check_type:
+    description: V(EC2) or V(ELB) (replace instances the balancer finds unhealthy).
+    type: str
+    choices: [EC2, ELB]
+    default: EC2
+  health_check_grace_period:
+    description: Seconds after launch before health checks count.
+    type: int
+  target_groups:
+    description: Target groups the instances are registered in, by name or ARN.
+    type: list
+    elements: str
+  load_balancers:
+    description: Classic Load Balancer names the instances are registered in.
+    type: list
+    elements: str
+  protect_from_scale_in:
+    description: Protect new instances from scale-in (recommended for WebRTC edges and Stream Managers).
+    type: bool
+    default: false
+  termination_policies:
+    description: Termination policies, for example V(OldestLaunchTemplate), V(Default).
+    type: list
+    elements: str
+  default_cooldown:
+    description: Seconds between scaling activities of simple policies without their own cooldown.
+    type: int
+  wait_for_instances:
+    description: How many InService instances to wait for when O(wait=true).
+    type: int
+  policies:
+    description: Scaling policies of the group, matched by name; undeclared ones are deleted.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Policy name.
+        type: str
+        required: true
+      type:
+        description: Policy kind.
+        type: str
+        choices: [simple, step, target_tracking]
+        default: simple
+      adjustment_type:
+        description: How the adjustment counts (simple and step).
+        type: str
+        choices: [ChangeInCapacity, ExactCapacity, PercentChangeInCapacity]
+        default: ChangeInCapacity
+      scaling_adjustment:
+        description: Instances to add (positive) or remove (negative) for a simple policy.
+        type: int
+      cooldown:
+        description: Seconds to wait after a simple policy ran before it runs again.
+        type: int
+      steps:
+        description: Steps of a step policy, bounds relative to the alarm threshold.
+        type: list
+        elements: dict
+        suboptions:
+          lower_bound:
+            description: Lower bound (inclusive), omitted for minus infinity.
+            type: float
+          upper_bound:
+            description: Upper bound (exclusive), omitted for plus infinity.
+            type: float
+          adjustment:
+            description: Instances to add or remove in this step.
+            type: int
+            required: true
+      metric_aggregation_type:
+        description: Aggregation of a step policy's metric.
+        type: str
+        choices: [Average, Minimum, Maximum]
+      estimated_instance_warmup:
+        description: Seconds a new instance needs before it counts (step and target tracking).
+        type: int
+      predefined_metric:
+        description: Metric of a target tracking policy.
+        type: str
+        choices: [ASGAverageCPUUtilization, ASGAverageNetworkIn, ASGAverageNetworkOut, ALBRequestCountPerTarget]
+        default: ASGAverageCPUUtilization
+      target_value:
+        description: Target value of a target tracking policy, for example V(60).
+        type: float
+      disable_scale_in:
+        description: Target tracking only adds instances (recommended for WebRTC).
+        type: bool
+        default: false
+      alarm:
+        description: CloudWatch alarm that runs this simple or step policy.
+        type: dict
+        suboptions:
+          name:
+            description: Alarm name; must start with the group name. Default C(<group>-<policy>).
+            type: str
+          description:
+            description: Alarm description.
+            type: str
+          metric_name:
+            description: Metric.
+            type: str
+            default: CPUUtilization
+          namespace:
+            description: Metric namespace.
+            type: str
+            default: AWS/EC2
+          statistic:
+            description: Statistic.
+            type: str
+            choices: [Average, Minimum, Maximum, Sum, SampleCount]
+            default: Average
+          comparison:
+            description: V(>=), V(>), V(<=), V(<) or the CloudWatch operator name.
+            type: str
+            required: true
+            choices: ['>=', '>', '<=', '<', GreaterThanOrEqualToThreshold, GreaterThanThreshold,
+                      LessThanOrEqualToThreshold, LessThanThreshold]
+          threshold:
+            description: Threshold, for example V(70) (percent CPU).
+            type: float
+            required: true
+          period:
+            description: Seconds per evaluation period, for example V(60) or V(900).
+            type: int
+            default: 60
+          evaluation_periods:
+            description: Consecutive periods that must breach.
+            type: int
+            default: 2
+  lifecycle_hooks:
+    description: Lifecycle hooks; when given, undeclared hooks are deleted. Omit to leave hooks alone.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Hook name.
+        type: str
+        required: true
+      transition:
+        description: When the hook runs.
+        type: str
+        choices: ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']
+        required: true
+      heartbeat_timeout:
+        description: Seconds before the default result applies.
+        type: int
+        default: 300
+      default_result:
+        description: Result when the timeout passes.
+        type: str
+        choices: [CONTINUE, ABANDON]
+        default: CONTINUE
+      notification_metadata:
+        description: Free text passed to the notification target.
+        type: str
+  warm_pool:
+    description: Warm pool of pre-initialised instances. Omit to leave it alone.
+    type: dict
+    suboptions:
+      enabled:
+        description: V(false) deletes the warm pool.
+        type: bool
+        default: true
+      min_size:
+        description: Instances kept in the pool at least.
+        type: int
+        default: 0
+      max_group_prepared_capacity:
+        description: Instances in the group and the pool together at most.
+        type: int
+      pool_state:
+        description: State of pooled instances.
+        type: str
+        choices: [Stopped, Running, Hibernated]
+        default: Stopped
+notes:
+  - moto, the local stand-in used by the tests, launches instances at once (all in the first
+    subnet), returns no C(PolicyARN) from C(put_scaling_policy) (the module reads it back), never
+    runs alarm actions, creates no alarms for target tracking and leaves instances running after a
+    force delete (the module terminates them).
+'''
+
+EXAMPLES = r'''
+- name: Stream Manager group of seed 001 with CPU alarms
+  streamfleet.cluster.aws_fleet:
+    name: streammanager
+    deployment: red5
+    launch_template: {name: streammanager, version: "$Latest"}
+    subnets: "{{ subnet_ids }}"
+    min_size: 1
+    max_size: 4
+    health_check_type: ELB
+    health_check_grace_period: 300
+    target_groups: [streammanager-5080]
+    protect_from_scale_in: true
+    policies:
+      - name: scale-out
+        scaling_adjustment: 1
+        cooldown: 300
+        alarm: {comparison: ">=", threshold: 70, period: 60, evaluation_periods: 2}
+      - name: scale-in
+        scaling_adjustment: -1
+        cooldown: 180
+        alarm: {comparison: "<=", threshold: 30, period: 900, evaluation_periods: 2}
+  register: fleet
+
+- name: Edge group with target tracking (Ant Media, CPU 60 %)
+  streamfleet.cluster.aws_fleet:
+    name: ams-edge
+    deployment: ams
+    launch_template: {name: ams-edge}
+    subnets: "{{ subnet_ids }}"
+    min_size: 2
+    max_size: 10
+    target_groups: [ams-edge]
+    policies:
+      - {name: cpu60, type: target_tracking, target_value: 60, disable_scale_in: true}
+
+- name: Remove the group, its policies, alarms and instances
+  streamfleet.cluster.aws_fleet:
+    name: streammanager
+    deployment: red5
+    state: absent
+'''
+
+RETURN = r'''
+group:
+  description: The group after the run.
+  returned: when state=present and the group exists
+  type: dict
+  sample:
+    name: streammanager
+    arn: "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/streammanager"
+    min_size: 1
+    max_size: 4
+    desired_capacity: 1
+    launch_template: {LaunchTemplateName: streammanager, Version: "$Latest"}
+    target_group_arns: []
+    load_balancers: []
+    health_check_type: ELB
+    instances: [{instance_id: i-0abc, lifecycle_state: InService, health_status: Healthy,
+                 availability_zone: us-east-1a, protected_from_scale_in: true}]
+    in_service: 1
+policies:
+  description: Declared policies and the alarm wired to each.
+  returned: when state=present
+  type: dict
+  sample: {scale-out: {alarm: streammanager-scale-out}}
+changes:
+  description: What the module changed (or would change in check mode), one line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create Auto Scaling group streammanager", "create alarm streammanager-scale-out"]
+wait_progress:
+  description: Status lines seen while waiting for instances or for the deletion.
+  returned: when the module waited
+  type: list
+  elements: str
+  sample: ["[0s] group streammanager: 1 of 1 instances InService (1 in group)"]
+api_calls:
+  description: Number of AWS calls made, per service.Operation.
+  returned: always
+  type: dict
+  sample: {autoscaling.DescribeAutoScalingGroups: 2, autoscaling.DescribePolicies: 1}
+'''
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+    StreamfleetAWSModule,
+    ensure_dict_diff,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_autoscaling import (
+    COMPARISONS,
+    FleetError,
+    FleetManager,
+    validate,
+)
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # reported by StreamfleetAWSModule
+    BotoCoreError = ClientError = Exception
+
+
+def argument_spec():
+    return dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        deployment=dict(type='str', required=True),
+        purge_tags=dict(type='bool', default=False),
+        propagate_tags=dict(type='bool', default=True),
+        launch_template=dict(type='dict', options=dict(
+            name=dict(type='str'), id=dict(type='str'), version=dict(type='str', default='$Default'),
+        ), mutually_exclusive=[('name', 'id')], required_one_of=[('name', 'id')]),
+        subnets=dict(type='list', elements='str'),
+        min_size=dict(type='int'),
+        max_size=dict(type='int'),
+        desired_capacity=dict(type='int'),
+        health_check_type=dict(type='str', choices=['EC2', 'ELB'], default='EC2'),
+        health_check_grace_period=dict(type='int'),
+        target_groups=dict(type='list', elements='str'),
+        load_balancers=dict(type='list', elements='str'),
+        protect_from_scale_in=dict(type='bool', default=False),
+        termination_policies=dict(type='list', elements='str'),
+        default_cooldown=dict(type='int'),
+        wait_for_instances=dict(type='int'),
+        policies=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            type=dict(type='str', choices=['simple', 'step', 'target_tracking'], default='simple'),
+            adjustment_type=dict(type='str', default='ChangeInCapacity',
+                                 choices=['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity']),
+            scaling_adjustment=dict(type='int'),
+            cooldown=dict(type='int'),
+            steps=dict(type='list', elements='dict', options=dict(
+                lower_bound=dict(type='float'), upper_bound=dict(type='float'),
+                adjustment=dict(type='int', required=True),
+            )),
+            metric_aggregation_type=dict(type='str', choices=['Average', 'Minimum', 'Maximum']),
+            estimated_instance_warmup=dict(type='int'),
+            predefined_metric=dict(type='str', default='ASGAverageCPUUtilization',
+                                   choices=['ASGAverageCPUUtilization', 'ASGAverageNetworkIn',
+                                            'ASGAverageNetworkOut', 'ALBRequestCountPerTarget']),
+            target_value=dict(type='float'),
+            disable_scale_in=dict(type='bool', default=False),
+            alarm=dict(type='dict', options=dict(
+                name=dict(type='str'),
+                description=dict(type='str'),
+                metric_name=dict(type='str', default='CPUUtilization'),
+                namespace=dict(type='str', default='AWS/EC2'),
+                statistic=dict(type='str', default='Average',
+                               choices=['Average', 'Minimum', 'Maximum', 'Sum', 'SampleCount']),
+                comparison=dict(type='str', required=True,
+                                choices=sorted(COMPARISONS) + sorted(COMPARISONS.values())),
+                threshold=dict(type='float', required=True),
+                period=dict(type='int', default=60),
+                evaluation_periods=dict(type='int', default=2),
+            )),
+        )),
+        lifecycle_hooks=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            transition=dict(type='str', required=True,
+                            choices=['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']),
+            heartbeat_timeout=dict(type='int', default=300),
+            default_result=dict(type='str', choices=['CONTINUE', 'ABANDON'], default='CONTINUE'),
+            notification_metadata=dict(type='str'),
+        )),
+        warm_pool=dict(type='dict', options=dict(
+            enabled=dict(type='bool', default=True),
+            min_size=dict(type='int', default=0),
+            max_group_prepared_capacity=dict(type='int'),
+            pool_state=dict(type='str', choices=['Stopped', 'Running', 'Hibernated'], default='Stopped'),
+        )),
+    )
+
+
+def main():
+    module = StreamfleetAWSModule(
+        argument_spec(),
+        required_if=[('state', 'present', ['launch_template', 'subnets', 'min_size', 'max_size'])],
+        supports_check_mode=True,
+    )
+    try:
+        validate(module.params)
+    except FleetError as exc:
+        module.fail_json(msg=str(exc), changes=[])
+    manager = FleetManager(module)
+    try:
+        result = manager.ensure()
+    except FleetError as exc:
+        module.fail_json(msg=str(exc), changes=manager.changes)
+    except (BotoCoreError, ClientError) as exc:
+        module.fail_aws(exc, 'Auto Scaling group %s: AWS call failed after %d change(s) %s'
+                        % (module.params['name'], len(manager.changes), manager.changes))
+    result['changed'] = bool(manager.changes)
+    result['changes'] = manager.changes
+    if module.diff_mode:
+        result['diff'] = ensure_dict_diff(manager.before, manager.after if module.params['state'] == 'present' else {})
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
