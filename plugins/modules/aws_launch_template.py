@@ -1,0 +1,527 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: aws_launch_template
+short_description: Manage an EC2 launch template and its versions
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes an EC2 launch template named O(name).
+  - The launch template data is built from the options and always sent in full; a new version is
+    created only when it differs from the default version (or the latest version, which is then
+    made the default). Earlier versions are kept, so a rollback is a change of the default version.
+  - Instances and volumes launched from the template are tagged with the deployment tags and
+    O(instance_tags); the template itself carries the deployment tags and O(tags).
+  - The image, security groups and key pair are checked to exist before anything changes.
+author: streamfleet maintainers (@streamfleet)
+extends_documentation_fragment:
+  - streamfleet.cluster.aws
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, creates nothing.
+  diff_mode:
+    support: full
+    description: Shows the template data of the default version before and after.
+options:
+  name:
+    description: The launch template name (unique in a region).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates the template or a new version; V(absent) deletes the template with all its versions.
+    type: str
+    choices: [present, absent]
+    default: present
+  image_id:
+    description: The AMI instances start from. Required when O(state=present).
+    type: str
+  instance_type:
+    description: The instance type, for example V(c5.xlarge). Required when O(state=present).
+    type: str
+  key_name:
+    description: The EC2 key pair name for SSH access.
+    type: str
+  security_group_ids:
+    description: Security group ids for the instances.
+    type: list
+    elements: str
+    default: []
+  user_data:
+    description:
+      - Plain-text user data (for example a cloud-init script); the module base64-encodes it.
+      - At most 16 KiB once encoded.
+    type: str
+  iam_instance_profile:
+    description: An IAM instance profile name or ARN.
+    type: str
+  associate_public_ip_address:
+    description:
+      - When set, the template defines the primary network interface with this public IP setting;
+        the security groups then go on that interface.
+    type: bool
+  metadata_options:
+    description: Instance metadata service settings. IMDSv2 (session tokens) is required by default.
+    type: dict
+    default: {}
+    suboptions:
+      http_tokens:
+        description: V(required) enforces IMDSv2.
+        type: str
+        choices: [required, optional]
+        default: required
+      http_endpoint:
+        description: Whether the metadata service is reachable.
+        type: str
+        choices: [enabled, disabled]
+        default: enabled
+      http_put_response_hop_limit:
+        description: Hop limit of metadata PUT responses (1-64); raise it to 2 for containers.
+        type: int
+  block_devices:
+    description: EBS volumes of the instances.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      device_name:
+        description: The device name, for example V(/dev/xvda).
+        type: str
+        required: true
+      volume_size:
+        description: Size in GiB.
+        type: int
+      volume_type:
+        description: The EBS volume type.
+        type: str
+        choices: [gp2, gp3, io1, io2, st1, sc1, standard]
+      iops:
+        description: Provisioned IOPS (gp3, io1, io2).
+        type: int
+      throughput:
+        description: Throughput in MiB/s (gp3).
+        type: int
+      encrypted:
+        description: Whether the volume is encrypted.
+        type: bool
+      delete_on_termination:
+        description: Whether the volume is deleted with the instance.
+        type: bool
+        default: true
+  instance_tags:
+    description: Extra tags for the instances and volumes launched from the template.
+    type: dict
+    default: {}
+  purge_tags:
+    description: Remove tags of the template itself that are not in O(tags) (deployment tags always stay).
+    type: bool
+    default: true
+  set_default:
+    description: Make the matching (or new) version the default version.
+    type: bool
+    default: true
+notes:
+  - Launch templates take effect immediately; O(wait) and O(wait_timeout) are not used.
+'''
+
+EXAMPLES = r'''
+- name: Launch template for the origin servers
+  streamfleet.cluster.aws_launch_template:
+    name: live-origin
+    deployment: live
+    image_id: "{{ origin_image.image_id }}"
+    instance_type: c5.xlarge
+    key_name: ops
+    security_group_ids: ["{{ origin_sg }}"]
+    user_data: |
+      #!/bin/sh
+      /usr/local/bin/streamfleet-firstboot --role origin
+    block_devices:
+      - device_name: /dev/xvda
+        volume_size: 30
+        volume_type: gp3
+  register: origin_template
+
+- name: Delete the template and all its versions
+  streamfleet.cluster.aws_launch_template:
+    name: live-origin
+    state: absent
+'''
+
+RETURN = r'''
+launch_template_id:
+  description: The launch template id.
+  returned: when the template exists (or would be created in check mode, then null)
+  type: str
+  sample: lt-0123456789abcdef0
+launch_template_name:
+  description: The launch template name.
+  returned: always
+  type: str
+  sample: live-origin
+default_version:
+  description: The default version number.
+  returned: when O(state=present)
+  type: int
+  sample: 3
+latest_version:
+  description: The latest version number.
+  returned: when O(state=present)
+  type: int
+  sample: 3
+version_created:
+  description: Whether a new version was (or in check mode would be) created.
+  returned: when O(state=present)
+  type: bool
+  sample: false
+launch_template_data:
+  description: The data of the default version, snake_cased (user data decoded as C(user_data_text)).
+  returned: when O(state=present)
+  type: dict
+  sample: {"image_id": "ami-0123456789abcdef0", "instance_type": "c5.xlarge"}
+tags:
+  description: Tags of the launch template.
+  returned: when O(state=present)
+  type: dict
+  sample: {"streamfleet:deployment": "live", "streamfleet:managed-by": "streamfleet.cluster"}
+api_calls:
+  description: AWS API calls made, by C(service.Operation).
+  returned: always
+  type: dict
+  sample: {"ec2.DescribeLaunchTemplates": 1, "ec2.DescribeImages": 1}
+'''
+
+import base64
+
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+    DEPLOYMENT_TAG,
+    BotoCoreError,
+    ClientError,
+    StreamfleetAWSModule,
+    boto3_tag_list,
+    ensure_dict_diff,
+    is_error,
+    snake_dict,
+    tag_changes,
+    tag_dict,
+)
+
+USER_DATA_LIMIT = 16384
+
+
+def build_template_data(module):
+    """The complete LaunchTemplateData the options describe."""
+    p = module.params
+    data = dict(ImageId=p['image_id'], InstanceType=p['instance_type'])
+    if p['key_name']:
+        data['KeyName'] = p['key_name']
+    groups = sorted(set(p['security_group_ids']))
+    if p['associate_public_ip_address'] is not None:
+        interface = dict(DeviceIndex=0, AssociatePublicIpAddress=p['associate_public_ip_address'],
+                         DeleteOnTermination=True)
+        if groups:
+            interface['Groups'] = groups
+        data['NetworkInterfaces'] = [interface]
+    elif groups:
+        data['SecurityGroupIds'] = groups
+    if p['user_data']:
+        data['UserData'] = to_text(base64.b64encode(to_bytes(p['user_data'])))
+    if p['iam_instance_profile']:
+        profile = p['iam_instance_profile']
+        data['IamInstanceProfile'] = {'Arn': profile} if profile.startswith('arn:') else {'Name': profile}
+    meta = p['metadata_options'] or {}
+    metadata = dict(HttpTokens=meta.get('http_tokens') or 'required',
+                    HttpEndpoint=meta.get('http_endpoint') or 'enabled')
+    if meta.get('http_put_response_hop_limit'):
+        metadata['HttpPutResponseHopLimit'] = meta['http_put_response_hop_limit']
+    data['MetadataOptions'] = metadata
+    devices = []
+    for device in p['block_devices']:
+        ebs = {'DeleteOnTermination': device['delete_on_termination']}
+        for option, key in (('volume_size', 'VolumeSize'), ('volume_type', 'VolumeType'), ('iops', 'Iops'),
+                            ('throughput', 'Throughput'), ('encrypted', 'Encrypted')):
+            if device.get(option) is not None:
+                ebs[key] = device[option]
+        devices.append(dict(DeviceName=device['device_name'], Ebs=ebs))
+    if devices:
+        data['BlockDeviceMappings'] = devices
+    instance_tags = module.deployment_tags()
+    instance_tags.update(dict((k, str(v)) for k, v in p['instance_tags'].items()))
+    instance_tags[DEPLOYMENT_TAG] = p['deployment']
+    data['TagSpecifications'] = [dict(ResourceType=kind, Tags=boto3_tag_list(instance_tags))
+                                 for kind in ('instance', 'volume')]
+    return data
+
+
+def normalize(data):
+    """Template data in a comparable form (order-insensitive lists, no launch-template tag specs).
+
+    moto copies the template's own tags into version 1's TagSpecifications; AWS does not.
+    """
+    data = dict(data or {})
+    specs = [s for s in data.get('TagSpecifications', []) if s.get('ResourceType') != 'launch-template']
+    if specs:
+        data['TagSpecifications'] = sorted(
+            [dict(ResourceType=s['ResourceType'], Tags=sorted(s.get('Tags', []), key=lambda t: t['Key']))
+             for s in specs], key=lambda s: s['ResourceType'])
+    else:
+        data.pop('TagSpecifications', None)
+    if 'SecurityGroupIds' in data:
+        data['SecurityGroupIds'] = sorted(data['SecurityGroupIds'])
+    interfaces = []
+    for interface in data.get('NetworkInterfaces', []):
+        interface = dict(interface)
+        if 'Groups' in interface:
+            interface['Groups'] = sorted(interface['Groups'])
+        interfaces.append(interface)
+    if interfaces:
+        data['NetworkInterfaces'] = interfaces
+    return data
+
+
+def readable(data):
+    """Template data for results and diffs: snake_case, user data decoded."""
+    if not data:
+        return {}
+    result = snake_dict(dict((k, v) for k, v in data.items() if k != 'UserData'))
+    if data.get('UserData'):
+        try:
+            result['user_data_text'] = to_text(base64.b64decode(data['UserData']))
+        except (TypeError, ValueError):
+            result['user_data'] = data['UserData']
+    return result
+
+
+def validate(module, ec2, data):
+    """Fail before any change when the input cannot work."""
+    p = module.params
+    if len(data.get('UserData', '')) > USER_DATA_LIMIT:
+        module.fail_json(msg='user_data is %d bytes once base64-encoded; EC2 accepts at most %d'
+                         % (len(data['UserData']), USER_DATA_LIMIT))
+    hops = (p['metadata_options'] or {}).get('http_put_response_hop_limit')
+    if hops is not None and not 1 <= hops <= 64:
+        module.fail_json(msg='metadata_options.http_put_response_hop_limit must be between 1 and 64')
+    devices = [d['device_name'] for d in p['block_devices']]
+    if len(devices) != len(set(devices)):
+        module.fail_json(msg='block_devices lists a device name twice: %s' % ', '.join(devices))
+    # moto (and a typo) would accept a nonexistent image; AWS fails only at launch time.
+    try:
+        images = ec2.describe_images(ImageIds=[p['image_id']])['Images']
+    except (ClientError, BotoCoreError) as exc:
+        if is_error(exc, 'InvalidAMIID.NotFound', 'InvalidAMIID.Malformed', 'InvalidAMIID.Unavailable'):
+            module.fail_json(msg='image_id %s does not exist: %s' % (p['image_id'], exc))
+        module.fail_aws(exc, 'Cannot look up image %s' % p['image_id'])
+    if not images or images[0].get('State') not in (None, 'available', 'pending'):
+        module.fail_json(msg='image_id %s does not exist or is not available' % p['image_id'])
+    if p['security_group_ids']:
+        try:
+            ec2.describe_security_groups(GroupIds=p['security_group_ids'])
+        except (ClientError, BotoCoreError) as exc:
+            if is_error(exc, 'InvalidGroup.NotFound', 'InvalidGroupId.Malformed', 'InvalidGroupId.NotFound'):
+                module.fail_json(msg='security_group_ids: %s' % exc)
+            module.fail_aws(exc, 'Cannot look up the security groups')
+    if p['key_name']:
+        try:
+            ec2.describe_key_pairs(KeyNames=[p['key_name']])
+        except (ClientError, BotoCoreError) as exc:
+            if is_error(exc, 'InvalidKeyPair.NotFound'):
+                module.fail_json(msg='key_name %s does not exist' % p['key_name'])
+            module.fail_aws(exc, 'Cannot look up key pair %s' % p['key_name'])
+
+
+def find_template(module, ec2, name):
+    try:
+        return ec2.describe_launch_templates(LaunchTemplateNames=[name])['LaunchTemplates'][0]
+    except (ClientError, BotoCoreError) as exc:
+        if is_error(exc, 'InvalidLaunchTemplateName.NotFoundException'):
+            return None
+        module.fail_aws(exc, 'Cannot look up launch template %s' % name)
+
+
+def template_tags_now(module, ec2, template_id):
+    # describe_tags rather than the Tags of describe_launch_templates: moto reports only the
+    # tags given at creation there.
+    try:
+        tags = ec2.describe_tags(Filters=[{'Name': 'resource-id', 'Values': [template_id]}])['Tags']
+    except (ClientError, BotoCoreError) as exc:
+        module.fail_aws(exc, 'Cannot read the tags of launch template %s' % template_id)
+    return tag_dict(tags)
+
+
+def template_version(module, ec2, template_id, version):
+    try:
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateId=template_id, Versions=[str(version)])['LaunchTemplateVersions']
+    except (ClientError, BotoCoreError) as exc:
+        module.fail_aws(exc, 'Cannot read version %s of launch template %s' % (version, template_id))
+    return versions[0] if versions else None
+
+
+def ensure_absent(module, ec2):
+    name = module.params['name']
+    template = find_template(module, ec2, name)
+    result = dict(changed=template is not None, launch_template_name=name,
+                  launch_template_id=template['LaunchTemplateId'] if template else None)
+    if module.diff_mode:
+        result['diff'] = ensure_dict_diff({'launch_template_name': name} if template else None, None)
+    if template and not module.check_mode:
+        try:
+            ec2.delete_launch_template(LaunchTemplateId=template['LaunchTemplateId'])
+        except (ClientError, BotoCoreError) as exc:
+            module.fail_aws(exc, 'Cannot delete launch template %s' % name)
+    module.exit_json(**result)
+
+
+def ensure_present(module, ec2):
+    p = module.params
+    name = p['name']
+    desired = build_template_data(module)
+    validate(module, ec2, desired)
+    template = find_template(module, ec2, name)
+    if template:
+        owner = tag_dict(template.get('Tags')).get(DEPLOYMENT_TAG)
+        if owner and owner != p['deployment']:
+            module.fail_json(msg='Launch template %s belongs to deployment %s, not %s'
+                             % (name, owner, p['deployment']))
+
+    template_tags = module.deployment_tags()
+    changed = False
+    version_created = False
+    before = None
+    new_default = None
+    if template is None:
+        changed = version_created = True
+        current_tags = {}
+        template_id = None
+        default_version = latest_version = 1
+        if not module.check_mode:
+            try:
+                template = ec2.create_launch_template(
+                    LaunchTemplateName=name, LaunchTemplateData=desired,
+                    TagSpecifications=[dict(ResourceType='launch-template', Tags=boto3_tag_list(template_tags))],
+                )['LaunchTemplate']
+            except (ClientError, BotoCoreError) as exc:
+                module.fail_aws(exc, 'Cannot create launch template %s' % name)
+            template_id = template['LaunchTemplateId']
+    else:
+        template_id = template['LaunchTemplateId']
+        current_tags = template_tags_now(module, ec2, template_id)
+        default_version = template['DefaultVersionNumber']
+        latest_version = template['LatestVersionNumber']
+        current = template_version(module, ec2, template_id, default_version)
+        before = current['LaunchTemplateData'] if current else {}
+        if normalize(before) != normalize(desired):
+            changed = True
+            latest = None
+            if latest_version != default_version:
+                latest = template_version(module, ec2, template_id, latest_version)
+            if latest is not None and normalize(latest['LaunchTemplateData']) == normalize(desired):
+                new_default = latest_version
+            else:
+                version_created = True
+                latest_version += 1
+                new_default = latest_version
+                if not module.check_mode:
+                    try:
+                        # Full data, no SourceVersion: what is stored is exactly what is asked for.
+                        created = ec2.create_launch_template_version(
+                            LaunchTemplateId=template_id, LaunchTemplateData=desired,
+                            VersionDescription='streamfleet.cluster')['LaunchTemplateVersion']
+                    except (ClientError, BotoCoreError) as exc:
+                        module.fail_aws(exc, 'Cannot create a version of launch template %s' % name)
+                    latest_version = new_default = created['VersionNumber']
+            if p['set_default']:
+                if not module.check_mode:
+                    try:
+                        ec2.modify_launch_template(LaunchTemplateId=template_id, DefaultVersion=str(new_default))
+                    except (ClientError, BotoCoreError) as exc:
+                        module.fail_aws(exc, 'Cannot set the default version of launch template %s' % name)
+                default_version = new_default
+
+        to_set, to_unset = tag_changes(current_tags, template_tags, purge=p['purge_tags'])
+        if to_set or to_unset:
+            changed = True
+            if not module.check_mode:
+                try:
+                    if to_set:
+                        ec2.create_tags(Resources=[template_id], Tags=boto3_tag_list(to_set))
+                    if to_unset:
+                        ec2.delete_tags(Resources=[template_id], Tags=[{'Key': k} for k in to_unset])
+                except (ClientError, BotoCoreError) as exc:
+                    module.fail_aws(exc, 'Cannot tag launch template %s' % name)
+
+    final_tags = dict(current_tags)
+    final_tags.update(template_tags)
+    if p['purge_tags']:
+        final_tags = dict(template_tags)
+    after = desired if (p['set_default'] or template is None or not changed) else before
+    result = dict(
+        changed=changed,
+        launch_template_id=template_id,
+        launch_template_name=name,
+        default_version=default_version,
+        latest_version=latest_version,
+        version_created=version_created,
+        launch_template_data=readable(after),
+        tags=final_tags,
+    )
+    if module.diff_mode:
+        result['diff'] = ensure_dict_diff(
+            dict(readable(before), tags=current_tags) if before is not None else None,
+            dict(readable(desired), tags=final_tags))
+    module.exit_json(**result)
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        image_id=dict(type='str'),
+        instance_type=dict(type='str'),
+        key_name=dict(type='str', no_log=False),
+        security_group_ids=dict(type='list', elements='str', default=[]),
+        user_data=dict(type='str'),
+        iam_instance_profile=dict(type='str'),
+        associate_public_ip_address=dict(type='bool'),
+        metadata_options=dict(type='dict', default={}, options=dict(
+            http_tokens=dict(type='str', default='required', choices=['required', 'optional']),
+            http_endpoint=dict(type='str', default='enabled', choices=['enabled', 'disabled']),
+            http_put_response_hop_limit=dict(type='int'),
+        )),
+        block_devices=dict(type='list', elements='dict', default=[], options=dict(
+            device_name=dict(type='str', required=True),
+            volume_size=dict(type='int'),
+            volume_type=dict(type='str', choices=['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard']),
+            iops=dict(type='int'),
+            throughput=dict(type='int'),
+            encrypted=dict(type='bool'),
+            delete_on_termination=dict(type='bool', default=True),
+        )),
+        instance_tags=dict(type='dict', default={}),
+        purge_tags=dict(type='bool', default=True),
+        set_default=dict(type='bool', default=True),
+    )
+    module = StreamfleetAWSModule(
+        argument_spec,
+        required_if=[('state', 'present', ['deployment', 'image_id', 'instance_type'])],
+        supports_check_mode=True,
+    )
+    ec2 = module.client('ec2')
+    if module.params['state'] == 'absent':
+        ensure_absent(module, ec2)
+    else:
+        ensure_present(module, ec2)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,160 @@
+"""aws_launch_template against moto: check -> create -> unchanged -> update -> delete."""
+import base64
+
+import pytest
+
+DEPLOYMENT = "lt-test"
+
+
+@pytest.fixture
+def args(base_image_id, network):
+    return dict(
+        name="origin",
+        deployment=DEPLOYMENT,
+        image_id=base_image_id,
+        instance_type="t3.micro",
+        security_group_ids=[network["security_group_id"]],
+        user_data="#!/bin/sh\necho origin\n",
+        block_devices=[dict(device_name="/dev/xvda", volume_size=20, volume_type="gp3")],
+        instance_tags=dict(role="origin"),
+    )
+
+
+def versions(aws, name="origin"):
+    return aws.ec2.describe_launch_template_versions(LaunchTemplateName=name)["LaunchTemplateVersions"]
+
+
+def test_lifecycle(run_module, aws, args):
+    # check mode: reports the creation, creates nothing
+    result = run_module("aws_launch_template", args, check_mode=True, diff=True)
+    assert result["changed"] is True
+    assert result["version_created"] is True
+    assert result["diff"]["before"] == {}
+    assert result["diff"]["after"]["instance_type"] == "t3.micro"
+    assert aws.ec2.describe_launch_templates()["LaunchTemplates"] == []
+
+    # create
+    result = run_module("aws_launch_template", args)
+    assert result["changed"] is True, result
+    assert result["default_version"] == result["latest_version"] == 1
+    template_id = result["launch_template_id"]
+    template = aws.ec2.describe_launch_templates(LaunchTemplateIds=[template_id])["LaunchTemplates"][0]
+    tags = {t["Key"]: t["Value"] for t in template["Tags"]}
+    assert tags["streamfleet:deployment"] == DEPLOYMENT
+    assert tags["streamfleet:managed-by"] == "streamfleet.cluster"
+    data = versions(aws)[0]["LaunchTemplateData"]
+    assert base64.b64decode(data["UserData"]).decode() == "#!/bin/sh\necho origin\n"
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    instance_tags = {t["Key"]: t["Value"] for spec in data["TagSpecifications"]
+                     if spec["ResourceType"] == "instance" for t in spec["Tags"]}
+    assert instance_tags["role"] == "origin"
+    assert instance_tags["streamfleet:deployment"] == DEPLOYMENT
+
+    # re-run: unchanged, no version added
+    result = run_module("aws_launch_template", args)
+    assert result["changed"] is False, result
+    assert result["version_created"] is False
+    assert len(versions(aws)) == 1
+    # the calls of a no-op run (docs/aws-modules.md lists them)
+    assert result["api_calls"] == {
+        "ec2.DescribeImages": 1,                   # image_id exists
+        "ec2.DescribeSecurityGroups": 1,           # security_group_ids exist
+        "ec2.DescribeLaunchTemplates": 1,          # find by name
+        "ec2.DescribeTags": 1,                     # the template's tags
+        "ec2.DescribeLaunchTemplateVersions": 1,   # the default version's data
+    }
+
+    # check-mode update: reports a new version, adds none
+    updated = dict(args, instance_type="c5.xlarge")
+    result = run_module("aws_launch_template", updated, check_mode=True, diff=True)
+    assert result["changed"] is True and result["version_created"] is True
+    assert result["latest_version"] == 2
+    assert result["diff"]["before"]["instance_type"] == "t3.micro"
+    assert result["diff"]["after"]["instance_type"] == "c5.xlarge"
+    assert len(versions(aws)) == 1
+
+    # update: version 2 carries the full data and becomes the default
+    result = run_module("aws_launch_template", updated)
+    assert result["changed"] is True
+    assert result["default_version"] == result["latest_version"] == 2
+    data = aws.ec2.describe_launch_template_versions(
+        LaunchTemplateName="origin", Versions=["$Default"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["InstanceType"] == "c5.xlarge"
+    assert data["UserData"] and data["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 20
+    assert run_module("aws_launch_template", updated)["changed"] is False
+
+    # going back to the old content makes a new version (the default one differs)
+    result = run_module("aws_launch_template", args)
+    assert result["changed"] is True and result["default_version"] == 3
+
+    # delete: check mode first, then for real; nothing tagged is left
+    result = run_module("aws_launch_template", dict(name="origin", state="absent"), check_mode=True)
+    assert result["changed"] is True
+    assert len(aws.ec2.describe_launch_templates()["LaunchTemplates"]) == 1
+    result = run_module("aws_launch_template", dict(name="origin", state="absent"))
+    assert result["changed"] is True
+    assert aws.ec2.describe_launch_templates()["LaunchTemplates"] == []
+    assert aws.tagged(DEPLOYMENT) == []
+    assert run_module("aws_launch_template", dict(name="origin", state="absent"))["changed"] is False
+
+
+def test_latest_version_reused_as_default(run_module, aws, args):
+    run_module("aws_launch_template", args)
+    run_module("aws_launch_template", dict(args, instance_type="c5.large"))
+    aws.ec2.modify_launch_template(LaunchTemplateName="origin", DefaultVersion="1")
+    result = run_module("aws_launch_template", dict(args, instance_type="c5.large"))
+    assert result["changed"] is True
+    assert result["version_created"] is False
+    assert result["default_version"] == 2
+    assert len(versions(aws)) == 2
+
+
+def test_tags_and_public_ip_update_in_place(run_module, aws, args, network):
+    run_module("aws_launch_template", args)
+    # `tags` go on the template and on what it launches, so they make a new version too
+    result = run_module("aws_launch_template", dict(args, tags=dict(team="video")))
+    assert result["changed"] is True and result["version_created"] is True
+    assert result["tags"]["team"] == "video"
+    template_id = result["launch_template_id"]
+    tags = aws.ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [template_id]}])["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags}["team"] == "video"
+    result = run_module("aws_launch_template", dict(args, tags=dict(team="video"), associate_public_ip_address=True))
+    assert result["version_created"] is True and result["default_version"] == 3
+    data = aws.ec2.describe_launch_template_versions(
+        LaunchTemplateName="origin", Versions=["$Default"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is True
+    assert data["NetworkInterfaces"][0]["Groups"] == [network["security_group_id"]]
+    assert "SecurityGroupIds" not in data
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(image_id="ami-0000000000deadbee"), "does not exist"),
+    (dict(security_group_ids=["sg-0000000000deadbee"]), "security_group_ids"),
+    (dict(key_name="nobody"), "key_name nobody does not exist"),
+    (dict(user_data="x" * 20000), "at most 16384"),
+    (dict(block_devices=[dict(device_name="/dev/xvda"), dict(device_name="/dev/xvda")]), "twice"),
+    (dict(metadata_options=dict(http_put_response_hop_limit=100)), "between 1 and 64"),
+])
+def test_bad_input_fails_before_any_change(run_module, aws, args, change, message):
+    result = run_module("aws_launch_template", dict(args, **change))
+    assert result.get("failed") is True, result
+    assert message in result["msg"]
+    assert aws.ec2.describe_launch_templates()["LaunchTemplates"] == []
+    assert not any(call.split(".")[1].startswith(("Create", "Modify", "Delete")) for call in result["api_calls"])
+
+
+def test_missing_deployment_is_rejected(run_module, args):
+    args.pop("deployment")
+    result = run_module("aws_launch_template", args)
+    assert result["failed"] is True and "deployment" in result["msg"]
+
+
+def test_playbook(playbook, aws, args):
+    task = {"streamfleet.cluster.aws_launch_template": args}
+    results = playbook.run([dict(task, name="create"), dict(task, name="again"),
+                            {"name": "remove", "streamfleet.cluster.aws_launch_template":
+                             {"name": "origin", "state": "absent"}}], diff=True)
+    assert [r["changed"] for r in results] == [True, False, True]
+    assert results[0]["launch_template_id"].startswith("lt-")
+    assert results[1]["api_calls"]["ec2.DescribeLaunchTemplates"] == 1
+    assert aws.tagged(DEPLOYMENT) == []
