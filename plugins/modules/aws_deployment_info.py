@@ -170,15 +170,21 @@ class Collector(object):
         # The Tagging API lists launch templates on AWS but not on moto; a describe finds them on both.
         templates = self.call('launch templates', self.module.paginate, ec2, 'describe_launch_templates',
                               'LaunchTemplates', Filters=self.tag_filter)
-        known = set(o['id'] for o in self.objects['launch_templates'])
+        known = dict((o['id'], o) for o in self.objects['launch_templates'])
         for template in templates:
-            if template['LaunchTemplateId'] in known:
-                continue
-            self.objects['launch_templates'].append(dict(
+            described = dict(
                 id=template['LaunchTemplateId'], name=template['LaunchTemplateName'],
                 tags=tag_dict(template.get('Tags')),
                 default_version=template.get('DefaultVersionNumber'),
-                latest_version=template.get('LatestVersionNumber')))
+                latest_version=template.get('LatestVersionNumber'))
+            if template['LaunchTemplateId'] in known:
+                # Found by the Tagging API already (on AWS): add the name and versions it lacks.
+                item = known[template['LaunchTemplateId']]
+                for key, value in described.items():
+                    if key != 'tags':
+                        item.setdefault(key, value)
+                continue
+            self.objects['launch_templates'].append(described)
 
     def auto_scaling_groups(self):
         # Auto Scaling groups are not listed by the Tagging API (on AWS either).

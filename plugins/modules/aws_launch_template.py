@@ -59,6 +59,8 @@ options:
     description:
       - Plain-text user data (for example a cloud-init script); the module base64-encodes it.
       - At most 16 KiB once encoded.
+      - Treated as a secret (boot scripts often carry database credentials) - never returned;
+        results and diffs show its SHA-256 digest instead, so a change is still visible.
     type: str
   iam_instance_profile:
     description: An IAM instance profile name or ARN.
@@ -183,7 +185,7 @@ version_created:
   type: bool
   sample: false
 launch_template_data:
-  description: The data of the default version, snake_cased (user data decoded as C(user_data_text)).
+  description: The data of the default version, snake_cased (user data as C(user_data_sha256), never in clear).
   returned: when O(state=present)
   type: dict
   sample: {"image_id": "ami-0123456789abcdef0", "instance_type": "c5.xlarge"}
@@ -200,6 +202,7 @@ api_calls:
 '''
 
 import base64
+import hashlib
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
@@ -290,15 +293,12 @@ def normalize(data):
 
 
 def readable(data):
-    """Template data for results and diffs: snake_case, user data decoded."""
+    """Template data for results and diffs: snake_case, user data as a digest only."""
     if not data:
         return {}
     result = snake_dict(dict((k, v) for k, v in data.items() if k != 'UserData'))
     if data.get('UserData'):
-        try:
-            result['user_data_text'] = to_text(base64.b64decode(data['UserData']))
-        except (TypeError, ValueError):
-            result['user_data'] = data['UserData']
+        result['user_data_sha256'] = hashlib.sha256(to_bytes(data['UserData'])).hexdigest()
     return result
 
 
@@ -490,7 +490,7 @@ def main():
         instance_type=dict(type='str'),
         key_name=dict(type='str', no_log=False),
         security_group_ids=dict(type='list', elements='str', default=[]),
-        user_data=dict(type='str'),
+        user_data=dict(type='str', no_log=True),
         iam_instance_profile=dict(type='str'),
         associate_public_ip_address=dict(type='bool'),
         metadata_options=dict(type='dict', default={}, options=dict(

@@ -44,6 +44,9 @@ def test_lifecycle(run_module, aws, args):
     assert tags["streamfleet:managed-by"] == "streamfleet.cluster"
     data = versions(aws)[0]["LaunchTemplateData"]
     assert base64.b64decode(data["UserData"]).decode() == "#!/bin/sh\necho origin\n"
+    # user data may carry credentials: never in the result or the diff, only its digest
+    assert "echo origin" not in str(result)
+    assert result["launch_template_data"]["user_data_sha256"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     instance_tags = {t["Key"]: t["Value"] for spec in data["TagSpecifications"]
                      if spec["ResourceType"] == "instance" for t in spec["Tags"]}
