@@ -236,7 +236,12 @@ class DnsManager:
                     if error_code(exc) in ("LoadBalancerNotFound", "AccessPointNotFound"):
                         raise DnsError("%s: alias balancer %s (classic) does not exist" % (where, alias["balancer"]))
                     raise
-                return fqdn(lb["DNSName"]), lb["CanonicalHostedZoneNameID"]
+                zone_id = alias.get("hosted_zone_id") or lb.get("CanonicalHostedZoneNameID")
+                if not zone_id:
+                    # AWS always reports it; moto's classic balancers do not.
+                    raise DnsError("%s: classic balancer %s reports no hosted zone id; set alias.hosted_zone_id"
+                                   % (where, alias["balancer"]))
+                return fqdn(lb["DNSName"]), zone_id
             elbv2 = self.module.client("elbv2")
             try:
                 lb = elbv2.describe_load_balancers(Names=[alias["balancer"]])["LoadBalancers"][0]
@@ -462,13 +467,35 @@ class DnsManager:
         self.before["certificate"] = [{"arn": c["CertificateArn"], "names": self.certificate_names(c),
                                        "status": c.get("Status")} for c in owned] or None
         for cert in owned:
-            if cert.get("InUseBy"):
+            users = self._live_users(cert.get("InUseBy") or [])
+            if users:
                 raise DnsError("certificate %s is still in use by %s; remove the listeners first"
-                               % (cert["CertificateArn"], ", ".join(cert["InUseBy"])))
+                               % (cert["CertificateArn"], ", ".join(users)))
         for cert in owned:
             if self._change("delete certificate %s" % cert["CertificateArn"]):
                 self.acm.delete_certificate(CertificateArn=cert["CertificateArn"])
         self._delete_validation_records(owned)
+
+    def _live_users(self, arns):
+        """The balancers and listeners of ``arns`` that still exist.
+
+        ACM's InUseBy lags behind a deleted listener (on AWS for a while, on moto for ever), so
+        each user is checked before it blocks the deletion.
+        """
+        elbv2 = self.module.client("elbv2")
+        live = []
+        for arn in arns:
+            try:
+                if ":listener/" in arn:
+                    elbv2.describe_listeners(ListenerArns=[arn])
+                elif ":loadbalancer/" in arn:
+                    elbv2.describe_load_balancers(LoadBalancerArns=[arn])
+            except ClientError as exc:
+                if error_code(exc) in ("ListenerNotFound", "LoadBalancerNotFound"):
+                    continue
+                raise
+            live.append(arn)
+        return live
 
     def _delete_validation_records(self, certificates, keep=()):
         """Delete the validation records of ``certificates`` (except ``keep`` (name, type) keys)."""

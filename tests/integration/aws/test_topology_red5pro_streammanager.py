@@ -1,0 +1,152 @@
+"""Red5 Pro Stream Manager topology (seeds 001/003) against moto: deploy, no-op re-run,
+update, plan, teardown."""
+import base64
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from topology_runner import REPO, changed_tasks, leftovers, run_topology
+
+DEPLOYMENT = "red5-sm-test"
+ZONE = "red5.example.test"
+DOMAIN = "sm." + ZONE
+PLAYBOOK = "red5pro_streammanager_aws.yml"
+
+
+def _vars(image_id, certificate_arn="", **extra):
+    values = {
+        "red5pro_streammanager_aws_certificate_arn": certificate_arn,
+        "red5pro_streammanager_aws_deployment": DEPLOYMENT,
+        "red5pro_streammanager_aws_image_id": image_id,
+        "red5pro_streammanager_aws_instance_type": "t3.micro",
+        "red5pro_streammanager_aws_domain": DOMAIN,
+        "red5pro_streammanager_aws_zone": ZONE,
+        "red5pro_streammanager_aws_db_host": "sm-db.abc.us-east-1.rds.amazonaws.com",
+        "red5pro_streammanager_aws_wait_timeout": 120,
+    }
+    values.update(extra)
+    return values
+
+
+def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
+    started = time.monotonic()
+    zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="red5")["HostedZone"]["Id"]
+    # A certificate requested outside the deployment: moto never clears a certificate's InUseBy
+    # when its listener is deleted, so aws_dns refuses to delete a certificate the topology
+    # requested itself (domain + zone) at teardown. The request path is planned below.
+    certificate_arn = aws.acm.request_certificate(DomainName=DOMAIN, ValidationMethod="DNS")["CertificateArn"]
+
+    # plan on a fresh account: creates nothing
+    stats, results = run_topology(playbook, PLAYBOOK, _vars(base_image_id), check=True, diff=True)
+    assert stats["changed"] >= 1
+    assert any("Plan only" in r["task"] for r in results if not r.get("skipped"))
+    assert aws.tagged(DEPLOYMENT) == []
+
+    # deploy
+    run_topology(playbook, PLAYBOOK, _vars(base_image_id, certificate_arn))
+    elbv2 = aws.elbv2
+    lb = elbv2.describe_load_balancers(Names=["streammanager"])["LoadBalancers"][0]
+    listeners = {l["Port"]: l for l in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]}
+    assert sorted(listeners) == [443, 5080]
+    assert listeners[5080]["Protocol"] == "HTTP" and listeners[443]["Protocol"] == "HTTPS"
+    assert listeners[443]["Certificates"][0]["CertificateArn"] == certificate_arn
+    tg = elbv2.describe_target_groups(Names=["streammanager-5080"])["TargetGroups"][0]
+    assert (tg["Protocol"], tg["Port"], tg["HealthCheckPath"]) == ("HTTP", 5080, "/")
+
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["streammanager"])["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["MaxSize"], group["HealthCheckType"], group["HealthCheckGracePeriod"]) == (1, 3, "ELB", 300)
+    assert group["NewInstancesProtectedFromScaleIn"] is True
+    assert group["TargetGroupARNs"] == [tg["TargetGroupArn"]]
+    policies = {p["PolicyName"]: p for p in aws.autoscaling.describe_policies(AutoScalingGroupName="streammanager")["ScalingPolicies"]}
+    assert sorted(policies) == ["scale-out"]  # WebRTC: no scale-in policy
+    assert (policies["scale-out"]["ScalingAdjustment"], policies["scale-out"]["Cooldown"]) == (1, 300)
+    alarm = aws.cloudwatch.describe_alarms(AlarmNames=["streammanager-scale-out"])["MetricAlarms"][0]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (
+        "GreaterThanOrEqualToThreshold", 70.0, 60, 2)
+
+    template = aws.ec2.describe_launch_template_versions(LaunchTemplateName="streammanager", Versions=["$Default"])
+    data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    user_data = base64.b64decode(data["UserData"]).decode()
+    assert "streammanager.ip" in user_data and "urandom" not in user_data
+    assert data["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 16
+
+    groups = {g["GroupName"]: g for g in aws.ec2.describe_security_groups(Filters=[
+        {"Name": "tag:streamfleet:deployment", "Values": [DEPLOYMENT]}])["SecurityGroups"]}
+    db = groups["streammanager-database"]["IpPermissions"]
+    assert [(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"], p["IpRanges"]) for p in db] == [
+        (3306, groups["streammanager-instances"]["GroupId"], [])]
+    sm = groups["streammanager-instances"]["IpPermissions"]
+    assert [(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in sm] == [
+        (5080, groups["streammanager-balancer"]["GroupId"])]
+
+    records = {(r["Name"], r["Type"]): r for r in
+               aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
+    assert records[(DOMAIN + ".", "A")]["AliasTarget"]["DNSName"].rstrip(".").lower() == lb["DNSName"].lower()
+
+    # re-run: nothing changes
+    stats, results = run_topology(playbook, PLAYBOOK, _vars(base_image_id, certificate_arn))
+    assert changed_tasks(results) == [] and stats["changed"] == 0, changed_tasks(results)
+
+    # update: more Stream Managers, no WebRTC and the optional scale-in policy; plan first
+    updated = _vars(base_image_id, certificate_arn, red5pro_streammanager_aws_max=5, red5pro_streammanager_aws_webrtc=False,
+                    red5pro_streammanager_aws_scale_in=True)
+    stats, results = run_topology(playbook, PLAYBOOK, updated, check=True, diff=True)
+    assert changed_tasks(results) == ["Stream Manager Auto Scaling group with CPU alarms"]
+    assert len(aws.autoscaling.describe_policies(AutoScalingGroupName="streammanager")["ScalingPolicies"]) == 1
+    stats, results = run_topology(playbook, PLAYBOOK, updated)
+    assert changed_tasks(results) == ["Stream Manager Auto Scaling group with CPU alarms"]
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["streammanager"])["AutoScalingGroups"][0]
+    assert group["MaxSize"] == 5 and group["NewInstancesProtectedFromScaleIn"] is False
+    alarm = aws.cloudwatch.describe_alarms(AlarmNames=["streammanager-scale-in"])["MetricAlarms"][0]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (
+        "LessThanOrEqualToThreshold", 30.0, 900, 2)
+
+    # teardown leaves nothing of the deployment
+    run_topology(playbook, PLAYBOOK, _vars(base_image_id, certificate_arn, red5pro_streammanager_aws_state="absent"))
+    assert leftovers(aws, DEPLOYMENT) == []
+    records = aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    assert [r["Type"] for r in records if r["Name"] == DOMAIN + "."] == []
+    print("red5pro streammanager lifecycle: %.0fs" % (time.monotonic() - started))
+
+
+def test_red5pro_streammanager_refuses_scale_in_with_webrtc(playbook, aws, base_image_id):
+    """Scale-in with WebRTC is refused before anything is created (seed 001's warning)."""
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
+           str(REPO / "playbooks" / PLAYBOOK), "-e",
+           json.dumps(_vars(base_image_id, red5pro_streammanager_aws_scale_in=True))]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook.env(),
+                          cwd=playbook.tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "drops the WebRTC clients" in proc.stdout
+    assert aws.tagged(DEPLOYMENT) == []
+
+
+def test_red5pro_streammanager_with_node_group(playbook, aws, base_image_id):
+    """configure_nodegroup: the node group is created through the Stream Manager URL once the
+    group is up, and removed first at teardown (simulator from tests/standins)."""
+    sys.path.insert(0, str(REPO / "tests" / "standins"))
+    from streammanager_sim import StreamManagerSim
+
+    sim = StreamManagerSim("sim-token-topology").start()
+    try:
+        env = {"RED5PRO_SM_ACCESS_TOKEN": "sim-token-topology"}
+        values = _vars(base_image_id, red5pro_streammanager_aws_domain="", red5pro_streammanager_aws_zone="",
+                       red5pro_streammanager_aws_configure_nodegroup=True,
+                       red5pro_streammanager_aws_nodegroup_base_url=sim.url,
+                       red5pro_nodegroup_regions=["us-east-1"],
+                       red5pro_nodegroup_launch_config_image="red5pro-node-image",
+                       red5pro_nodegroup_retry_delay=0.01, red5pro_nodegroup_readiness_delay=0,
+                       red5pro_nodegroup_wait_delay=0)
+        run_topology(playbook, PLAYBOOK, values, env=env)
+        state = sim.state.snapshot()
+        assert list(state["groups"]) == ["nodegroup-1"]
+        assert "default-v3" in state["policies"] and "all-nodes-launch" in state["launchconfigs"]
+
+        run_topology(playbook, PLAYBOOK, dict(values, red5pro_streammanager_aws_state="absent"), env=env)
+        state = sim.state.snapshot()
+        assert state["groups"] == {} and state["policies"] == {} and state["launchconfigs"] == {}
+        assert leftovers(aws, DEPLOYMENT) == []
+    finally:
+        sim.stop()

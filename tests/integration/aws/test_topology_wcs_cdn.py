@@ -1,0 +1,112 @@
+"""WCS CDN topology (seed 000) against moto: deploy, no-op re-run, update, plan, teardown."""
+import base64
+import time
+
+from topology_runner import changed_tasks, leftovers, run_topology
+
+DEPLOYMENT = "wcs-cdn-test"
+ZONE = "cdn.example.test"
+
+
+def _vars(image_id, **extra):
+    values = {
+        "wcs_cdn_aws_deployment": DEPLOYMENT,
+        "wcs_cdn_aws_image_id": image_id,
+        "wcs_cdn_aws_instance_type": "t3.micro",
+        "wcs_cdn_aws_zone": ZONE,
+        "wcs_cdn_aws_admin_cidrs": ["198.51.100.0/24"],
+        "wcs_cdn_aws_wait_timeout": 120,
+        # moto's classic DescribeLoadBalancers has no CanonicalHostedZoneNameID, which an alias
+        # record needs (aws_dns fails on it); the CNAME form works on both.
+        "wcs_cdn_aws_balancer_record_type": "cname",
+    }
+    values.update(extra)
+    return values
+
+
+def _records(aws, zone_id):
+    sets = aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    return {(r["Name"], r["Type"]): r for r in sets if r["Type"] not in ("NS", "SOA")}
+
+
+def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
+    started = time.monotonic()
+    zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="wcs-cdn")["HostedZone"]["Id"]
+
+    # plan on a fresh account: reports what it would build, creates nothing
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id), check=True, diff=True)
+    assert stats["changed"] >= 1
+    assert any("Plan only" in r["task"] for r in results if not r.get("skipped"))
+    assert aws.tagged(DEPLOYMENT) == []
+
+    # deploy
+    run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id))
+    lb = aws.elb.describe_load_balancers(LoadBalancerNames=["wcs-edge"])["LoadBalancerDescriptions"][0]
+    assert lb["HealthCheck"]["Target"] == "HTTP:8081/?action=stat"
+    assert sorted((l["Listener"]["LoadBalancerPort"], l["Listener"]["Protocol"]) for l in lb["ListenerDescriptions"]) == [
+        (8080, "TCP"), (8443, "TCP")]
+    attrs = aws.elb.describe_load_balancer_attributes(LoadBalancerName="wcs-edge")["LoadBalancerAttributes"]
+    assert attrs["CrossZoneLoadBalancing"]["Enabled"] is True
+    assert attrs["ConnectionSettings"]["IdleTimeout"] == 60
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["MaxSize"], group["HealthCheckType"]) == (1, 3, "ELB")
+    assert group["LoadBalancerNames"] == ["wcs-edge"]
+    assert len(group["Instances"]) == 1
+    policies = aws.autoscaling.describe_policies(AutoScalingGroupName="wcs-edge")["ScalingPolicies"]
+    assert [p["PolicyType"] for p in policies] == ["TargetTrackingScaling"]
+    assert policies[0]["TargetTrackingConfiguration"]["TargetValue"] == 80
+
+    origin = aws.ec2.describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": ["wcs-origin"]},
+        {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"][0]["Instances"][0]
+    template = aws.ec2.describe_launch_template_versions(LaunchTemplateName="wcs-edge", Versions=["$Default"])
+    edge_user_data = base64.b64decode(template["LaunchTemplateVersions"][0]["LaunchTemplateData"]["UserData"]).decode()
+    assert "CDN_ROLE=edge" in edge_user_data
+    assert "CDN_POINT_OF_ENTRY=%s" % origin["PrivateIpAddress"] in edge_user_data
+    assert "iptables" not in edge_user_data
+
+    groups = {g["GroupName"]: g for g in aws.ec2.describe_security_groups(Filters=[
+        {"Name": "tag:streamfleet:deployment", "Values": [DEPLOYMENT]}])["SecurityGroups"]}
+    nodes = groups["wcs-nodes"]["IpPermissions"]
+    cdn = [p for p in nodes if p.get("FromPort") == 8084]
+    assert cdn and not cdn[0]["IpRanges"] and cdn[0]["UserIdGroupPairs"][0]["GroupId"] == groups["wcs-nodes"]["GroupId"]
+    admin = [p for p in nodes if p.get("FromPort") == 8081]
+    assert [r["CidrIp"] for p in admin for r in p["IpRanges"]] == ["198.51.100.0/24"]
+    media = [p for p in nodes if p.get("IpProtocol") == "udp"][0]
+    assert (media["FromPort"], media["ToPort"]) == (31001, 32000)
+
+    records = _records(aws, zone_id)
+    assert records[("origin.%s." % ZONE, "A")]["ResourceRecords"][0]["Value"] == origin["PublicIpAddress"]
+    assert records[("cdn.%s." % ZONE, "CNAME")]["ResourceRecords"][0]["Value"].rstrip(".") == lb["DNSName"]
+
+    # re-run: nothing changes
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id))
+    assert changed_tasks(results) == [] and stats["changed"] == 0, changed_tasks(results)
+
+    # update: group size, idle timeout, and the seed's simple policy instead of target
+    # tracking; check mode plans them first
+    updated = _vars(base_image_id, wcs_cdn_aws_edge_max=4, wcs_cdn_aws_idle_timeout=120,
+                    wcs_cdn_aws_scaling_policy="simple")
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", updated, check=True, diff=True)
+    assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer"}
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
+    assert group["MaxSize"] == 3
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", updated)
+    assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer"}
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
+    assert group["MaxSize"] == 4
+    attrs = aws.elb.describe_load_balancer_attributes(LoadBalancerName="wcs-edge")["LoadBalancerAttributes"]
+    assert attrs["ConnectionSettings"]["IdleTimeout"] == 120
+    policies = aws.autoscaling.describe_policies(AutoScalingGroupName="wcs-edge")["ScalingPolicies"]
+    assert [(p["PolicyName"], p["PolicyType"], p["ScalingAdjustment"], p["Cooldown"]) for p in policies] == [
+        ("scale-out", "SimpleScaling", 1, 300)]
+    alarm = aws.cloudwatch.describe_alarms(AlarmNames=["wcs-edge-scale-out"])["MetricAlarms"][0]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (
+        "GreaterThanOrEqualToThreshold", 80.0, 60, 1)
+
+    # teardown leaves nothing of the deployment
+    run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id, wcs_cdn_aws_state="absent"))
+    assert leftovers(aws, DEPLOYMENT) == []
+    assert aws.elb.describe_load_balancers()["LoadBalancerDescriptions"] == []
+    assert _records(aws, zone_id) == {}
+    print("wcs cdn lifecycle: %.0fs" % (time.monotonic() - started))
