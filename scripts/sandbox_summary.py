@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print what the sandbox holds, at a glance: one block per deployment.
 
 Reads the AWS emulator (boto3 follows AWS_ENDPOINT_URL) and the Stream Manager simulator
@@ -21,8 +20,8 @@ def tags_of(obj):
 
 def aws_summary(lines):
     region = os.environ.get("AWS_REGION", "us-east-1")
-    client = lambda name: boto3.client(name, region_name=region)  # noqa: E731
-    ec2, elbv2, elb, asg, cw, r53 = (client(n) for n in ("ec2", "elbv2", "elb", "autoscaling", "cloudwatch", "route53"))
+    ec2, elbv2, elb, asg, cw, r53 = (boto3.client(n, region_name=region)
+                                     for n in ("ec2", "elbv2", "elb", "autoscaling", "cloudwatch", "route53"))
     by_deployment = defaultdict(list)
 
     balancers = elbv2.describe_load_balancers()["LoadBalancers"]
@@ -43,12 +42,13 @@ def aws_summary(lines):
         tags = elb.describe_tags(LoadBalancerNames=[lb["LoadBalancerName"]])["TagDescriptions"]
         deployment = tags_of(tags[0]).get(TAG, "(untagged)") if tags else "(untagged)"
         out = by_deployment[deployment]
-        out.append("balancer %s (classic)  %s  health %s" % (lb["LoadBalancerName"], lb["DNSName"],
-                                                            lb["HealthCheck"]["Target"]))
+        out.append("balancer %s (classic)  %s  health %s"
+                   % (lb["LoadBalancerName"], lb["DNSName"], lb["HealthCheck"]["Target"]))
         for desc in lb["ListenerDescriptions"]:
             listener = desc["Listener"]
-            out.append("  listener %s:%d -> instances %s:%d" % (listener["Protocol"], listener["LoadBalancerPort"],
-                                                               listener["InstanceProtocol"], listener["InstancePort"]))
+            out.append("  listener %s:%d -> instances %s:%d"
+                       % (listener["Protocol"], listener["LoadBalancerPort"],
+                          listener["InstanceProtocol"], listener["InstancePort"]))
 
     alarms = defaultdict(list)
     for alarm in cw.describe_alarms()["MetricAlarms"]:

@@ -347,7 +347,10 @@ class NetworkConverger(object):
         if vpc is None:
             return
         current = read_network(self.ec2, vpc['VpcId'])
-        owned = lambda obj: tag_dict(obj.get('Tags')).get(DEPLOYMENT_TAG) == p['deployment']  # noqa: E731
+
+        def owned(obj):
+            return tag_dict(obj.get('Tags')).get(DEPLOYMENT_TAG) == p['deployment']
+
         groups = [g for g in current['groups'] if owned(g)]
         # Rules that reference another group block its deletion: revoke them all first.
         for group in groups:

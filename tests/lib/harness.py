@@ -88,7 +88,7 @@ class PlaybookRunner:
             cmd.append("--diff")
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(env), cwd=self.tmp_path)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(env), cwd=self.tmp_path, check=False)
         self.last_output = proc.stdout + proc.stderr
         try:
             doc = json.loads(proc.stdout)

@@ -138,14 +138,14 @@ def test_rolling_image_update_playbook(playbook, aws, network, base_image_id, fl
                str(repo / "playbooks" / "rolling_image_update.yml"), "-e", json.dumps(extra)]
         if check:
             cmd += ["--check", "--diff"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook.env(), cwd=playbook.tmp_path)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook.env(), cwd=playbook.tmp_path, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         doc = json.loads(proc.stdout)
         tasks = {t["task"]["name"]: t["hosts"].get("localhost", {}) for t in doc["plays"][0]["tasks"]}
         return tasks, doc["stats"]["localhost"]
 
     old_ids = sorted(i["instance_id"] for i in fleet["instances"])
-    plan, _ = run(check=True)
+    plan, _stats = run(check=True)
     assert all(i in plan["Plan - every instance of the groups would be replaced once the new version exists"]["msg"]
                for i in old_ids)
     group, versions = group_state(aws)
@@ -160,5 +160,5 @@ def test_rolling_image_update_playbook(playbook, aws, network, base_image_id, fl
     assert images == {new_image}
     assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (1, 3, 3)
 
-    _, stats = run()
+    _done, stats = run()
     assert stats["changed"] == 0

@@ -11,8 +11,8 @@ def bake(playbook, check=False, expect_failure=False, **overrides):
                      image_bake_wait_timeout=60, image_bake_settings={"antmedia_cluster_mode": "cluster"})
     role_vars.update(overrides)
     results = playbook.run(
-        [{"name": "bake", "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake",
-                                                            "tasks_from": "image"}}],
+        [{"name": "bake",
+          "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake", "tasks_from": "image"}}],
         play_vars=role_vars, check=check, diff=check, expect_failure=expect_failure)
     # task names come as "<role> : <name>"
     return {r["task"].split(" : ", 1)[-1]: r for r in results}

@@ -17,7 +17,7 @@ def run_playbook(playbook, name, extra_vars, check=False, expect_failure=False):
            str(REPO / "playbooks" / name), "-e", json.dumps(extra_vars)]
     if check:
         cmd += ["--check", "--diff"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook.env(), cwd=playbook.tmp_path)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook.env(), cwd=playbook.tmp_path, check=False)
     output = proc.stdout + proc.stderr
     try:
         doc = json.loads(proc.stdout)
@@ -98,9 +98,8 @@ def test_teardown_plans_removes_and_is_idempotent(playbook, aws, deployment):
              "teardown_certificate_zone": ZONE,
              "teardown_dns": [{"zone": ZONE, "records": [{"name": "origin", "type": "A"}]}]}
 
-    plan, stats = run_playbook(playbook, "teardown.yml", {"deployment": DEPLOYMENT, "teardown_dns": extra["teardown_dns"],
-                                                         "teardown_certificate_zone": ZONE},
-                               check=True)
+    teardown_vars = {"deployment": DEPLOYMENT, "teardown_dns": extra["teardown_dns"], "teardown_certificate_zone": ZONE}
+    plan, stats = run_playbook(playbook, "teardown.yml", teardown_vars, check=True)
     assert stats["changed"] > 0
     assert "Would remove" in plan["Plan"]["msg"]
     assert sorted(aws.tagged(DEPLOYMENT)) == sorted(deployment["found"]), "check mode removed something"

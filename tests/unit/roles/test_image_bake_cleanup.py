@@ -36,8 +36,8 @@ def run_cleanup(playbook, root, **overrides):
                      image_bake_configure_server=False, image_bake_stop_service=False)
     role_vars.update(overrides)
     results = playbook.run(
-        [{"name": "clean", "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake",
-                                                             "tasks_from": "configure"}}],
+        [{"name": "clean",
+          "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake", "tasks_from": "configure"}}],
         play_vars=role_vars)
     return results
 
@@ -101,8 +101,8 @@ def test_bad_input_fails_first(playbook, tmp_path, bad):
                      image_bake_configure_server=False, image_bake_stop_service=False)
     role_vars.update(bad)
     results = playbook.run(
-        [{"name": "clean", "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake",
-                                                             "tasks_from": "configure"}}],
+        [{"name": "clean",
+          "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake", "tasks_from": "configure"}}],
         play_vars=role_vars, expect_failure=True)
     assert any(r.get("failed") for r in results)
     assert (root / ANTMEDIA / "conf/instanceId").exists()
