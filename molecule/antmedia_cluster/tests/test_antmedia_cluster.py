@@ -1,0 +1,236 @@
+"""Verify the Ant Media cluster (Molecule scenario `antmedia_cluster`, testinfra).
+
+Runs on every host of the scenario; the Ant Media checks skip the MongoDB host (the mongodb
+scenario verifies that one).
+"""
+
+import json
+import os
+import pathlib
+import time
+from urllib.parse import quote
+
+import pytest
+import testinfra
+import yaml
+
+SCENARIO = pathlib.Path(__file__).resolve().parent.parent
+CREDENTIALS = yaml.safe_load((SCENARIO / "vars" / "credentials.yml").read_text())
+SECRETS = [value for key, value in CREDENTIALS.items() if key.endswith("password")]
+SECRET_FORMS = SECRETS + [quote(value, safe="") for value in SECRETS]
+HOME = "/usr/local/antmedia"
+SERVER_CONFIG = HOME + "/conf/red5.properties"
+APPS = ("LiveApp", "WebRTCAppEE")
+IMDS_PORT = 18169
+
+# Runs on an Ant Media host with pymongo. It reads the cluster URL from the server's own
+# configuration file, so no credential is ever on a command line.
+PROBE = r"""
+import json, socket, time
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure
+url = None
+for line in open("/usr/local/antmedia/conf/red5.properties"):
+    if line.startswith("clusterdb.host="):
+        url = line.split("=", 1)[1].strip()
+client = MongoClient(url, serverSelectionTimeoutMS=10000)
+out = {}
+node = {"id": "verifier-" + socket.gethostname(), "ip": socket.gethostname(),
+        "lastUpdateTime": int(time.time() * 1000)}
+nodes = client["clusterdb"]["clusternode"]
+nodes.replace_one({"id": node["id"]}, node, upsert=True)
+out["cluster_write"] = nodes.find_one({"id": node["id"]}) is not None
+nodes.delete_one({"id": node["id"]})
+
+def refused(call):
+    try:
+        call()
+        return False
+    except OperationFailure as exc:
+        return exc.code == 13 or "not authorized" in str(exc)
+out["other_db_refused"] = refused(lambda: client["not_granted"]["x"].insert_one({"a": 1}))
+out["admin_refused"] = refused(lambda: client["admin"].command("createUser", "intruder", pwd="x", roles=[]))
+print(json.dumps(out))
+"""
+
+
+_PODMAN = {}
+
+
+def on(host):
+    """The same host through `podman exec`: much faster per command than through Ansible."""
+    name = host.backend.get_hostname()
+    if name not in _PODMAN:
+        _PODMAN[name] = testinfra.get_host("podman://" + name)
+    return _PODMAN[name]
+
+
+def is_antmedia(host):
+    return "antmedia" in host_groups(host)
+
+
+_ADDRESSES = {}
+_GROUPS = {}
+
+
+def host_groups(host):
+    # Each Ansible call costs seconds on a loaded machine: ask once per host.
+    name = host.backend.get_hostname()
+    if name not in _GROUPS:
+        _GROUPS[name] = host.ansible.get_variables()["group_names"]
+    return _GROUPS[name]
+
+
+def private_address(host):
+    name = host.backend.get_hostname()
+    if name not in _ADDRESSES:
+        _ADDRESSES[name] = host.ansible("ansible.builtin.setup", "gather_subset=network")[
+            "ansible_facts"]["ansible_default_ipv4"]["address"]
+    return _ADDRESSES[name]
+
+
+def mongodb_address(host):
+    mongo = host.get_host("ansible://sf-ams-mongodb", ansible_inventory=host.backend.ansible_inventory)
+    return private_address(mongo)
+
+
+def expected_url(host):
+    # The mongodb role's mongodb_cluster_url: user and password percent-encoded.
+    return "mongodb://antmedia:%s@%s:27017" % (
+        quote(CREDENTIALS["mongodb_app_password"], safe=""), mongodb_address(host))
+
+
+def lines_of(host, path, key, content=None):
+    if content is None:
+        content = on(host).file(path).content_string
+    return [line for line in content.splitlines() if line.split("=", 1)[0].strip() == key]
+
+
+def assert_cluster_keys_once(host):
+    url = expected_url(host)
+    content = on(host).file(SERVER_CONFIG).content_string
+    for key, value in (("clusterdb.host", url), ("clusterdb.user", ""), ("clusterdb.password", ""),
+                       ("useGlobalIp", "false")):
+        right = lines_of(host, SERVER_CONFIG, key, content) == ["%s=%s" % (key, value)]
+        assert right, key  # the values hold the password: not compared in the assert
+    for app in APPS:
+        path = "%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app)
+        content = on(host).file(path).content_string
+        for key, value in (("db.type", "mongodb"), ("db.host", url), ("db.user", ""), ("db.password", "")):
+            right = lines_of(host, path, key, content) == ["%s=%s" % (key, value)]
+            assert right, (app, key)
+    jee = on(host).file(HOME + "/conf/jee-container.xml").content_string
+    assert jee.count("<!-- cluster start -->") == 1 and jee.count("<!-- cluster end -->") == 1
+
+
+def http_get(host, path):
+    result = on(host).run("curl -fsS --max-time 5 http://127.0.0.1:5080%s" % path)
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def wait_live(host, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if on(host).run("curl -fsS --max-time 3 http://127.0.0.1:5080/rest/v2/liveness").rc == 0:
+            return
+        time.sleep(2)
+    raise AssertionError("antmedia is not live")
+
+
+@pytest.fixture
+def ams(host):
+    if not is_antmedia(host):
+        pytest.skip("MongoDB host")
+    return host
+
+
+def test_service_enabled_and_running(ams):
+    service = on(ams).service("antmedia")
+    assert service.is_enabled
+    assert service.is_running
+    assert on(ams).process.filter(user="antmedia"), "the server does not run as the antmedia user"
+
+
+def test_liveness_answers(ams):
+    assert json.loads(http_get(ams, "/rest/v2/liveness"))["host"]
+
+
+def test_cluster_keys_once_with_the_right_values(ams):
+    assert_cluster_keys_once(ams)
+
+
+def test_configuration_reaches_mongod_with_least_privilege(ams):
+    result = ams.ansible("ansible.builtin.command", json.dumps({"argv": ["python3", "-c", PROBE]}), check=False)
+    assert result.get("rc") == 0, result.get("stderr")
+    out = json.loads(result["stdout"])
+    assert out == {"cluster_write": True, "other_db_refused": True, "admin_refused": True}
+
+
+def test_first_administrator_exists(ams):
+    assert json.loads(http_get(ams, "/rest/v2/first-login-status"))["success"] is False
+    users = on(ams).file(HOME + "/standin-state/users.json")
+    assert users.mode == 0o600 and users.user == "antmedia"
+    content = users.content_string
+    assert "admin@example.com" in content
+    assert CREDENTIALS["antmedia_admin_password"] not in content
+
+
+def test_file_modes(ams):
+    paths = [SERVER_CONFIG] + ["%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app) for app in APPS]
+    for path in paths:
+        config = on(ams).file(path)
+        assert (config.user, config.group) == ("antmedia", "antmedia"), path
+        assert config.mode == 0o640, path
+    assert on(ams).file("/var/cache/streamfleet/antmedia").mode == 0o700
+
+
+def test_no_secret_in_world_readable_files(host):
+    # grep reads the patterns on standard input: the secrets never reach a command line.
+    script = ("find /usr/local /etc /tmp /var/tmp /var/cache /var/lib/cloud /root /home -xdev -type f "
+              "-perm -o=r -size -2M -print0 2>/dev/null | xargs -0 -r grep -lF -f /dev/stdin || true")
+    args = {"argv": ["sh", "-c", script], "stdin": "\n".join(SECRET_FORMS)}
+    result = host.ansible("ansible.builtin.command", json.dumps(args), check=False)
+    assert result.get("rc") == 0, result.get("stderr")
+    assert result["stdout"].strip() == "", "secrets in world-readable files: " + result["stdout"]
+
+
+def test_no_secret_in_the_ansible_output():
+    log = os.environ.get("STREAMFLEET_MOLECULE_LOG")
+    if not log or not os.path.exists(log):
+        pytest.skip("run through scripts/molecule.sh to check the output")
+    text = pathlib.Path(log).read_text(errors="replace")
+    for secret in SECRET_FORMS:
+        assert secret not in text
+
+
+def test_user_data_twice_leaves_every_key_once(ams):
+    # Undo cluster mode by hand, with duplicates as appending boot scripts leave them.
+    for path in [SERVER_CONFIG] + ["%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app) for app in APPS]:
+        on(ams).run("sed -i -e 's/^clusterdb.host=.*/clusterdb.host=localhost/' -e 's/^db.type=.*/db.type=mapdb/' %s" % path)
+        on(ams).run("printf 'db.host=localhost\\ndb.host=127.0.0.1\\nclusterdb.user=\\n' >> %s" % path)
+    on(ams).run("sed -i -e 's/<!-- cluster start -->/<!-- cluster start/' "
+                "-e 's/<!-- cluster end -->/cluster end -->/' %s/conf/jee-container.xml" % HOME)
+    unit = "sf-imds-standin"
+    on(ams).run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (unit, unit))
+    started = on(ams).run("systemd-run --unit %s python3 /root/imds_standin.py --port %d --meta local-ipv4=%s"
+                          % (unit, IMDS_PORT, private_address(ams)))
+    assert started.rc == 0, started.stderr
+    try:
+        time.sleep(1)
+        env = "IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1" % IMDS_PORT
+        first = on(ams).run("%s /root/streamfleet-user-data.sh" % env)
+        assert first.rc == 0, first.stderr
+        assert "restarted antmedia" in first.stderr
+        second = on(ams).run("%s /root/streamfleet-user-data.sh" % env)
+        assert second.rc == 0, second.stderr
+        assert "settings already current" in second.stderr
+        for output in (first.stderr, second.stderr):
+            for secret in SECRET_FORMS:
+                assert secret not in output
+    finally:
+        on(ams).run("systemctl stop %s" % unit)
+    assert_cluster_keys_once(ams)
+    per_boot = on(ams).file("/var/lib/cloud/scripts/per-boot/streamfleet-antmedia.sh")
+    assert per_boot.exists and per_boot.mode == 0o700 and per_boot.user == "root"
+    wait_live(ams)

@@ -1,0 +1,177 @@
+"""Verify the WCS CDN (Molecule scenario `wcs_cdn`, testinfra): an origin and an edge."""
+
+import time
+
+import testinfra
+
+HOME = "/usr/local/FlashphonerWebCallServer"
+CONFIG = HOME + "/conf/flashphoner.properties"
+JVM = HOME + "/conf/wcs-core.properties"
+STATS = "http://127.0.0.1:8081/?action=stat"
+IMDS_PORT = 18169
+
+_PODMAN = {}
+
+
+def on(host):
+    """The same host through `podman exec`: much faster per command than through Ansible."""
+    name = host.backend.get_hostname()
+    if name not in _PODMAN:
+        _PODMAN[name] = testinfra.get_host("podman://" + name)
+    return _PODMAN[name]
+
+
+def groups(host):
+    return host_groups(host)
+
+
+def is_origin(host):
+    return "wcs_origin" in groups(host)
+
+
+_ADDRESSES = {}
+_GROUPS = {}
+
+
+def host_groups(host):
+    # Each Ansible call costs seconds on a loaded machine: ask once per host.
+    name = host.backend.get_hostname()
+    if name not in _GROUPS:
+        _GROUPS[name] = host.ansible.get_variables()["group_names"]
+    return _GROUPS[name]
+
+
+def private_address(host):
+    name = host.backend.get_hostname()
+    if name not in _ADDRESSES:
+        _ADDRESSES[name] = host.ansible("ansible.builtin.setup", "gather_subset=network")[
+            "ansible_facts"]["ansible_default_ipv4"]["address"]
+    return _ADDRESSES[name]
+
+
+def origin_address(host):
+    origin = host.get_host("ansible://sf-wcs-origin", ansible_inventory=host.backend.ansible_inventory)
+    return private_address(origin)
+
+
+def lines_of(host, path, key, content=None):
+    if content is None:
+        content = on(host).file(path).content_string
+    return [line for line in content.splitlines() if line.split("=", 1)[0].strip() == key]
+
+
+def stats(host):
+    result = on(host).run("curl -fsS --max-time 5 '%s'" % STATS)
+    assert result.rc == 0, result.stderr
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+
+
+def wait_for_stat(host, key, value, timeout=60):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = stats(host).get(key)
+        except AssertionError:
+            last = None
+        if last == value:
+            return
+        time.sleep(2)
+    raise AssertionError("%s=%s expected in the stats, last seen %r" % (key, value, last))
+
+
+def expected_keys(host):
+    keys = {
+        "cdn_enabled": "true",
+        "cdn_ip": private_address(host),
+        "cdn_role": "origin" if is_origin(host) else "edge",
+        "cdn_nodes_resolve_ip": "false",
+        "cdn_port": "8084",
+        "cdn_nodes_timeout": "60",
+        "periodic_fir_request": "true",
+        "keep_alive.enabled": "websocket,rtmfp",
+    }
+    if not is_origin(host):
+        keys["cdn_point_of_entry"] = origin_address(host)
+    return keys
+
+
+def assert_keys_once(host):
+    content = on(host).file(CONFIG).content_string
+    for key, value in expected_keys(host).items():
+        assert lines_of(host, CONFIG, key, content) == ["%s=%s" % (key, value)], key
+    if is_origin(host):
+        assert lines_of(host, CONFIG, "cdn_point_of_entry", content) == []
+
+
+def test_service_enabled_and_running(host):
+    service = on(host).service("webcallserver")
+    assert service.is_enabled
+    assert service.is_running
+
+
+def test_stats_page_answers(host):
+    values = stats(host)
+    assert "connections" in values and "ports_media_free" in values
+
+
+def test_edge_reaches_its_point_of_entry(host):
+    if is_origin(host):
+        wait_for_stat(host, "cdn_role", "origin")
+    else:
+        wait_for_stat(host, "cdn_role", "edge")
+        wait_for_stat(host, "cdn_point_of_entry_reachable", "true")
+
+
+def test_each_key_once_with_the_right_value(host):
+    assert_keys_once(host)
+
+
+def test_heap_once(host):
+    options = on(host).file(JVM).content_string.splitlines()
+    assert [line for line in options if line.startswith("-Xmx")] == ["-Xmx512m"]
+    assert [line for line in options if line.startswith("-Xms")] == ["-Xms512m"]
+
+
+def test_file_modes_and_install_leftovers(host):
+    for path in (CONFIG, JVM):
+        config = on(host).file(path)
+        assert config.user == "root"
+        assert not config.mode & 0o002, "%s is world-writable" % path
+    work = on(host).file("/var/cache/streamfleet/wcs")
+    assert work.is_directory and work.mode == 0o700
+    assert on(host).run("ls -A /var/cache/streamfleet/wcs").stdout.strip() == ""
+    assert on(host).file(HOME + "/.streamfleet-version").content_string.strip()
+
+
+def test_no_firewall_change(host):
+    # The role was not asked to manage a firewall: no ufw installed, nothing flushed.
+    assert not on(host).package("ufw").is_installed
+
+
+def test_user_data_twice_leaves_every_key_once(host):
+    address = private_address(host)
+    # What the vendor's boot script leaves after a few boots: the same keys appended again.
+    on(host).run("printf '\\ncdn_ip=0.0.0.0\\n\\ncdn_ip=0.0.0.0\\ncdn_role=transcoder\\ncdn_enabled=true\\n' >> %s" % CONFIG)
+    unit = "sf-imds-standin"
+    on(host).run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (unit, unit))
+    started = on(host).run(
+        "systemd-run --unit %s python3 /root/imds_standin.py --port %d --meta local-ipv4=%s --meta instance-id=i-0test"
+        % (unit, IMDS_PORT, address))
+    assert started.rc == 0, started.stderr
+    try:
+        time.sleep(1)
+        env = "IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1" % IMDS_PORT
+        first = on(host).run("%s /root/streamfleet-user-data.sh" % env)
+        assert first.rc == 0, first.stderr
+        assert "restarted webcallserver" in first.stderr
+        second = on(host).run("%s /root/streamfleet-user-data.sh" % env)
+        assert second.rc == 0, second.stderr
+        assert "settings already current" in second.stderr
+    finally:
+        on(host).run("systemctl stop %s" % unit)
+    assert_keys_once(host)
+    per_boot = on(host).file("/var/lib/cloud/scripts/per-boot/streamfleet-wcs.sh")
+    assert per_boot.exists and per_boot.mode == 0o700
+    assert on(host).service("webcallserver").is_running
+    wait_for_stat(host, "cdn_role", "origin" if is_origin(host) else "edge")
