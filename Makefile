@@ -9,13 +9,14 @@ SCENARIO ?=
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv collection-link test unit integration sanity lint molecule test-hosts sandbox sandbox-down clean docs-check
+.PHONY: help venv collection-link test unit integration sanity lint molecule test-hosts sandbox sandbox-down clean docs-check benchmark
 
 help:
 	@echo "make sandbox       set up, start the local emulators and deploy the main job"
 	@echo "make sandbox-down  tear the sandbox down"
 	@echo "make test          unit + integration + sanity + lint + molecule"
 	@echo "make unit|integration|sanity|lint|molecule [SCENARIO=name]"
+	@echo "make benchmark     collection vs amazon.aws on the emulator (BENCHMARK_ARGS=\"--repeat 3\")"
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,10 @@ sandbox: venv
 
 sandbox-down: venv
 	scripts/sandbox.sh down
+
+BENCHMARK_ARGS ?=
+benchmark: venv
+	$(BIN)/python benchmarks/run.py --update-docs $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf .build tests/output .pytest_cache
