@@ -31,10 +31,10 @@ collection-link:
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
 unit: venv
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 tests/unit
 
 integration: venv
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -n 2 tests/integration
 
 sanity: venv
 	scripts/sanity.sh

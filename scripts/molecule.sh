@@ -10,7 +10,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$top/.venv}
-cd "$top"
+cd "$top" || exit 1
 
 export PATH=$venv/bin:$PATH
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$top/molecule/containers.conf}

@@ -49,7 +49,9 @@ fi
 # A clean copy of what git would ship (tracked and new, not ignored files).
 rm -rf "$dest"
 mkdir -p "$dest"
-(cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$dest" 2>/dev/null || true)
+# Files deleted in the work tree but still in git's index make cp complain: they are skipped.
+(cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$dest" 2>/dev/null) || :
 cd "$dest"
-git init -q . && git add -A >/dev/null 2>&1 || true
+git init -q .
+git add -A >/dev/null 2>&1
 exec "$venv/bin/ansible-test" sanity --local --python "$pyver" --color no "$@"

@@ -99,7 +99,9 @@ build_image() {
       --change 'ENV container=podman' - "$image" >/dev/null
   rm -rf "$rootfs"
   # A rebuild leaves the previous image untagged: remove that one only.
-  [[ -n $previous ]] && podman rmi "$previous" >/dev/null 2>&1 || true
+  if [[ -n $previous ]]; then
+    podman rmi "$previous" >/dev/null 2>&1 || :
+  fi
   say "built $image in $((SECONDS - start)) s"
 }
 
