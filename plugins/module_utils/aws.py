@@ -371,6 +371,33 @@ class StreamfleetAWSModule(object):
         return tags
 
 
+def converge(module, validate, manager_class, spec_error, what):
+    """The body of a converging module: validate, ensure, report, exit.
+
+    ``validate(params)`` raises ``spec_error`` for bad input before any call; the manager's
+    ``ensure()`` returns the result dict and records ``changes``, ``before`` and ``after``.
+    ``what`` names the unit in error messages (for example ``"Balancer web"``).
+    """
+    try:
+        validate(module.params)
+    except spec_error as exc:
+        module.fail_json(msg=str(exc), changes=[])
+    manager = manager_class(module)
+    try:
+        result = manager.ensure()
+    except spec_error as exc:
+        module.fail_json(msg=str(exc), changes=manager.changes)
+    except (BotoCoreError, ClientError) as exc:
+        module.fail_aws(exc, '%s: AWS call failed after %d change(s) %s'
+                        % (what, len(manager.changes), manager.changes))
+    result['changed'] = bool(manager.changes)
+    result['changes'] = manager.changes
+    if module.diff_mode:
+        present = module.params.get('state', 'present') == 'present'
+        result['diff'] = ensure_dict_diff(manager.before, manager.after if present else {})
+    module.exit_json(**result)
+
+
 # ---------------------------------------------------------------------------------------------
 # Waiters
 

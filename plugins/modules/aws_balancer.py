@@ -431,18 +431,13 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
     StreamfleetAWSModule,
-    ensure_dict_diff,
+    converge,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_elb import (
     BalancerError,
     BalancerManager,
     validate,
 )
-
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # reported by StreamfleetAWSModule
-    BotoCoreError = ClientError = Exception
 
 
 def _action_spec():
@@ -542,23 +537,7 @@ def main():
         required_if=[('state', 'present', ['subnets'])],
         supports_check_mode=True,
     )
-    try:
-        validate(module.params)
-    except BalancerError as exc:
-        module.fail_json(msg=str(exc), changes=[])
-    manager = BalancerManager(module)
-    try:
-        result = manager.ensure()
-    except BalancerError as exc:
-        module.fail_json(msg=str(exc), changes=manager.changes)
-    except (BotoCoreError, ClientError) as exc:
-        module.fail_aws(exc, 'Balancer %s: AWS call failed after %d change(s) %s'
-                        % (module.params['name'], len(manager.changes), manager.changes))
-    result['changed'] = bool(manager.changes)
-    result['changes'] = manager.changes
-    if module.diff_mode:
-        result['diff'] = ensure_dict_diff(manager.before, manager.after if module.params['state'] == 'present' else {})
-    module.exit_json(**result)
+    converge(module, validate, BalancerManager, BalancerError, 'Balancer %s' % module.params['name'])
 
 
 if __name__ == '__main__':

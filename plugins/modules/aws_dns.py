@@ -209,18 +209,13 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
     StreamfleetAWSModule,
-    ensure_dict_diff,
+    converge,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_route53_acm import (
     DnsError,
     DnsManager,
     validate,
 )
-
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # reported by StreamfleetAWSModule
-    BotoCoreError = ClientError = Exception
 
 
 def argument_spec():
@@ -257,24 +252,8 @@ def main():
         mutually_exclusive=[('zone', 'zone_id')],
         supports_check_mode=True,
     )
-    try:
-        validate(module.params)
-    except DnsError as exc:
-        module.fail_json(msg=str(exc), changes=[])
-    manager = DnsManager(module)
-    try:
-        result = manager.ensure()
-    except DnsError as exc:
-        module.fail_json(msg=str(exc), changes=manager.changes)
-    except (BotoCoreError, ClientError) as exc:
-        module.fail_aws(exc, 'DNS in zone %s: AWS call failed after %d change(s) %s'
-                        % (module.params.get('zone') or module.params.get('zone_id'),
-                           len(manager.changes), manager.changes))
-    result['changed'] = bool(manager.changes)
-    result['changes'] = manager.changes
-    if module.diff_mode:
-        result['diff'] = ensure_dict_diff(manager.before, manager.after)
-    module.exit_json(**result)
+    zone = module.params.get('zone') or module.params.get('zone_id')
+    converge(module, validate, DnsManager, DnsError, 'DNS in zone %s' % zone)
 
 
 if __name__ == '__main__':

@@ -359,7 +359,7 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
     StreamfleetAWSModule,
-    ensure_dict_diff,
+    converge,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_autoscaling import (
     COMPARISONS,
@@ -367,11 +367,6 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_autoscalin
     FleetManager,
     validate,
 )
-
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # reported by StreamfleetAWSModule
-    BotoCoreError = ClientError = Exception
 
 
 def argument_spec():
@@ -451,23 +446,7 @@ def main():
         required_if=[('state', 'present', ['launch_template', 'subnets', 'min_size', 'max_size'])],
         supports_check_mode=True,
     )
-    try:
-        validate(module.params)
-    except FleetError as exc:
-        module.fail_json(msg=str(exc), changes=[])
-    manager = FleetManager(module)
-    try:
-        result = manager.ensure()
-    except FleetError as exc:
-        module.fail_json(msg=str(exc), changes=manager.changes)
-    except (BotoCoreError, ClientError) as exc:
-        module.fail_aws(exc, 'Auto Scaling group %s: AWS call failed after %d change(s) %s'
-                        % (module.params['name'], len(manager.changes), manager.changes))
-    result['changed'] = bool(manager.changes)
-    result['changes'] = manager.changes
-    if module.diff_mode:
-        result['diff'] = ensure_dict_diff(manager.before, manager.after if module.params['state'] == 'present' else {})
-    module.exit_json(**result)
+    converge(module, validate, FleetManager, FleetError, 'Auto Scaling group %s' % module.params['name'])
 
 
 if __name__ == '__main__':
