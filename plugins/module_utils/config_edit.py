@@ -51,6 +51,28 @@ class ConfigEditError(Exception):
     """A file cannot be planned (missing, unreadable); the message is safe to show."""
 
 
+
+def merge_free_settings(module, settings, updates, removals):
+    """Add a module's free ``settings`` dict to the typed ``updates`` and ``removals``.
+
+    A ``None`` value removes the key. Fails (before anything is written) on a malformed key,
+    a dict value, or a key that a typed option or ``remove`` already gives.
+    """
+    for key, value in settings.items():
+        if not key or any(c in key for c in "\r\n"):
+            module.fail_json(msg="settings: %r is not a valid key" % (key,))
+        if key in updates or key in removals:
+            module.fail_json(msg="settings: key %r is also given by a typed option or in remove; give it once" % key)
+        if value is None:
+            removals.append(key)
+        elif isinstance(value, dict):
+            module.fail_json(msg="settings: the value of %r is a dict; give a string, number, boolean or list" % key)
+        else:
+            updates[key] = java_value(value)
+    for key in removals:
+        if key in updates:
+            module.fail_json(msg="remove: key %r is also set; give it once" % key)
+
 def java_value(value):
     """Render a Python value the way Java code reads it from a properties file."""
     if isinstance(value, bool):

@@ -179,6 +179,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.config_edit im
     ConfigEditError,
     apply_edits,
     java_value,
+    merge_free_settings,
     plan_properties_edit,
     same_boolean,
     same_integer,
@@ -254,19 +255,7 @@ def desired(module):
                 module.no_log_values.add(value)
             option = [name for name, mapped in TYPED_KEYS.items() if mapped == key][0]
             module.fail_json(msg="settings: %s is a secret; give it with the no_log option %s" % (key, option))
-        if not key or any(c in key for c in "\r\n"):
-            module.fail_json(msg="settings: %r is not a valid key" % (key,))
-        if key in updates or key in removals:
-            module.fail_json(msg="settings: key %r is also given by a typed option or in remove; give it once" % key)
-        if value is None:
-            removals.append(key)
-        elif isinstance(value, dict):
-            module.fail_json(msg="settings: the value of %r is a dict; give a string, number, boolean or list" % key)
-        else:
-            updates[key] = java_value(value)
-    for key in removals:
-        if key in updates:
-            module.fail_json(msg="remove: key %r is also set; give it once" % key)
+    merge_free_settings(module, params["settings"], updates, removals)
     return updates, removals, equivalent
 
 

@@ -200,6 +200,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.config_edit im
     ConfigEditError,
     apply_edits,
     java_value,
+    merge_free_settings,
     plan_jvm_options_edit,
     plan_properties_edit,
     same_boolean,
@@ -260,20 +261,7 @@ def desired_properties(module):
         updates[key] = java_value(value)
         if same:
             equivalent[key] = same
-    for key, value in params["settings"].items():
-        if not key or any(c in key for c in "\r\n"):
-            module.fail_json(msg="settings: %r is not a valid key" % (key,))
-        if key in updates or key in removals:
-            module.fail_json(msg="settings: key %r is also given by a typed option or in remove; give it once" % key)
-        if value is None:
-            removals.append(key)
-        elif isinstance(value, dict):
-            module.fail_json(msg="settings: the value of %r is a dict; give a string, number, boolean or list" % key)
-        else:
-            updates[key] = java_value(value)
-    for key in removals:
-        if key in updates:
-            module.fail_json(msg="remove: key %r is also set; give it once" % key)
+    merge_free_settings(module, params["settings"], updates, removals)
     return updates, removals, equivalent
 
 
