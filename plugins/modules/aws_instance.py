@@ -321,7 +321,6 @@ def main():
                     terminate(module, ec2, instances)
             module.exit_json(changed=bool(changes), changes=changes, instance=None,
                              diff=dict(before=before or {}, after={}))
-        validate(module, ec2)
         if len(instances) > 1:
             # Two of a single host is a leftover of an interrupted run: keep the oldest.
             changes.append('terminate duplicates of %s' % p['name'])
@@ -332,6 +331,7 @@ def main():
         if instance is not None:
             differences = drift(module, instance)
             if differences and p['replace']:
+                validate(module, ec2)  # before the old instance goes
                 changes.append('replace %s: %s' % (p['name'], '; '.join(differences)))
                 if not module.check_mode:
                     terminate(module, ec2, [instance])
@@ -340,6 +340,8 @@ def main():
                 module.warn('%s keeps running with old settings (%s); set replace=true to relaunch it'
                             % (p['name'], '; '.join(differences)))
         if instance is None:
+            # Checked only when launching: a no-op run needs no call beyond the describe.
+            validate(module, ec2)
             changes.append('launch %s' % p['name'])
             if not module.check_mode:
                 instance = launch(module, ec2)
