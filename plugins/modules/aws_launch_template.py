@@ -302,8 +302,8 @@ def readable(data):
     return result
 
 
-def validate(module, ec2, data):
-    """Fail before any change when the input cannot work."""
+def validate(module, data):
+    """Fail before any call when the input cannot work."""
     p = module.params
     if len(data.get('UserData', '')) > USER_DATA_LIMIT:
         module.fail_json(msg='user_data is %d bytes once base64-encoded; EC2 accepts at most %d'
@@ -314,6 +314,11 @@ def validate(module, ec2, data):
     devices = [d['device_name'] for d in p['block_devices']]
     if len(devices) != len(set(devices)):
         module.fail_json(msg='block_devices lists a device name twice: %s' % ', '.join(devices))
+
+
+def validate_references(module, ec2):
+    """The image, groups and key pair exist; checked only before a template or version is written."""
+    p = module.params
     # moto (and a typo) would accept a nonexistent image; AWS fails only at launch time.
     try:
         images = ec2.describe_images(ImageIds=[p['image_id']])['Images']
@@ -386,7 +391,7 @@ def ensure_present(module, ec2):
     p = module.params
     name = p['name']
     desired = build_template_data(module)
-    validate(module, ec2, desired)
+    validate(module, desired)
     template = find_template(module, ec2, name)
     if template:
         owner = tag_dict(template.get('Tags')).get(DEPLOYMENT_TAG)
@@ -400,6 +405,7 @@ def ensure_present(module, ec2):
     before = None
     new_default = None
     if template is None:
+        validate_references(module, ec2)
         changed = version_created = True
         current_tags = {}
         template_id = None
@@ -421,6 +427,7 @@ def ensure_present(module, ec2):
         current = template_version(module, ec2, template_id, default_version)
         before = current['LaunchTemplateData'] if current else {}
         if normalize(before) != normalize(desired):
+            validate_references(module, ec2)
             changed = True
             latest = None
             if latest_version != default_version:
