@@ -51,7 +51,6 @@ class ConfigEditError(Exception):
     """A file cannot be planned (missing, unreadable); the message is safe to show."""
 
 
-
 def merge_free_settings(module, settings, updates, removals):
     """Add a module's free ``settings`` dict to the typed ``updates`` and ``removals``.
 
@@ -72,6 +71,7 @@ def merge_free_settings(module, settings, updates, removals):
     for key in removals:
         if key in updates:
             module.fail_json(msg="remove: key %r is also set; give it once" % key)
+
 
 def java_value(value):
     """Render a Python value the way Java code reads it from a properties file."""
