@@ -240,7 +240,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud.ros import (
     ALICLOUD_COMMON_ARGUMENT_SPEC,
     AlicloudError,
     CredentialsError,

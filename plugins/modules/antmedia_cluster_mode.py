@@ -198,7 +198,7 @@ backup_files:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.streamfleet.cluster.plugins.module_utils.antmedia import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import (
     SCRIPT,
     AntMediaError,
     diff_entries,
@@ -206,8 +206,8 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.antmedia impor
     read_state,
     script_safe_url,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.fileio import write_atomically
-from ansible_collections.streamfleet.cluster.plugins.module_utils.mongo_url import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import write_atomically
+from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     MongoUrlError,
     build_mongo_url,
     normalize_for_change_server_mode,

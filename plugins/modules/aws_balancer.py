@@ -429,11 +429,11 @@ api_calls:
   sample: {elbv2.DescribeLoadBalancers: 1, elbv2.DescribeTargetGroups: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     StreamfleetAWSModule,
     converge,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_elb import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.elb import (
     BalancerError,
     BalancerManager,
     validate,

@@ -84,7 +84,7 @@ api_calls:
   sample: {"resourcegroupstaggingapi.GetResources": 1, "ec2.DescribeInstances": 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     DEPLOYMENT_TAG,
     BotoCoreError,
     ClientError,

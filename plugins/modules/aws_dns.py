@@ -207,11 +207,11 @@ api_calls:
   sample: {route53.ListHostedZonesByName: 1, route53.ListResourceRecordSets: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     StreamfleetAWSModule,
     converge,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_route53_acm import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.route53_acm import (
     DnsError,
     DnsManager,
     validate,

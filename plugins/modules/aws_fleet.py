@@ -357,11 +357,11 @@ api_calls:
   sample: {autoscaling.DescribeAutoScalingGroups: 2, autoscaling.DescribePolicies: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     StreamfleetAWSModule,
     converge,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_autoscaling import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.fleet import (
     COMPARISONS,
     FleetError,
     FleetManager,

@@ -171,14 +171,14 @@ api_calls:
   sample: {"autoscaling.DescribeAutoScalingGroups": 9}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     BotoCoreError,
     ClientError,
     StreamfleetAWSModule,
     WaiterFailure,
     ensure_dict_diff,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_rollout import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.rollout import (
     Rollout,
     RolloutError,
 )

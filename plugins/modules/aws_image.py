@@ -150,7 +150,7 @@ api_calls:
 
 import re
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     DEPLOYMENT_TAG,
     BotoCoreError,
     ClientError,

@@ -148,7 +148,7 @@ api_calls:
 import base64
 import hashlib
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     DEPLOYMENT_TAG,
     BotoCoreError,
     ClientError,

@@ -206,7 +206,7 @@ import hashlib
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     DEPLOYMENT_TAG,
     BotoCoreError,
     ClientError,

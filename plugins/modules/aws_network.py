@@ -210,12 +210,12 @@ api_calls:
   sample: {"ec2.DescribeVpcs": 1}
 """
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     StreamfleetAWSModule,
     ClientError,
     BotoCoreError,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_network import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.network import (
     NetworkConverger,
     NetworkSpecError,
     validate,

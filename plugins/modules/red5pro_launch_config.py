@@ -131,7 +131,7 @@ server_message:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.streammanager import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
     ROLES,
     client_from_module,
     ensure_document,

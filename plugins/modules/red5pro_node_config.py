@@ -134,13 +134,13 @@ except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.streamfleet.cluster.plugins.module_utils.fileio import read_text, write_atomically
-from ansible_collections.streamfleet.cluster.plugins.module_utils.mongo_url import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import read_text, write_atomically
+from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     MongoUrlError,
     format_host,
     validate_host,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.xml_beans import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.xml_beans import (
     XmlBeansDocument,
     XmlBeansError,
     escape_attribute,

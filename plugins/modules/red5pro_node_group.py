@@ -149,7 +149,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.streammanager import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
     StreamManagerError,
     all_inservice,
     client_from_module,

@@ -160,7 +160,7 @@ server_message:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.streammanager import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
     ROLES,
     SCALE_POLICY_TYPE,
     client_from_module,

@@ -175,7 +175,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.streamfleet.cluster.plugins.module_utils.config_edit import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.config_edit import (
     ConfigEditError,
     apply_edits,
     java_value,

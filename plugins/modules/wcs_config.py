@@ -196,7 +196,7 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.streamfleet.cluster.plugins.module_utils.config_edit import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.config_edit import (
     ConfigEditError,
     apply_edits,
     java_value,
@@ -207,8 +207,8 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.config_edit im
     same_integer,
     same_list,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.jvm_options import JvmOptionsDocument, parse_memory_size
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import PropertiesDocument
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.jvm_options import JvmOptionsDocument, parse_memory_size
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import PropertiesDocument
 
 # option name -> (properties key, how Java compares two spellings)
 TYPED_KEYS = {

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils import alicloud
+from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud import ros as alicloud
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.antmedia import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import (
     AntMediaError,
     cluster_block_enabled,
     desired_values,
@@ -19,8 +19,8 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.antmedia impor
     script_safe_url,
     set_cluster_block,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.mongo_url import build_mongo_url
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import PropertiesDocument
+from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import build_mongo_url
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import PropertiesDocument
 
 TREE = Path(__file__).resolve().parents[3] / "standins" / "trees" / "antmedia"
 JEE = (TREE / "conf" / "jee-container.xml").read_text()

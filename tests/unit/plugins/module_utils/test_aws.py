@@ -4,7 +4,7 @@ import random
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils import aws
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import core as aws
 
 
 def client_error(code, status=400, message="boom", operation="DescribeThings"):

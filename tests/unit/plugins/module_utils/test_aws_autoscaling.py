@@ -1,7 +1,7 @@
 """Pure logic of module_utils/aws_autoscaling.py: validation and policy/alarm comparison."""
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils import aws_autoscaling as asg
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import fleet as asg
 
 
 def fleet(**overrides):

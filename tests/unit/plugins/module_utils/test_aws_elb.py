@@ -3,7 +3,7 @@ import copy
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils import aws_elb
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import elb as aws_elb
 
 
 def alb(**overrides):

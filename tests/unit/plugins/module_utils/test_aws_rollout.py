@@ -1,7 +1,7 @@
 """Pure helpers of module_utils/aws_rollout.py: state tag, batches, launched version."""
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws_rollout import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.rollout import (
     RolloutError,
     decode_state,
     encode_state,

@@ -1,7 +1,7 @@
 """Pure logic of module_utils/aws_route53_acm.py: names, values, validation."""
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils import aws_route53_acm as dns
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import route53_acm as dns
 
 
 def test_names():

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.fileio import read_text, write_atomically
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import read_text, write_atomically
 
 
 class FakeModule:

@@ -1,7 +1,7 @@
 """Unit tests of plugins/module_utils/jvm_options.py."""
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.jvm_options import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.jvm_options import (
     JvmOptionsDocument,
     option_kind,
     parse_memory_size,

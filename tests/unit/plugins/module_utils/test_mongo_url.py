@@ -5,7 +5,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.mongo_url import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     MongoUrlError,
     build_mongo_url,
     canonical_mongo_url,

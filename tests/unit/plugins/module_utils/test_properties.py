@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import (
     PropertiesDocument,
     detect_newline,
     escape_key,

@@ -6,8 +6,8 @@ from urllib.error import HTTPError, URLError
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils import streammanager as sm
-from ansible_collections.streamfleet.cluster.plugins.module_utils.streammanager import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import streammanager as sm
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
     StreamManagerClient,
     StreamManagerError,
 )

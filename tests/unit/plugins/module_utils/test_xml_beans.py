@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.xml_beans import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.xml_beans import (
     XmlBeansDocument,
     XmlBeansError,
     escape_attribute,

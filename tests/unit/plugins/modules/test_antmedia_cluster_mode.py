@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import PropertiesDocument
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import PropertiesDocument
 
 TREE = Path(__file__).resolve().parents[3] / "standins" / "trees" / "antmedia"
 PASSWORD = "Mongo@:/?#%&Secret"

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     DEPLOYMENT_TAG,
     boto3_tag_list,
     ec2_filters,

@@ -29,7 +29,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import detect_newline
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import detect_newline
 
 _MEMORY_OPTIONS = ("-Xmx", "-Xms", "-Xmn", "-Xss")
 _MEMORY_SIZE = re.compile(r"^([1-9][0-9]*)([kKmMgGtT]?)$")

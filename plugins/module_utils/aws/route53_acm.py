@@ -16,7 +16,7 @@ __metaclass__ = type
 import hashlib
 import re
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     DEPLOYMENT_TAG,
     WaiterFailure,
     certificate_issued,

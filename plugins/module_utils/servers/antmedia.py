@@ -22,12 +22,12 @@ import os
 import re
 from xml.parsers import expat
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.fileio import read_text
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import read_text
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import (
     DEFAULT_MASK,
     PropertiesDocument,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.mongo_url import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     MongoUrlError,
     parse_mongo_url,
     redact_mongo_url,

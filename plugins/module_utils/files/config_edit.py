@@ -38,9 +38,9 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.fileio import read_text, write_atomically
-from ansible_collections.streamfleet.cluster.plugins.module_utils.jvm_options import JvmOptionsDocument, option_kind
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import DEFAULT_MASK, PropertiesDocument
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import read_text, write_atomically
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.jvm_options import JvmOptionsDocument, option_kind
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import DEFAULT_MASK, PropertiesDocument
 
 CHANGED_MASK = DEFAULT_MASK + " (changed)"
 # Keys whose values are hidden in diffs even when no option declares them secret.

@@ -25,7 +25,7 @@ __metaclass__ = type
 import os
 import tempfile
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.properties import detect_newline
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import detect_newline
 
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
     DEPLOYMENT_TAG,
     balancer_active,
     boto3_tag_list,
