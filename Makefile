@@ -51,7 +51,8 @@ test-hosts: venv
 molecule: venv test-hosts
 	scripts/molecule.sh $(SCENARIO)
 
-test: unit integration sanity lint docs-check molecule
+test: venv
+	scripts/test-stages.sh
 
 sandbox: venv
 	scripts/sandbox.sh up
