@@ -312,6 +312,37 @@ def build_mongo_url(hosts, port=None, user=None, password=None, auth_source=None
     return url
 
 
+DEFAULT_PORT = 27017
+
+
+def mongodb_url(hosts, user=None, password=None, port=None, srv=False, replica_set=None,
+                auth_source=None, tls=None, database=None, options=None):
+    """The one place a MongoDB URL is assembled: parts in, canonical URL text out.
+
+    Used by the ``streamfleet.cluster.mongodb_url`` filter (templates, roles) and by modules.
+    ``hosts`` is a list or a comma-separated string of ``host``, ``host:port``, ``[v6]:port`` or
+    bare IPv6 addresses; ``port`` (27017 when not given) applies to hosts without their own.
+    ``mongodb+srv://`` takes one DNS name and no port, so no default port is added there.
+    """
+    if isinstance(hosts, str):
+        hosts = [item for item in hosts.split(",")] if "," in hosts else [hosts]
+    elif hosts is not None and not isinstance(hosts, (list, tuple)):
+        try:
+            if isinstance(hosts, dict):
+                raise TypeError(hosts)
+            hosts = list(hosts)
+        except TypeError:
+            raise MongoUrlError("database hosts must be a list or a string, got %r" % (hosts,))
+    if port in (None, "") and not srv:
+        port = DEFAULT_PORT
+    elif port in (None, ""):
+        port = None
+    return build_mongo_url(hosts, port=port, user=user if user != "" else None,
+                           password=password if password != "" else None,
+                           auth_source=auth_source, replica_set=replica_set, tls=tls,
+                           options=options, srv=srv, database=database).render()
+
+
 def _bad_host(value):
     raise MongoUrlError("database host must be a string, got %r" % (value,))
 
