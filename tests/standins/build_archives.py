@@ -14,7 +14,12 @@ Writes into OUTDIR, with each vendor's top directory and file layout:
   ``webapps/{root,LiveApp,WebRTCAppEE}/WEB-INF/red5-web.properties``, ``antmedia.service``,
   ``start.sh``;
 * ``red5pro-server-<V>.zip``: top directory ``red5pro-server-<V>/`` with ``conf/autoscale.xml``,
-  ``conf/cluster.xml``, ``webapps/streammanager/WEB-INF/red5-web.properties``, ``red5.sh``;
+  ``conf/cluster.xml``, the node plugins (``plugins/red5pro-autoscale-plugin-<V>.jar``,
+  ``plugins/red5pro-webrtc-plugin-<V>.jar``, ``plugins/inspector.jar``), ``webapps/inspector/``,
+  the Stream Manager webapp as shipped (``webapps/streammanager/WEB-INF/`` with
+  ``red5-web.properties``, ``applicationContext.xml``, ``web.xml``, ``sql/cluster.sql``, from
+  ``trees/red5pro_streammanager/``), ``red5.sh``; and beside it, as the vendor delivers it apart,
+  ``aws-cloud-controller-<V>.jar`` (``manifest.json``: ``red5pro.aws_cloud_controller``);
 
 and ``manifest.json`` (path, version and ``sha256:`` checksum of each archive, the form
 ``ansible.builtin.get_url`` takes). Every archive carries ``lib/standin_server.py``, a
@@ -86,9 +91,38 @@ def antmedia_entries(version):
     return entries
 
 
+def _standin_jar(name, version):
+    """A tiny reproducible jar (a zip with a manifest) standing in for a vendor jar."""
+    raw = io.BytesIO()
+    manifest = ("Manifest-Version: 1.0\r\nImplementation-Title: %s (streamfleet TEST STAND-IN)\r\n"
+                "Implementation-Version: %s\r\n\r\n" % (name, version))
+    with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as jar:
+        info = zipfile.ZipInfo("META-INF/MANIFEST.MF", date_time=FIXED_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o100644 << 16
+        jar.writestr(info, manifest)
+    return raw.getvalue()
+
+
+# Jars of a Red5 Pro server zip that make a host a node; a Stream Manager deletes them (Red5 Pro
+# docs "Configure and Deploy Stream Manager"; red5pro/terraform-aws-red5pro
+# red5pro-installer/r5p_config_stream_manager.sh, commit 3d1ed4dc497c0194f259740704b7eacbe7788ff5).
+RED5PRO_NODE_JARS = ("plugins/red5pro-autoscale-plugin-%s.jar", "plugins/red5pro-webrtc-plugin-%s.jar",
+                     "plugins/inspector.jar")
+# The AWS cloud controller is not in the server zip: the vendor distributes it apart ("Autoscaling
+# Library Extensions"), and its installer copies *-cloud-controller-* from the directory it runs in.
+RED5PRO_AWS_CONTROLLER = "aws-cloud-controller-%s.jar"
+
+
 def red5pro_entries(version):
     top = "red5pro-server-%s/" % version
     entries = _collect(os.path.join(SOURCES, "red5pro"), top)
+    # The Stream Manager webapp, laid out as shipped, is kept once, in the sample tree the unit
+    # tests edit.
+    entries += _collect(os.path.join(HERE, "trees", "red5pro_streammanager"), top)
+    for pattern in RED5PRO_NODE_JARS:
+        path = pattern % version if "%s" in pattern else pattern
+        entries.append((top + path, _standin_jar(os.path.basename(path), version)))
     entries.append((top + "lib/standin_server.py", _server_file()))
     entries.append((top + "VERSION", (version + "\n").encode()))
     return entries
@@ -158,6 +192,15 @@ def build(outdir, versions=None):
             "version": version,
             "checksum": "sha256:" + sha256(path),
         }
+    # Delivered next to the server zip, as the vendor delivers it.
+    controller = os.path.join(os.path.abspath(outdir), RED5PRO_AWS_CONTROLLER % versions["red5pro"])
+    with open(controller, "wb") as handle:
+        handle.write(_standin_jar(os.path.basename(controller), versions["red5pro"]))
+    manifest["red5pro"]["aws_cloud_controller"] = {
+        "path": controller,
+        "filename": os.path.basename(controller),
+        "checksum": "sha256:" + sha256(controller),
+    }
     with open(os.path.join(outdir, "manifest.json"), "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=2, sort_keys=True)
         handle.write("\n")

@@ -168,11 +168,12 @@ def _read(path, create):
 
 
 def plan_properties_edit(path, updates=None, remove=(), secret_keys=(), equivalent=None, create=False,
-                         secret_pattern=SECRET_LOOKING_KEY):
+                         secret_pattern=SECRET_LOOKING_KEY, uncomment=False):
     """Plan setting ``updates`` and removing ``remove`` in the properties file at ``path``.
 
     Values of ``secret_keys`` and of keys matching ``secret_pattern`` (None: no pattern) are
-    masked in ``diff()``.
+    masked in ``diff()``.  With ``uncomment`` an absent key replaces its shipped commented
+    default (``#key=...``) in place instead of being appended (``PropertiesDocument.set``).
     """
     before = _read(path, create)
     doc = PropertiesDocument.parse(before)
@@ -187,7 +188,7 @@ def plan_properties_edit(path, updates=None, remove=(), secret_keys=(), equivale
         if current is not None and same is not None and same(current, value):
             changed = doc.collapse_duplicates(key)
         else:
-            changed = doc.set(key, value)
+            changed = doc.set(key, value, uncomment=uncomment)
         if changed:
             changed_keys.append(key)
     for key in remove:

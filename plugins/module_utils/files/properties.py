@@ -8,6 +8,11 @@ API (other modules code against it; keep it stable)::
     doc = PropertiesDocument.parse(text)
     doc.get(key)            -> str or None   (unescaped value; the last occurrence wins, as in Java)
     doc.set(key, value)     -> bool changed  (value is a str; escaped on write)
+    doc.set(key, value, uncomment=True) -> bool changed
+                            (when the key is absent but the file ships it as a commented
+                            default, ``#key=...`` or ``# key = ...``, that line becomes the
+                            key's line, in place; appended only when there is neither)
+    doc.commented_default(key) -> str or None (value of the first commented default line)
     doc.remove(key)         -> bool changed  (removes every occurrence)
     doc.render()            -> str           (byte-for-byte the input when nothing was edited)
     doc.render_masked(keys, mask='********') -> str  (values of ``keys`` hidden, for diffs;
@@ -24,7 +29,13 @@ continuation lines, CRLF and a missing final newline are kept.  Editing a key re
 whole logical line (all its continuation lines) as one physical line with the line's own
 indentation, key spelling and separator.  A key that appears several times is collapsed to
 its last occurrence (the one Java uses) when it is set or removed; ``duplicates`` lets the
-caller warn about it.  New keys are appended at the end with the file's most common separator.
+caller warn about it.  New keys are appended at the end with the file's most common separator,
+unless ``uncomment=True`` finds the key's commented default: then that comment line is turned
+into the key's line where it stands (its indentation, key spelling and separator kept), so the
+file reads as the vendor documents it, one active line under its section header.
+
+``set_properties(text, updates, remove=(), uncomment=True) -> (new_text, changed_keys)`` is the
+same for callers that hold text, not a document (the boot-time code).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,6 +51,7 @@ __all__ = [
     "escape_value",
     "unescape",
     "detect_newline",
+    "set_properties",
 ]
 
 _WHITESPACE = " \t\f"
@@ -201,6 +213,27 @@ def _parse_logical(logical):
     return indent, key_raw, stripped[i:j], stripped[j:]
 
 
+# A comment that is a disabled assignment: one '#' or '!', optional spaces, then key=value or
+# key:value.  Prose comments ("# aws.defaultzone is the region") have no '='/':' right after the
+# key and are never taken for a default.
+_COMMENTED_ASSIGNMENT = re.compile(r"^([ \t\f]*)[#!][ \t\f]*(?=[^#!\s])")
+
+
+def _commented_assignment(entry):
+    """``(indent, key, key_raw, sep, value)`` when a comment line is ``#key=value``, else None."""
+    if entry.key is not None:
+        return None
+    content, _eol = _split_terminator(entry.raw)
+    match = _COMMENTED_ASSIGNMENT.match(content)
+    if not match:
+        return None
+    body = content[match.end():]
+    _indent, key_raw, sep, value_raw = _parse_logical(body)
+    if not key_raw or "=" not in sep and ":" not in sep:
+        return None
+    return match.group(1), unescape(key_raw), key_raw, sep, unescape(value_raw)
+
+
 class PropertiesDocument:
     """An editable ``.properties`` file; see the module docstring for the rules."""
 
@@ -309,7 +342,20 @@ class PropertiesDocument:
                 changed = True
         return changed
 
-    def set(self, key, value):
+    def _commented_position(self, key):
+        for index, entry in enumerate(self._entries):
+            found = _commented_assignment(entry)
+            if found is not None and found[1] == key:
+                return index, found
+        return None, None
+
+    def commented_default(self, key):
+        """The value of the first ``#key=value`` comment line (None when there is none)."""
+        found = self._commented_position(key)[1]
+        return found[4] if found else None
+
+    def set(self, key, value, uncomment=False):
+        """Set ``key``; with ``uncomment`` an absent key takes the place of its commented default."""
         if not isinstance(value, str):
             raise TypeError("properties values are strings, got %r" % type(value).__name__)
         changed = self.collapse_duplicates(key)
@@ -320,6 +366,15 @@ class PropertiesDocument:
                 return changed
             entry.rewrite(value, self.default_separator())
             return True
+        if uncomment:
+            index, found = self._commented_position(key)
+            if found is not None:
+                indent, _key, key_raw, sep, _value = found
+                _content, eol = _split_terminator(self._entries[index].raw)
+                entry = _Entry("", key, value, indent, key_raw, sep, eol)
+                entry.rewrite(value, sep)
+                self._entries[index] = entry
+                return True
         sep = self.default_separator()
         if self._entries and not self._entries[-1].raw.endswith(("\n", "\r")):
             last = self._entries[-1]
@@ -338,3 +393,20 @@ class PropertiesDocument:
         for position in reversed(positions):
             self._drop(position)
         return bool(positions)
+
+
+def set_properties(text, updates, remove=(), uncomment=True):
+    """Return ``(new_text, changed_keys)`` with ``updates`` (key -> str) set and ``remove`` removed.
+
+    Commented defaults are uncommented in place unless ``uncomment`` is False.  The text comes
+    back byte for byte when nothing changed.
+    """
+    doc = PropertiesDocument.parse(text)
+    changed_keys = []
+    for key, value in updates.items():
+        if doc.set(key, value, uncomment=uncomment):
+            changed_keys.append(key)
+    for key in remove:
+        if doc.remove(key):
+            changed_keys.append(key)
+    return doc.render(), changed_keys

@@ -249,3 +249,94 @@ def test_random_edits_read_back_as_java_would():
             expected[key] = value
         assert parse(doc.render()).items() == expected, "after step %d" % step
     assert parse(doc.render()).duplicates == []
+
+
+# --- set, uncommenting the shipped commented default -------------------------------------------
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import set_properties  # noqa: E402
+
+SM_PROPERTIES = TREES / "red5pro_streammanager" / "webapps" / "streammanager" / "WEB-INF" / "red5-web.properties"
+
+
+def test_uncomment_replaces_the_commented_default_in_place():
+    text = "## AWS ##\n#aws.defaultzone={default-region}\n#aws.vpcName={vpcname}\nlast=1\n"
+    doc = PropertiesDocument.parse(text)
+    assert doc.set("aws.defaultzone", "eu-west-1", uncomment=True) is True
+    assert doc.render() == "## AWS ##\naws.defaultzone=eu-west-1\n#aws.vpcName={vpcname}\nlast=1\n"
+    assert doc.get("aws.defaultzone") == "eu-west-1"
+
+
+def test_uncomment_keeps_the_comment_lines_separator_and_indent():
+    text = "  # aws.accessKey = {account-accessKey}\r\nx=1\r\n"
+    doc = PropertiesDocument.parse(text)
+    doc.set("aws.accessKey", "AKIA", uncomment=True)
+    assert doc.render() == "  aws.accessKey = AKIA\r\nx=1\r\n"
+
+
+def test_uncomment_twice_is_a_no_op_and_never_appends():
+    text = "#a.b=1\n"
+    once, changed = set_properties(text, {"a.b": "2"})
+    assert (once, changed) == ("a.b=2\n", ["a.b"])
+    twice, changed = set_properties(once, {"a.b": "2"})
+    assert (twice, changed) == (once, [])
+    assert twice.count("a.b") == 1
+
+
+def test_uncomment_takes_the_commented_value_as_is_when_it_is_the_wanted_one():
+    # The line changes (it becomes active) even though the value is the same.
+    text = "#aws.faultZoneBlockMilliseconds=3600000\n"
+    assert set_properties(text, {"aws.faultZoneBlockMilliseconds": "3600000"})[0] == "aws.faultZoneBlockMilliseconds=3600000\n"
+
+
+def test_active_key_wins_over_a_commented_default():
+    text = "#k=old\nk=1\n"
+    assert set_properties(text, {"k": "2"})[0] == "#k=old\nk=2\n"
+
+
+def test_without_uncomment_the_key_is_appended_as_before():
+    doc = PropertiesDocument.parse("#k=1\n")
+    doc.set("k", "2")
+    assert doc.render() == "#k=1\nk=2\n"
+
+
+@pytest.mark.parametrize("comment", [
+    "## k ##\n",            # a section header
+    "# k is the key\n",     # prose naming the key
+    "#kk=1\n",              # another key sharing a prefix
+    "# k\n",                # a bare word
+])
+def test_comments_that_are_not_a_default_of_the_key_are_left_alone(comment):
+    assert set_properties(comment, {"k": "v"})[0] == comment + "k=v\n"
+
+
+def test_first_commented_default_is_used_and_the_others_stay_comments():
+    text = "#k=a\n#k=b\n"
+    assert set_properties(text, {"k": "v"})[0] == "k=v\n#k=b\n"
+
+
+def test_commented_default_reads_the_value():
+    doc = PropertiesDocument.parse("# aws.defaultVPC = {boolean}\n")
+    assert doc.commented_default("aws.defaultVPC") == "{boolean}"
+    assert doc.commented_default("aws.vpcName") is None
+
+
+def test_uncommented_value_is_escaped_like_any_value():
+    assert set_properties("#p=x\n", {"p": "a\\b"})[0] == "p=a\\\\b\n"
+
+
+def test_uncomment_on_the_shipped_layout_sets_each_aws_key_once():
+    text = SM_PROPERTIES.read_text()
+    updates = {
+        "aws.defaultzone": "eu-west-1", "aws.operationTimeoutMilliseconds": "200000",
+        "aws.accessKey": "AKIA", "aws.accessSecret": "s3cret", "aws.ec2KeyPairName": "kp",
+        "aws.ec2SecurityGroup": "sg", "aws.defaultVPC": "false", "aws.vpcName": "vpc",
+        "aws.faultZoneBlockMilliseconds": "3600000",
+    }
+    after, changed = set_properties(text, updates)
+    assert sorted(changed) == sorted(updates)
+    lines = after.splitlines()
+    for key, value in updates.items():
+        assert lines.count("%s=%s" % (key, value)) == 1
+        assert not any(line.lstrip("#").startswith(key + "=") and line.startswith("#") for line in lines)
+    # Same number of lines: replaced in place, nothing appended.
+    assert len(lines) == len(text.splitlines())
+    assert set_properties(after, updates) == (after, [])
