@@ -218,10 +218,35 @@ def test_user_data_sets_cluster_mode_from_the_mongodb_address(seed_template):
         assert parts[1] == getatt("MongoDb", "PrivateIp")
         assert {"Ref": "MongoDbPassword"} in parts and {"Ref": "MongoDbUser"} in parts
         assert "change_server_mode.sh cluster \"$MONGODB_URL\"" in parts[-1]
-        assert 'MONGODB_URL="mongodb://' in parts[-1]
+        # MONGODB_URL is built by the mongodb_url filter; ROS fills in the address.
+        assert join_user_data(parts, "192.168.1.7", "").count("\nMONGODB_URL='mongodb://192.168.1.7:27017'\n") == 1
     assert seed_template["Parameters"]["MongoDbPassword"]["NoEcho"] is True
     assert "UserData" not in seed_template["Resources"]["MongoDb"]["Properties"]
     assert seed_template["Resources"]["MongoDb"]["Properties"]["AllocatePublicIP"] is False
+
+
+def join_user_data(parts, address, password):
+    """The user data as ROS joins it, for this MongoDB address and password parameter."""
+    values = {"MongoDb.PrivateIp": address, "MongoDbPassword": password}
+    out = []
+    for part in parts:
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            out.append(values[".".join(part["Fn::GetAtt"])])
+        elif isinstance(part, dict) and "Ref" in part:
+            out.append(values.get(part["Ref"], "antmedia" if part["Ref"] == "MongoDbUser" else ""))
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def test_user_data_url_with_credentials_comes_from_the_builder(playbook):
+    template = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
+                                 "antmedia_cluster_alicloud_mongodb_password": "Pw-1.x~y",
+                                 "antmedia_cluster_alicloud_mongodb_port": 27018})
+    parts = template["Resources"]["OriginLaunchTemplate"]["Properties"]["UserData"]["Fn::Join"][1]
+    assert "Pw-1.x~y" not in str(parts), "the password stays a NoEcho parameter"
+    script = join_user_data(parts, "192.168.1.7", "Pw-1.x~y")
+    assert "\nMONGODB_URL='mongodb://antmedia:Pw-1.x~y@192.168.1.7:27018'\n" in script
 
 
 def test_every_taggable_resource_carries_the_deployment_tag(seed_template):
@@ -253,7 +278,8 @@ def test_variables_change_the_template(playbook):
 
 
 def run_user_data(tmp_path, script_body, host="192.168.1.7"):
-    script = "#!/bin/bash\nMONGODB_HOST=%s\nMONGODB_PORT=27017\nMONGODB_USER=\nMONGODB_PASSWORD=\n%s" % (host, script_body)
+    script = ("#!/bin/bash\nMONGODB_HOST=%s\nMONGODB_PORT=27017\nMONGODB_USER=\nMONGODB_PASSWORD=\n"
+              "MONGODB_URL='mongodb://%s:27017'\n%s" % (host, host, script_body))
     path = tmp_path / "user-data.sh"
     path.write_text(script)
     env = dict(os.environ, AMS_DIR=str(tmp_path / "antmedia"))
