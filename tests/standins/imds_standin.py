@@ -7,7 +7,8 @@
 ``PUT /latest/api/token`` with ``X-aws-ec2-metadata-token-ttl-seconds`` returns a token;
 ``GET /latest/meta-data/<key>`` answers only with that token in
 ``X-aws-ec2-metadata-token`` (IMDSv1 requests get 401, as with ``HttpTokens=required``).
-The boot-time user data of the server roles is pointed at it with ``IMDS_ENDPOINT``.
+The boot-time user data of the server roles is pointed at it with ``IMDS_ENDPOINT``; the
+unit tests start it in-process with ``start(metadata)``, which also records each request.
 Standard library only, so it runs on a bare test host.
 """
 
@@ -15,12 +16,20 @@ import argparse
 import http.server
 import secrets
 import sys
+import threading
 
 
-def make_handler(metadata, token):
+def make_handler(metadata, token, calls=None, quiet=False):
+    """``calls``, when given, receives ``(method, path, token header sent?)`` per request."""
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, fmt, *args):
-            sys.stderr.write("imds-standin: " + (fmt % args) + "\n")
+            if not quiet:
+                sys.stderr.write("imds-standin: " + (fmt % args) + "\n")
+
+        def _record(self):
+            if calls is not None:
+                calls.append((self.command, self.path, bool(self.headers.get("X-aws-ec2-metadata-token"))))
 
         def _send(self, status, body=""):
             data = body.encode("utf-8")
@@ -31,12 +40,14 @@ def make_handler(metadata, token):
             self.wfile.write(data)
 
         def do_PUT(self):
+            self._record()
             if self.path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
                 self._send(200, token)
             else:
                 self._send(400)
 
         def do_GET(self):
+            self._record()
             if self.headers.get("X-aws-ec2-metadata-token") != token:
                 self._send(401)
                 return
@@ -48,6 +59,28 @@ def make_handler(metadata, token):
                 self._send(404)
 
     return Handler
+
+
+class Running(object):
+    """A stand-in served from a thread: ``endpoint``, ``calls``, ``stop()``."""
+
+    def __init__(self, server, calls):
+        self.server = server
+        self.calls = calls
+        self.endpoint = "http://%s:%d" % server.server_address[:2]
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start(metadata, bind="127.0.0.1", port=0):
+    """Serve ``metadata`` on ``bind``:``port`` (0: any free port) from a thread (for tests)."""
+    calls = []
+    handler = make_handler(dict(metadata), secrets.token_hex(16), calls, quiet=True)
+    return Running(http.server.ThreadingHTTPServer((bind, port), handler), calls)
 
 
 def main(argv=None):

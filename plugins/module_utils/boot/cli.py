@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``streamfleet-boot``: the boot-time user data's one way to read metadata and edit config files.
+
+The role ``streamfleet.cluster.server_boot`` installs this package (with the ``files/``,
+``servers/antmedia.py`` and ``mongodb.py`` code it imports) on the image and a launcher at
+``/usr/local/sbin/streamfleet-boot``. It runs with plain ``python3`` (3.8+) and no Ansible, and
+edits files with the very code the modules use, so a boot and a playbook leave the same bytes::
+
+    streamfleet-boot metadata [--source aws|alicloud] [--endpoint URL] NAME
+        print a metadata value (``local-ipv4``, ``instance-id``, ``public-ipv4``, ``region``)
+    streamfleet-boot set-properties FILE KEY=VALUE [KEY=VALUE ...]
+        set keys in a Java properties file, in place; a key the file ships only as a commented
+        default (``#key=...``) is uncommented where it stands; never appended twice
+    streamfleet-boot set-jvm-options FILE OPTION [OPTION ...]
+        set JVM options (``-Xmx2g`` replaces any ``-Xmx``) in a one-option-a-line file
+    streamfleet-boot antmedia-cluster-mode --home DIR --mode cluster|standalone [--url-stdin]
+        Ant Media cluster mode as ``antmedia_cluster_mode`` applies it; the database URL is
+        read from standard input (never from the command line, where ``ps`` shows it)
+
+Every file is checked and planned before the first write; each changed file is written
+atomically (owner and mode kept). What changed is reported on standard error by file and key,
+never with values of secret-looking keys or database credentials. Exit status: 0 nothing
+changed, 10 something changed (the server needs a restart), 1 error (nothing or only whole
+files written), 2 bad command line.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import os
+import re
+import sys
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.boot.metadata import (
+    SOURCES,
+    MetadataError,
+    metadata_source,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import read_text, write_atomically
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.jvm_options import JvmOptionsDocument
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import PropertiesDocument
+
+EXIT_UNCHANGED = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CHANGED = 10
+
+PROG = "streamfleet-boot"
+# Values of these keys are never shown (same rule as the modules' diffs).
+SECRET_LOOKING_KEY = re.compile(r"(?i)(pass(word|wd)?|secret|token|credential|private)")
+
+
+class BootError(Exception):
+    """A refusal or failure whose message is safe to print."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, "%s: error: %s\n" % (self.prog, message))
+
+
+def _say(stream, message):
+    stream.write("%s: %s\n" % (PROG, message))
+    stream.flush()
+
+
+def _read(path):
+    if not os.path.isfile(path):
+        raise BootError("%s does not exist (the server is not installed where this script expects it)" % path)
+    try:
+        return read_text(path)[0]
+    except (IOError, OSError) as exc:
+        raise BootError("cannot read %s: %s" % (path, exc.strerror or exc))
+
+
+def _write(changes, err):
+    """Write every ``(path, before, after, label)`` whose text changed; True when one did."""
+    changed = False
+    for path, before, after, label in changes:
+        if before == after:
+            continue
+        try:
+            write_atomically(None, path, after)
+        except (IOError, OSError) as exc:
+            raise BootError("cannot write %s: %s" % (path, exc.strerror or exc))
+        _say(err, "changed %s%s" % (path, (": " + label) if label else ""))
+        changed = True
+    return changed
+
+
+def _key_value(text):
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or key != key.strip():
+        # Only the part before "=" is shown: the value may be a secret.
+        raise BootError("%r is not KEY=VALUE" % key)
+    if any(c in text for c in "\r\n"):
+        raise BootError("the setting for %r holds a line break" % key)
+    return key, value
+
+
+# -- commands -----------------------------------------------------------------------------------
+def cmd_metadata(args, out, err):
+    source = metadata_source(args.source, endpoint=args.endpoint, timeout=args.timeout,
+                             retries=args.retries, retry_delay=args.retry_delay)
+    out.write(source.get(args.name) + "\n")
+    return EXIT_UNCHANGED
+
+
+def plan_properties(path, settings):
+    """``(before, after, changed_keys)`` for ``settings`` (ordered key -> value) in ``path``."""
+    before = _read(path)
+    doc = PropertiesDocument.parse(before)
+    changed_keys = [key for key, value in settings.items() if doc.set(key, value, uncomment=True)]
+    return before, doc.render(), changed_keys
+
+
+def cmd_set_properties(args, out, err):
+    settings = {}
+    for item in args.settings:
+        key, value = _key_value(item)
+        if key in settings:
+            raise BootError("key %r is given twice" % key)
+        settings[key] = value
+    before, after, keys = plan_properties(args.file, settings)
+    shown = ", ".join(key + (" (secret)" if SECRET_LOOKING_KEY.search(key) else "") for key in keys)
+    if _write([(args.file, before, after, shown)], err):
+        return EXIT_CHANGED
+    _say(err, "%s already current" % args.file)
+    return EXIT_UNCHANGED
+
+
+def cmd_set_jvm_options(args, out, err):
+    if not args.options:
+        raise BootError("set-jvm-options needs at least one OPTION after the file")
+    before = _read(args.file)
+    doc = JvmOptionsDocument.parse(before)
+    changed = []
+    for option in args.options:
+        try:
+            if doc.set(option):
+                changed.append(option)
+        except ValueError as exc:
+            raise BootError(str(exc))
+    if _write([(args.file, before, doc.render(), ", ".join(changed))], err):
+        return EXIT_CHANGED
+    _say(err, "%s already current" % args.file)
+    return EXIT_UNCHANGED
+
+
+def _antmedia_plans(home, mode, url):
+    # Imported here: only this command needs the Ant Media and MongoDB code.
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
+    try:
+        result = antmedia.plan(home, mode, url)
+    except ValueError as exc:
+        raise BootError(str(exc))
+    # plan() answers the file plans, or (plans, applications it left alone).
+    return list(result[0] if isinstance(result, tuple) else result)
+
+
+def _redacted(url):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import redact_mongo_url
+    return redact_mongo_url(url) if url else "no database URL"
+
+
+def cmd_antmedia_cluster_mode(args, out, err):
+    url = None
+    if args.url_stdin:
+        url = sys.stdin.readline().strip()
+        if sys.stdin.read().strip():
+            raise BootError("standard input holds more than one line; give the database URL alone")
+    if args.mode == "cluster" and not url:
+        raise BootError("cluster mode needs the database URL on standard input (--url-stdin)")
+    plans = _antmedia_plans(args.home, args.mode, url or None)
+    _say(err, "%s mode with %s" % (args.mode, _redacted(url)))
+    if _write([(item.path, item.before, item.after, "") for item in plans], err):
+        return EXIT_CHANGED
+    _say(err, "Ant Media files already in %s mode" % args.mode)
+    return EXIT_UNCHANGED
+
+
+# -- command line -------------------------------------------------------------------------------
+def build_parser():
+    parser = _Parser(prog=PROG, description="Boot-time settings of a streamfleet.cluster server "
+                     "(exit 0: nothing changed, 10: changed, restart the server, 1: error).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    meta = commands.add_parser("metadata", help="print an instance metadata value")
+    meta.add_argument("--source", choices=SOURCES, default="aws", help="cloud metadata adapter")
+    meta.add_argument("--endpoint", help="metadata service URL (default: the cloud's own)")
+    meta.add_argument("--retries", type=int, default=10, help="attempts (default 10)")
+    meta.add_argument("--retry-delay", type=float, default=3.0, help="seconds between attempts")
+    meta.add_argument("--timeout", type=float, default=5.0, help="seconds per request")
+    meta.add_argument("name", help="local-ipv4, instance-id, public-ipv4 or region")
+    meta.set_defaults(func=cmd_metadata)
+
+    props = commands.add_parser("set-properties", help="set keys in a Java properties file")
+    props.add_argument("file")
+    props.add_argument("settings", nargs="+", metavar="KEY=VALUE")
+    props.set_defaults(func=cmd_set_properties)
+
+    jvm = commands.add_parser("set-jvm-options", help="set options in a JVM options file")
+    jvm.add_argument("file")
+    # REMAINDER: every word after FILE is an option, although each starts with "-".
+    jvm.add_argument("options", nargs=argparse.REMAINDER, metavar="OPTION")
+    jvm.set_defaults(func=cmd_set_jvm_options)
+
+    ams = commands.add_parser("antmedia-cluster-mode", help="Ant Media cluster or standalone mode")
+    ams.add_argument("--home", default="/usr/local/antmedia")
+    ams.add_argument("--mode", choices=("cluster", "standalone"), required=True)
+    ams.add_argument("--url-stdin", action="store_true", help="read the database URL from standard input")
+    ams.set_defaults(func=cmd_antmedia_cluster_mode)
+    return parser
+
+
+def main(argv=None, out=None, err=None):
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, out, err)
+    except (BootError, MetadataError) as exc:
+        _say(err, "error: %s" % exc)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
