@@ -10,57 +10,69 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: antmedia_cluster_mode
-short_description: Put Ant Media Server Enterprise in cluster or standalone mode
+short_description: Put Ant Media Server Enterprise in cluster or standalone mode, as the vendor script does
 version_added: 0.1.0
 description:
-  - Reads the current mode from C(conf/red5.properties), every
-    C(webapps/*/WEB-INF/red5-web.properties) and the cluster block of
-    C(conf/jee-container.xml), and reports C(changed=false) when they already match.
-  - Otherwise applies the mode, either by editing those files by key (O(method=files), the
-    default) or by running the vendor's C(change_server_mode.sh) with one C(mongodb://) URL
-    (O(method=script)).
-  - The database is given as one URL (O(database_url)) or as parts (O(database_hosts) and the
-    other C(database_*) options), from which a percent-encoded C(mongodb://) or
-    C(mongodb+srv://) URL is built. A bare address in O(database_url) is turned into a
-    C(mongodb://) URL, because the vendor script asks an interactive question for it (and reads
-    a host name not starting with C(mongo) as a Redis configuration file).
-  - Credentials go into the URL, never into the deprecated user and password arguments of the
-    script; C(clusterdb.user), C(clusterdb.password), C(db.user) and C(db.password) are emptied,
-    as the script does when given a URL.
+  - Switches the server between cluster and standalone mode with exactly the edits of the
+    vendor's C(change_server_mode.sh) (read from ant-media/Ant-Media-Server, see
+    C(docs/config-files-antmedia-red5node.md)), on C(conf/red5.properties), the
+    C(WEB-INF/red5-web.properties) of every application under C(webapps/) (C(root) included) and
+    every cluster block of C(conf/jee-container.xml).
+  - Reads the current mode from those files first. A tree already in the mode asked for, with
+    the same database (for example one the vendor script switched), reports C(changed=false)
+    and is left alone.
+  - With O(method=files) the files are written by the module and the result is byte-identical
+    to what the vendor script leaves; with O(method=script) the vendor script itself runs.
+  - The database is given as one URL (O(database_url)), written as given, or as parts
+    (O(database_hosts) and the other C(database_*) options), from which a percent-encoded
+    C(mongodb://) or C(mongodb+srv://) URL is built. A bare address in O(database_url) is turned
+    into a C(mongodb://) URL, because the vendor script asks an interactive question for it.
+  - The database type follows the URL as the vendor script derives it (C(mongodb) for
+    C(mongodb://) and C(mongodb+srv://), C(redisdb) for C(redis://)); standalone without a
+    database is C(mapdb) with empty C(clusterdb.host) and C(db.host).
+  - Credentials go into the URL; C(clusterdb.user) and C(clusterdb.password) are emptied, and
+    C(db.user)/C(db.password) of an application are emptied only where those lines exist (the
+    shipped application template has none).
   - The database password never appears in the output, the diff, warnings or logs; URLs are
     shown redacted (C(mongodb://user:****@host)).
 author: streamfleet maintainers (@streamfleet)
+extends_documentation_fragment:
+  - streamfleet.cluster.config_file
 options:
   home:
-    description: Ant Media Server installation directory.
+    description:
+      - Ant Media Server installation directory.
+      - O(method=script) needs the default, C(/usr/local/antmedia), the only tree the vendor
+        script edits.
     type: path
     default: /usr/local/antmedia
   mode:
     description:
-      - V(cluster) uncomments the cluster block and points the server and every application at
-        the MongoDB database.
-      - V(standalone) comments the cluster block; without a database the applications go back
-        to the embedded C(mapdb) store with C(db.host=localhost), with one they keep using
-        MongoDB (C(db.type=mongodb)).
+      - V(cluster) activates every cluster block and points the server and every application at
+        the database.
+      - V(standalone) comments every cluster block; without a database the applications go back
+        to the embedded C(mapdb) store with an empty C(db.host), with one they keep using it.
+      - C(useGlobalIp) is set to V(false) in both modes, as by the vendor script.
     type: str
     choices: [cluster, standalone]
     required: true
   method:
     description:
-      - V(files) edits the files by key, does not touch C(/etc/hosts) and leaves the restart
+      - V(files) writes the files itself; it does not touch C(/etc/hosts) and leaves the restart
         to a handler (RV(restart_required)).
-      - V(script) runs C(HOME/change_server_mode.sh MODE URL). The vendor script also rewrites
-        C(/etc/hosts) and restarts the C(antmedia) service. The URL, credentials included, is
-        on the script's command line and so visible in the process list while it runs; URLs
-        with characters the script's line edits may misread (C(&), C(#), quotes, ...) are
-        refused.
+      - V(script) runs C(/usr/local/antmedia/change_server_mode.sh MODE URL) when something must
+        change. The vendor script also rewrites C(/etc/hosts) and restarts the C(antmedia)
+        service. The URL, credentials included, is on the script's command line and so visible
+        in the process list while it runs. Any other O(home) is refused before anything runs.
     type: str
     choices: [files, script]
     default: files
   database_url:
     description:
-      - The cluster database as a C(mongodb://) or C(mongodb+srv://) URL, user and password
-        percent-encoded; or a bare host, C(host:port) or IP address.
+      - The database as a C(mongodb://), C(mongodb+srv://) or C(redis://) URL, user and password
+        percent-encoded; or a bare host, C(host:port) or IP address (made a C(mongodb://) URL).
+      - Written as given (C(&), C(,), C(%), C(/), C(?) included); white space, control
+        characters and backslashes are refused (the vendor script cannot write them literally).
       - Treated as a secret. Mutually exclusive with O(database_hosts).
     type: str
   database_hosts:
@@ -96,23 +108,14 @@ options:
       - Other MongoDB connection options (known option names only, for example
         C(retryWrites), C(w), C(readPreference)).
     type: dict
-  backup:
-    description: Keep a timestamped copy of each file before changing it.
-    type: bool
-    default: false
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-    details: Database URLs are redacted and passwords masked in the diff.
 notes:
-  - Applications whose C(red5-web.properties) has no C(db.type) key (such as the root web
-    panel) hold no database settings and are left alone, as by the vendor script. In the
-    others, missing C(db.*) keys are added (the vendor script would silently skip them).
-  - C(useGlobalIp) is set to V(false) in cluster mode and left alone in standalone mode.
+  - Like the vendor script, a line is replaced whole wherever it contains C(KEY=) (a commented
+    C(#clusterdb.host=...) included) and a key that is absent is never added.
+  - Standalone twice in a row with the vendor script adds a space after each
+    C(<!-- cluster start) marker every time; this module leaves a tree already in standalone
+    mode alone instead. When anything else must change, the markers are rewritten as the
+    script does, so the tree is byte-identical to the script's.
+  - In the diff, database URLs are redacted and passwords masked.
 """
 
 EXAMPLES = r"""
@@ -127,11 +130,11 @@ EXAMPLES = r"""
     database_replica_set: rs0
   notify: Restart antmedia
 
-- name: Join the cluster with a URL, through the vendor script
+- name: Join the cluster with a replica-set URL, through the vendor script
   streamfleet.cluster.antmedia_cluster_mode:
     mode: cluster
     method: script
-    database_url: "mongodb+srv://antmedia:{{ vault_pw | urlencode }}@cluster0.example.net/?tls=true"
+    database_url: "mongodb://antmedia:{{ vault_pw | urlencode }}@10.0.1.10:27017,10.0.2.10:27017/?replicaSet=rs0&authSource=admin"
 
 - name: Back to standalone with the embedded store
   streamfleet.cluster.antmedia_cluster_mode:
@@ -151,33 +154,38 @@ previous:
   type: dict
   sample:
     mode: standalone
-    cluster_block: false
-    database_url: localhost
+    cluster_blocks: {"active": 0, "inactive": 6}
+    database_url: ""
     use_global_ip: "false"
-    apps: {"LiveApp": {"db_type": "mapdb", "db_host": "localhost"}}
-    apps_without_db: ["root"]
+    apps: {"LiveApp": {"db_type": "mapdb", "db_host": ""}, "root": {"db_type": "mapdb", "db_host": "localhost"}}
+    apps_without_db: []
 database_url:
   description: The database URL applied, redacted; null for standalone without a database.
   returned: always
   type: str
   sample: mongodb://antmedia:****@10.0.1.10:27017,10.0.2.10:27017/?authSource=admin&replicaSet=rs0
+database_type:
+  description: The C(db.type) the applications get, derived from the URL as the vendor script does.
+  returned: always
+  type: str
+  sample: mongodb
 changed_files:
   description: Files (relative to O(home)) that changed or would change, with the changed keys.
   returned: always
   type: dict
-  sample: {"conf/red5.properties": ["clusterdb.host"], "conf/jee-container.xml": ["cluster block"]}
+  sample: {"conf/red5.properties": ["clusterdb.host"], "conf/jee-container.xml": ["cluster blocks"]}
 apps:
-  description: Applications whose database settings the mode covers.
+  description: Applications whose C(red5-web.properties) hold database settings.
   returned: always
   type: list
   elements: str
-  sample: [LiveApp, WebRTCAppEE]
+  sample: [LiveApp, WebRTCAppEE, root]
 apps_without_db:
-  description: Applications left alone because their red5-web.properties has no db.type.
+  description: Applications whose C(red5-web.properties) has no C(db.type) line.
   returned: always
   type: list
   elements: str
-  sample: [root]
+  sample: []
 restart_required:
   description: True when O(method=files) changed a file; Ant Media reads them at start.
   returned: always
@@ -201,10 +209,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import (
     SCRIPT,
     AntMediaError,
+    changed_keys,
+    check_url,
+    database_type,
     diff_entries,
     plan,
     read_state,
-    script_safe_url,
+    redact_url,
+    script_argv,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import write_atomically
 from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
@@ -212,26 +224,38 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import
     build_mongo_url,
     normalize_for_change_server_mode,
     parse_mongo_url,
-    redact_mongo_url,
 )
 
 try:
-    from urllib.parse import quote
+    from urllib.parse import quote, unquote
 except ImportError:  # pragma: no cover
-    from urllib import quote  # type: ignore
+    from urllib import quote, unquote  # type: ignore
 
 PART_OPTIONS = ("database_port", "database_user", "database_password", "database_auth_source",
                 "database_replica_set", "database_tls", "database_options")
+REDIS_SCHEMES = ("redis", "rediss")
+
+
+def given_url(value):
+    """A URL exactly as given (validated), or a bare address made a ``mongodb://`` URL."""
+    scheme, sep, _rest = value.partition("://")
+    if not sep:
+        return normalize_for_change_server_mode(value)
+    check_url(value)
+    if scheme.lower() in REDIS_SCHEMES:
+        return value
+    parse_mongo_url(value)
+    return value
 
 
 def database_url(params):
-    """The canonical URL from the options, or None (standalone without a database)."""
+    """The URL to write, or None (standalone without a database)."""
     if params["database_url"] is not None:
         given = [name for name in PART_OPTIONS if params[name] is not None]
         if given or params["database_srv"]:
             raise MongoUrlError("database_url cannot be combined with %s; put everything in the "
                                 "URL or give the parts" % ", ".join(given or ["database_srv"]))
-        return normalize_for_change_server_mode(params["database_url"])
+        return given_url(params["database_url"])
     if params["database_hosts"] is not None:
         return build_mongo_url(
             params["database_hosts"], port=params["database_port"], user=params["database_user"],
@@ -245,18 +269,27 @@ def database_url(params):
     return None
 
 
-def hide(module, url, password):
+def url_password(url):
+    """The password inside ``url`` (decoded), or None."""
+    authority = url.partition("://")[2].partition("?")[0]
+    if "@" not in authority:
+        return None
+    userinfo = authority[:authority.rindex("@")]
+    user, colon, password = userinfo.partition(":")
+    return unquote(password) if colon and password else None
+
+
+def hide(module, *secrets):
     """Register every spelling of the secrets so Ansible masks them in anything returned."""
-    for secret in (url, password, password and quote(password, safe="")):
+    for secret in secrets:
         if secret:
             module.no_log_values.add(secret)
+            module.no_log_values.add(quote(secret, safe=""))
 
 
 def redact_text(text, url):
-    if not text:
-        return text
-    if url:
-        text = text.replace(url, redact_mongo_url(url))
+    if text and url:
+        text = text.replace(url, redact_url(url))
     return text
 
 
@@ -284,66 +317,66 @@ def main():
     )
     params = module.params
     home = params["home"]
+    mode = params["mode"]
     hide(module, params["database_url"], params["database_password"])
-    result = dict(changed=False, mode=params["mode"], database_url=None, changed_files={},
-                  apps=[], apps_without_db=[], restart_required=False, previous={})
+    result = dict(changed=False, mode=mode, database_url=None, database_type=None,
+                  changed_files={}, apps=[], apps_without_db=[], restart_required=False,
+                  previous={})
 
+    argv = None
     try:
         url = database_url(params)
-        hide(module, url, parse_mongo_url(url).password if url else None)
-        result["database_url"] = redact_mongo_url(url)
-        script = os.path.join(home, SCRIPT)
+        if url:
+            hide(module, url, url_password(url))
+        result["database_url"] = redact_url(url)
+        result["database_type"] = database_type(mode, url)
         if params["method"] == "script":
-            if url:
-                script_safe_url(url)
-            if not os.access(script, os.X_OK):
-                raise AntMediaError("%s is missing or not executable (method=script)" % script)
+            # Refused before anything runs: the script would edit another tree.
+            argv = script_argv(home, mode, url)
         result["previous"] = read_state(home)
-        plans, skipped = plan(home, params["mode"], url)
+        edits = plan(home, mode, url)
     except (MongoUrlError, AntMediaError) as exc:
         module.fail_json(msg=str(exc), **result)
 
     def rel(path):
         return os.path.relpath(path, home)
 
-    changed_plans = [p for p in plans if p.changed]
+    changed_edits = [edit for edit in edits if edit.changed]
     result["apps"] = sorted(result["previous"]["apps"])
-    result["apps_without_db"] = skipped
-    result["changed_files"] = dict((rel(p.path), p.changed_keys) for p in changed_plans)
-    result["changed"] = bool(changed_plans)
-    for item in plans:
-        if item.duplicates:
-            module.warn("%s held %s more than once; only the last line is kept"
-                        % (rel(item.path), ", ".join(item.duplicates)))
+    result["apps_without_db"] = result["previous"]["apps_without_db"]
+    result["changed_files"] = dict((rel(edit.path), changed_keys(edit)) for edit in changed_edits)
+    result["changed"] = bool(changed_edits)
     if module._diff:
-        result["diff"] = diff_entries(changed_plans, home)
-    if not changed_plans or module.check_mode:
-        result["restart_required"] = bool(changed_plans) and params["method"] == "files"
+        result["diff"] = diff_entries(changed_edits, home)
+    if not changed_edits or module.check_mode:
+        result["restart_required"] = bool(changed_edits) and params["method"] == "files"
         module.exit_json(**result)
 
     backups = {}
     if params["backup"]:
-        for item in changed_plans:
-            backups[rel(item.path)] = module.backup_local(item.path)
+        for edit in changed_edits:
+            backups[rel(edit.path)] = module.backup_local(edit.path)
     if params["method"] == "files":
-        for item in changed_plans:
+        for edit in changed_edits:
             try:
-                write_atomically(module, item.path, item.after)
+                write_atomically(module, edit.path, edit.after)
             except (IOError, OSError) as exc:
-                module.fail_json(msg="cannot write %s: %s" % (item.path, exc), **result)
+                module.fail_json(msg="cannot write %s: %s" % (edit.path, exc), **result)
         result["restart_required"] = True
     else:
-        args = [script, params["mode"]] + ([url] if url else [])
-        rc, out, err = module.run_command(args, cwd=home)
+        rc, out, err = module.run_command(argv, cwd=home)
         output = redact_text((out or "") + (err or ""), url).strip()
         result["script_output"] = output
         if rc != 0:
             module.fail_json(msg="%s exited with %d: %s" % (SCRIPT, rc, output[-500:]), rc=rc, **result)
-        remaining, _skipped = plan(home, params["mode"], url)
-        left = [rel(p.path) for p in remaining if p.changed]
+        # The same reader as before the run: a tree the script switched is in the mode.
+        try:
+            left = [rel(edit.path) for edit in plan(home, mode, url) if edit.changed]
+        except AntMediaError as exc:
+            module.fail_json(msg="%s ran but the tree cannot be read: %s" % (SCRIPT, exc), **result)
         if left:
             module.fail_json(msg="%s ran but these files still differ from %s mode: %s"
-                             % (SCRIPT, params["mode"], ", ".join(left)), **result)
+                             % (SCRIPT, mode, ", ".join(left)), **result)
     if backups:
         result["backup_files"] = backups
     module.exit_json(**result)

@@ -2,188 +2,233 @@
 # Copyright: streamfleet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Read and apply Ant Media Server's cluster mode across its configuration files.
+"""Ant Media Server's cluster mode, exactly as the vendor's ``change_server_mode.sh`` sets it.
 
-Ant Media's ``change_server_mode.sh cluster|standalone [URL]`` edits three kinds of files:
-``conf/red5.properties`` (``clusterdb.*``, ``useGlobalIp``), the ``db.*`` keys of every
-``webapps/*/WEB-INF/red5-web.properties`` and the block between ``<!-- cluster start -->`` and
-``<!-- cluster end -->`` of ``conf/jee-container.xml`` (uncommented in cluster mode). The current
-mode is therefore readable from those files; this module plans the same edits by key so a
-caller can tell whether anything would change, show a diff with the secrets masked, and write
-the files itself without the script's other side effects (``/etc/hosts``, service restart).
+Semantics followed (ant-media/Ant-Media-Server at 5130ad8893a2a36d36f167045cf3db41cdf0057c:
+``src/main/server/change_server_mode.sh`` and ``src/main/server/conf/functions.sh``), written
+here from their behaviour, not their text:
+
+* ``conf/jee-container.xml``: every cluster block marker in the file is rewritten. Cluster mode
+  turns ``<!-- cluster start`` (and ``<!-- cluster start -->``) into ``<!-- cluster start -->``
+  and ``cluster end -->`` (and ``<!-- cluster end -->``) into ``<!-- cluster end -->``.
+  Standalone turns either start spelling into ``<!-- cluster start `` (a trailing space) and
+  either end spelling into ``cluster end -->``. Everything around a marker is kept, so a
+  standalone switch adds one space after ``<!-- cluster start`` each time it runs.
+* Properties: a line is replaced whole by ``KEY=VALUE`` when it *contains* ``KEY=`` anywhere,
+  where every ``.`` of the key matches any character (sed addresses): a commented
+  ``#clusterdb.host=...`` is replaced (and so uncommented) too; a missing key is never added;
+  a replaced last line always ends with a newline. In order: ``conf/red5.properties``
+  ``clusterdb.host``, ``clusterdb.user``, ``clusterdb.password``; then in the
+  ``WEB-INF/red5-web.properties`` of every directory under ``webapps/`` (``root`` included)
+  ``db.type``, ``db.host``, ``db.user``, ``db.password``. User and password are the deprecated
+  third and fourth arguments: empty.
+* Then, in both modes, ``useGlobalIp=`` and the rest of its line become ``useGlobalIp=false``
+  in ``conf/red5.properties`` (text before it on the line is kept).
+* Database type from the URL: cluster - an IPv4 address, ``localhost`` or anything starting with
+  ``mongo`` is ``mongodb``, everything else ``redisdb`` (``redis...`` or a Redis configuration
+  file); standalone - the same, with an optional ``:port`` allowed after the address or
+  ``localhost``, and no URL at all gives ``mapdb`` with empty ``clusterdb.host`` and ``db.host``.
+* The script always edits ``/usr/local/antmedia`` (``functions.sh`` hard-codes it on Linux),
+  whatever directory it is started from or installed in.
+
+This file needs only Python's standard library (it also runs at boot on hosts without
+Ansible). The public API: ``plan(home, mode, url=None)`` -> list of ``FileEdit`` (``path``,
+``before``, ``after``, ``changed``), ``read_state(home)``, ``apply(edits)``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
+import io
 import os
 import re
+import tempfile
 from xml.parsers import expat
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import read_text
-from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import (
-    DEFAULT_MASK,
-    PropertiesDocument,
-)
-from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
-    MongoUrlError,
-    parse_mongo_url,
-    redact_mongo_url,
-)
-
-DEFAULT_HOME = "/usr/local/antmedia"
-SERVER_PROPERTIES = os.path.join("conf", "red5.properties")
-JEE_CONTAINER = os.path.join("conf", "jee-container.xml")
-APP_PROPERTIES_GLOB = os.path.join("webapps", "*", "WEB-INF", "red5-web.properties")
+# The path the vendor script edits, whatever it is given.
+VENDOR_HOME = "/usr/local/antmedia"
+DEFAULT_HOME = VENDOR_HOME
 SCRIPT = "change_server_mode.sh"
 
-MODES = ("cluster", "standalone")
-# What the vendor script writes when no database URL is given (standalone with the embedded
-# MapDB store).
-STANDALONE_DB_TYPE = "mapdb"
-STANDALONE_DB_HOST = "localhost"
+# Every file name of the layout, in one place: a later layout (conf/ant-media.properties,
+# WEB-INF/ant-media-web.properties) is a change here only.
+SERVER_PROPERTIES = "conf/red5.properties"
+JEE_CONTAINER = "conf/jee-container.xml"
+WEBAPPS = "webapps"
+APP_PROPERTIES = "WEB-INF/red5-web.properties"
 
-# Keys whose values may hold a password: URLs are shown redacted, passwords masked.
+MODES = ("cluster", "standalone")
+# Keys in the order the vendor script replaces their lines.
+SERVER_KEYS = ("clusterdb.host", "clusterdb.user", "clusterdb.password")
+APP_KEYS = ("db.type", "db.host", "db.user", "db.password")
+GLOBAL_IP_KEY = "useGlobalIp"
+GLOBAL_IP_VALUE = "false"
+# Keys whose values hold the database URL (shown redacted) or a password (masked).
 URL_KEYS = ("clusterdb.host", "db.host")
 PASSWORD_KEYS = ("clusterdb.password", "db.password")
+MASK = "****"
 
-_START = re.compile(r"<!--[ \t]*cluster start([ \t]*-->)?")
-_END = re.compile(r"(<!--[ \t]*)?cluster end[ \t]*-->")
+START_ACTIVE = "<!-- cluster start -->"
+START_INACTIVE = "<!-- cluster start "
+END_ACTIVE = "<!-- cluster end -->"
+END_INACTIVE = "cluster end -->"
+# Longer spelling first: at one position the vendor's POSIX regex takes the longest match.
+_START = re.compile(r"<!-- cluster start -->|<!-- cluster start")
+_END = re.compile(r"<!-- cluster end -->|cluster end -->")
+
+_IPV4 = r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+"
+_MONGO_CLUSTER = re.compile(r"^(%s|localhost|mongo.*)$" % _IPV4, re.S)
+_MONGO_STANDALONE = re.compile(r"^(%s(:[0-9]{1,5})?|localhost(:[0-9]{1,5})?|mongo.*)$" % _IPV4, re.S)
+
+# Text the vendor's later line edits would find inside a URL once it is written (a URL holding
+# "db.user=" would have its db.host line replaced by "db.user=" on the same run).
+_KEY_INSIDE_URL = re.compile("|".join(
+    key + "=" for key in APP_KEYS + (GLOBAL_IP_KEY,)))
 
 
 class AntMediaError(ValueError):
     """The tree or the input cannot be handled (message is safe to show)."""
 
 
-# -- conf/jee-container.xml cluster block -------------------------------------------------------
-def _markers(text):
-    starts = list(_START.finditer(text))
-    ends = list(_END.finditer(text))
-    if len(starts) != 1 or len(ends) != 1:
-        raise AntMediaError("expected exactly one '<!-- cluster start' and one 'cluster end -->' "
-                            "marker in %s, found %d and %d" % (JEE_CONTAINER, len(starts), len(ends)))
-    start, end = starts[0], ends[0]
-    if start.end() > end.start():
-        raise AntMediaError("the cluster end marker comes before the cluster start marker in %s"
-                            % JEE_CONTAINER)
-    return start, end
-
-
-def cluster_block_enabled(text):
-    """True when the cluster block of jee-container.xml is active (uncommented)."""
-    start, end = _markers(text)
-    start_open, end_open = start.group(1) is not None, end.group(1) is not None
-    if start_open != end_open:
-        raise AntMediaError("the cluster block markers of %s disagree (one is commented, the "
-                            "other is not); fix the file by hand" % JEE_CONTAINER)
-    return start_open
-
-
-def set_cluster_block(text, enabled):
-    """Return ``(new_text, changed)`` with the cluster block (un)commented.
-
-    Uses the vendor script's spelling: active ``<!-- cluster start -->`` ... ``<!-- cluster end
-    -->``; inactive ``<!-- cluster start`` ... ``cluster end -->`` (one comment around the block).
-    """
-    if cluster_block_enabled(text) == enabled:
-        return text, False
-    start, end = _markers(text)
-    inner = text[start.end():end.start()]
-    if not enabled and "--" in inner:
-        raise AntMediaError("the cluster block of %s contains '--' (a comment?); it cannot be "
-                            "commented out as one XML comment" % JEE_CONTAINER)
-    if enabled:
-        new_start, new_end = "<!-- cluster start -->", "<!-- cluster end -->"
-    else:
-        new_start, new_end = "<!-- cluster start", "cluster end -->"
-    new_text = text[:start.start()] + new_start + inner + new_end + text[end.end():]
-    check_well_formed(new_text, JEE_CONTAINER)
-    return new_text, True
-
-
-def check_well_formed(text, name):
-    parser = expat.ParserCreate(encoding="UTF-8")
-    try:
-        parser.Parse(text.encode("utf-8", "surrogateescape"), True)
-    except expat.ExpatError as exc:
-        raise AntMediaError("%s would not be well-formed XML (%s); nothing was changed"
-                            % (name, exc))
-
-
-# -- desired state ------------------------------------------------------------------------------
-def desired_values(mode, url=None):
-    """The keys the mode sets: ``{"server": {...}, "app": {...}, "cluster_block": bool}``.
-
-    ``url`` is a canonical ``mongodb://``/``mongodb+srv://`` URL (credentials inside it) or
-    None (standalone only). The separate user/password keys are emptied, as the vendor script
-    does when the credentials are in the URL.
-    """
+# -- the vendor script's edits, as text functions ---------------------------------------------
+def database_type(mode, url):
+    """``mongodb``, ``redisdb`` or ``mapdb``, derived from ``url`` as the vendor script does."""
     if mode not in MODES:
         raise AntMediaError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
-    if mode == "cluster" and not url:
-        raise AntMediaError("cluster mode needs a database URL")
-    if url:
-        db_type, host = "mongodb", url
-    else:
-        db_type, host = STANDALONE_DB_TYPE, STANDALONE_DB_HOST
-    server = {"clusterdb.host": host, "clusterdb.user": "", "clusterdb.password": ""}
+    if not url:
+        if mode == "cluster":
+            raise AntMediaError("cluster mode needs a database URL")
+        return "mapdb"
+    pattern = _MONGO_CLUSTER if mode == "cluster" else _MONGO_STANDALONE
+    return "mongodb" if pattern.match(url) else "redisdb"
+
+
+def check_url(url):
+    """Refuse a URL the vendor's line edits could not write literally (or would damage)."""
+    if not url:
+        return url
+    for char in url:
+        if char.isspace() or ord(char) < 32 or ord(char) == 127:
+            raise AntMediaError("the database URL must not contain white space or control "
+                                "characters (the vendor script splits its arguments on white space)")
+    if "\\" in url:
+        raise AntMediaError("the database URL must not contain a backslash (the vendor's line "
+                            "edit reads it as an escape); percent-encode it as %5C")
+    found = _KEY_INSIDE_URL.search(url)
+    if found:
+        raise AntMediaError("the database URL contains %r, which the vendor script's later line "
+                            "edits would match and overwrite" % found.group(0))
+    return url
+
+
+def _address(key):
+    # The key as the vendor's sed address: each '.' matches any character.
+    return re.compile(key + "=")
+
+
+def replace_lines(text, key, value):
+    """Replace every line containing ``key=`` by ``key=value`` (never adds a line)."""
+    pattern = _address(key)
+    parts = text.split("\n")
+    tail = parts.pop()  # what follows the last newline: '' when the file ends with one
+    out = []
+    for line in parts:
+        out.append(key + "=" + value + "\n" if pattern.search(line) else line + "\n")
+    if tail:
+        # A replaced last line gets a newline, an untouched one stays as it was.
+        out.append(key + "=" + value + "\n" if pattern.search(tail) else tail)
+    return "".join(out)
+
+
+def set_global_ip(text):
+    """``useGlobalIp=`` and the rest of its line become ``useGlobalIp=false``."""
+    return re.sub(GLOBAL_IP_KEY + "=[^\n]*", GLOBAL_IP_KEY + "=" + GLOBAL_IP_VALUE, text)
+
+
+def toggle_cluster_blocks(text, mode):
+    """Every cluster block marker rewritten for ``mode`` (indentation, trailing text kept)."""
     if mode == "cluster":
-        server["useGlobalIp"] = "false"
-    app = {"db.type": db_type, "db.host": host, "db.user": "", "db.password": ""}
-    return {"server": server, "app": app, "cluster_block": mode == "cluster"}
+        text = _START.sub(START_ACTIVE, text)
+        return _END.sub(END_ACTIVE, text)
+    text = _START.sub(START_INACTIVE, text)
+    return _END.sub(END_INACTIVE, text)
 
 
-# -- the tree -----------------------------------------------------------------------------------
-class FilePlan(object):
-    """One file: its text before and after, the keys that change, how to mask it for a diff."""
+def cluster_blocks(text):
+    """Counts of the markers: ``{"active": n, "inactive": m}`` (starts and ends together)."""
+    counts = {"active": 0, "inactive": 0}
+    for pattern, active in ((_START, START_ACTIVE), (_END, END_ACTIVE)):
+        for found in pattern.finditer(text):
+            counts["active" if found.group(0) == active else "inactive"] += 1
+    return counts
 
-    def __init__(self, path, kind, before, after, changed_keys, duplicates=None):
+
+def blocks_mode(text):
+    """``cluster``, ``standalone``, ``mixed`` or ``none``, from the markers of jee-container.xml."""
+    counts = cluster_blocks(text)
+    if counts["active"] and counts["inactive"]:
+        return "mixed"
+    if counts["active"]:
+        return "cluster"
+    return "standalone" if counts["inactive"] else "none"
+
+
+def server_properties(text, url):
+    for key in SERVER_KEYS:
+        text = replace_lines(text, key, url if key == "clusterdb.host" else "")
+    return set_global_ip(text)
+
+
+def app_properties(text, db_type, url):
+    values = {"db.type": db_type, "db.host": url}
+    for key in APP_KEYS:
+        text = replace_lines(text, key, values.get(key, ""))
+    return text
+
+
+# -- the tree ---------------------------------------------------------------------------------
+class FileEdit(object):
+    """One file of the tree: its text before and after the mode change."""
+
+    def __init__(self, path, kind, before, after):
         self.path = path
-        self.duplicates = duplicates or []  # keys the file held several times (collapsed)
-        self.kind = kind
+        self.kind = kind  # "server", "app" or "jee"
         self.before = before
         self.after = after
-        self.changed_keys = changed_keys
 
     @property
     def changed(self):
         return self.before != self.after
 
-    def masked(self, text):
-        if self.kind != "properties":
-            return text
-        doc = PropertiesDocument.parse(text)
-        masks = {}
-        for key in URL_KEYS:
-            value = doc.get(key)
-            if value:
-                masks[key] = escape_mask(redact_mongo_url(value))
-        for key in PASSWORD_KEYS:
-            if doc.get(key):
-                masks[key] = DEFAULT_MASK
-        return doc.render_masked(masks) if masks else text
+    def __repr__(self):
+        return "FileEdit(%r, changed=%r)" % (self.path, self.changed)
 
 
-def escape_mask(text):
-    # The mask is written as the value; keep it on one line.
-    return text.replace("\r", "").replace("\n", "")
-
-
-def app_property_files(home):
-    return sorted(glob.glob(os.path.join(home, APP_PROPERTIES_GLOB)))
-
-
-def app_name(home, path):
-    return os.path.relpath(path, os.path.join(home, "webapps")).split(os.sep)[0]
-
-
-def _read(path):
+def read_text(path):
+    """A file's text; bytes that are not UTF-8 survive a round trip unchanged."""
     try:
-        return read_text(path)[0]
+        with io.open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "surrogateescape")
     except (IOError, OSError) as exc:
         raise AntMediaError("cannot read %s: %s" % (path, exc.strerror or exc))
+
+
+def app_files(home):
+    """``[(app, path)]`` for every directory under webapps/ that has the settings file."""
+    root = os.path.join(home, WEBAPPS)
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.startswith(".") or not os.path.isdir(os.path.join(root, name)):
+            continue  # the vendor lists webapps/*/: no hidden directories, no files
+        path = os.path.join(root, name, APP_PROPERTIES)
+        if os.path.isfile(path):
+            found.append((name, path))
+    return found
 
 
 def check_tree(home):
@@ -195,99 +240,213 @@ def check_tree(home):
             raise AntMediaError("%s is missing under %s: not an Ant Media Server home" % (name, home))
 
 
-def read_state(home):
-    """The current mode as the files tell it (secrets redacted).
-
-    Returns ``{"mode": "cluster"|"standalone", "cluster_block": bool, "database_url": redacted
-    clusterdb.host, "use_global_ip": str|None, "apps": {app: {"db_type", "db_host" (redacted)}},
-    "apps_without_db": [app, ...]}``.
-    """
-    check_tree(home)
-    server = PropertiesDocument.parse(_read(os.path.join(home, SERVER_PROPERTIES)))
-    enabled = cluster_block_enabled(_read(os.path.join(home, JEE_CONTAINER)))
-    apps, skipped = {}, []
-    for path in app_property_files(home):
-        doc = PropertiesDocument.parse(_read(path))
-        if doc.get("db.type") is None:
-            skipped.append(app_name(home, path))
-            continue
-        apps[app_name(home, path)] = {
-            "db_type": doc.get("db.type"),
-            "db_host": redact_mongo_url(doc.get("db.host")),
-        }
-    return {
-        "mode": "cluster" if enabled else "standalone",
-        "cluster_block": enabled,
-        "database_url": redact_mongo_url(server.get("clusterdb.host")),
-        "use_global_ip": server.get("useGlobalIp"),
-        "apps": apps,
-        "apps_without_db": skipped,
-    }
-
-
-def _plan_properties(path, values):
-    before = _read(path)
-    doc = PropertiesDocument.parse(before)
-    changed_keys = []
-    for key in sorted(values):
-        if doc.set(key, values[key]):
-            changed_keys.append(key)
-    duplicates = [key for key in doc.duplicates if key in values]
-    return FilePlan(path, "properties", before, doc.render(), changed_keys, duplicates)
+def _is_well_formed(text):
+    parser = expat.ParserCreate(encoding="UTF-8")
+    try:
+        parser.Parse(text.encode("utf-8", "surrogateescape"), True)
+    except expat.ExpatError:
+        return False
+    return True
 
 
 def plan(home, mode, url=None):
-    """Plan the edits for ``mode``; returns ``(plans, apps_without_db)`` without writing.
+    """The files of ``home`` before and after switching to ``mode``; writes nothing.
 
-    Applications whose ``red5-web.properties`` has no ``db.type`` (the root console, for one)
-    hold no database settings and are left alone, as the vendor script leaves them.
+    When the tree already reads as ``mode`` with this database (running the vendor script would
+    change no setting), every ``after`` equals its ``before``. Otherwise every file gets the
+    vendor script's edits, so the written tree is byte-identical to the one the script leaves.
+    """
+    url = check_url(url or "")
+    db_type = database_type(mode, url)
+    check_tree(home)
+    edits = []
+    server_path = os.path.join(home, SERVER_PROPERTIES)
+    before = read_text(server_path)
+    edits.append(FileEdit(server_path, "server", before, server_properties(before, url)))
+    for _name, path in app_files(home):
+        before = read_text(path)
+        edits.append(FileEdit(path, "app", before, app_properties(before, db_type, url)))
+    jee_path = os.path.join(home, JEE_CONTAINER)
+    before = read_text(jee_path)
+    current_blocks = blocks_mode(before)
+    if mode == "cluster" and current_blocks == "none":
+        raise AntMediaError("%s has no '<!-- cluster start' / 'cluster end -->' markers: this server "
+                            "cannot run in cluster mode" % jee_path)
+    edits.append(FileEdit(jee_path, "jee", before, toggle_cluster_blocks(before, mode)))
+
+    settings_current = all(not edit.changed for edit in edits if edit.kind != "jee")
+    blocks_current = current_blocks == mode or (mode == "standalone" and current_blocks == "none")
+    if settings_current and blocks_current:
+        # Already in this mode. (A standalone run of the script would still add a space after
+        # each start marker; that is not a change of mode.)
+        for edit in edits:
+            edit.after = edit.before
+        return edits
+    jee = edits[-1]
+    if jee.changed and not _is_well_formed(jee.after) and _is_well_formed(jee.before):
+        raise AntMediaError("%s would not be well-formed XML after the switch (a comment inside "
+                            "a cluster block?); nothing was changed" % jee_path)
+    return edits
+
+
+def _last_value(text, key):
+    # The value Ant Media (java.util.Properties) reads: the last uncommented "key=value" line.
+    value = None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("#", "!")):
+            continue
+        name, sep, rest = stripped.partition("=")
+        if sep and name.strip() == key:
+            value = rest.strip()
+    return value
+
+
+def read_state(home):
+    """The current mode and settings as the files tell them (URLs redacted).
+
+    Returns ``{"mode": cluster|standalone|mixed|none (from the cluster blocks), "cluster_blocks":
+    {"active", "inactive"}, "database_url", "use_global_ip", "apps": {app: {"db_type",
+    "db_host"}}, "apps_without_db": [app...]}``.
     """
     check_tree(home)
-    desired = desired_values(mode, url)
-    plans = [_plan_properties(os.path.join(home, SERVER_PROPERTIES), desired["server"])]
-    skipped = []
-    for path in app_property_files(home):
-        if PropertiesDocument.parse(_read(path)).get("db.type") is None:
-            skipped.append(app_name(home, path))
+    server = read_text(os.path.join(home, SERVER_PROPERTIES))
+    jee = read_text(os.path.join(home, JEE_CONTAINER))
+    apps, without = {}, []
+    for name, path in app_files(home):
+        text = read_text(path)
+        db_type = _last_value(text, "db.type")
+        if db_type is None:
+            without.append(name)
             continue
-        plans.append(_plan_properties(path, desired["app"]))
-    jee_path = os.path.join(home, JEE_CONTAINER)
-    before = _read(jee_path)
-    after, changed = set_cluster_block(before, desired["cluster_block"])
-    plans.append(FilePlan(jee_path, "xml", before, after, ["cluster block"] if changed else []))
-    return plans, skipped
+        apps[name] = {"db_type": db_type, "db_host": redact_url(_last_value(text, "db.host"))}
+    return {
+        "mode": blocks_mode(jee),
+        "cluster_blocks": cluster_blocks(jee),
+        "database_url": redact_url(_last_value(server, "clusterdb.host")),
+        "use_global_ip": _last_value(server, GLOBAL_IP_KEY),
+        "apps": apps,
+        "apps_without_db": without,
+    }
 
 
-def diff_entries(plans, home=None):
-    """Ansible ``diff`` entries (one per changed file) with secrets masked."""
+def write_file(path, text):
+    """Replace ``path`` atomically, keeping its mode and (when allowed) its owner."""
+    data = text.encode("utf-8", "surrogateescape")
+    info = os.stat(path)
+    directory = os.path.dirname(path)
+    handle, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, info.st_mode & 0o7777)
+        try:
+            os.chown(tmp, info.st_uid, info.st_gid)
+        except OSError:
+            pass  # not root: the file stays ours, as sed -i would leave it
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def apply(edits):
+    """Write every changed file; returns the paths written."""
+    written = []
+    for edit in edits:
+        if edit.changed:
+            write_file(edit.path, edit.after)
+            written.append(edit.path)
+    return written
+
+
+# -- secrets ----------------------------------------------------------------------------------
+def redact_url(text):
+    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ****.
+
+    Also masks the values of query options whose name holds "password". Safe on anything.
+    """
+    if not text:
+        return text
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    # The user information ends at the last '@' before the options: an unencoded '/' or ':'
+    # in a password stays inside what is masked.
+    before_query = rest.partition("?")[0]
+    if "@" in before_query:
+        cut = before_query.rindex("@")
+        user, colon, _password = rest[:cut].partition(":")
+        rest = user + (":" + MASK if colon else "") + rest[cut:]
+    head, mark, tail = rest.partition("?")
+    tail = re.sub(r"((?:^|&)[^=&]*password[^=&]*=)[^&#]*", r"\1" + MASK, tail, flags=re.I)
+    return scheme + sep + head + mark + tail
+
+
+def masked(text):
+    """A properties text fit for a diff: URLs redacted, password values masked."""
+    out = []
+    for line in text.splitlines(True):
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        key, sep, value = body.partition("=")
+        name = key.strip().lstrip("#!").strip()
+        if sep and value and name in URL_KEYS:
+            body = key + sep + redact_url(value)
+        elif sep and value and name in PASSWORD_KEYS:
+            body = key + sep + MASK
+        out.append(body + ending)
+    return "".join(out)
+
+
+def diff_entries(edits, home=None):
+    """Ansible ``diff`` entries, one per changed file, with secrets masked."""
     entries = []
-    for item in plans:
-        if not item.changed:
+    for edit in edits:
+        if not edit.changed:
             continue
-        name = os.path.relpath(item.path, home) if home else item.path
+        name = os.path.relpath(edit.path, home) if home else edit.path
+        show = (lambda text: text) if edit.kind == "jee" else masked
         entries.append({
             "before_header": name,
             "after_header": name,
-            "before": item.masked(item.before),
-            "after": item.masked(item.after),
+            "before": show(edit.before),
+            "after": show(edit.after),
         })
     return entries
 
 
-def script_safe_url(url):
-    """Refuse URLs the vendor script cannot pass through its line edits intact.
+def changed_keys(edit):
+    """What changed in one file, by key (or ``cluster blocks``), for the module's report."""
+    if not edit.changed:
+        return []
+    if edit.kind == "jee":
+        return ["cluster blocks"]
+    keys = SERVER_KEYS + (GLOBAL_IP_KEY,) if edit.kind == "server" else APP_KEYS
+    found = set()
+    # Line for line: the vendor's edits replace lines, they never add or remove one.
+    for old, new in zip(edit.before.splitlines(), edit.after.splitlines()):
+        if old != new:
+            found.update(key for key in keys if _address(key).search(new))
+    return [key for key in keys if key in found]
 
-    The script rewrites lines with text substitutions, where ``&`` repeats the matched text
-    and ``#``, ``|`` or ``\\`` can end or escape the expression; percent-encoded credentials
-    never contain them, but several query options are joined with ``&``.
-    """
-    bad = sorted(set(url) & set("&#|\\'\"`$ "))
-    if bad:
-        raise AntMediaError("the database URL contains %s, which change_server_mode.sh may "
-                            "misread; use method=files (it writes the URL by key)"
-                            % ", ".join(repr(c) for c in bad))
-    try:
-        parse_mongo_url(url)
-    except MongoUrlError as exc:
-        raise AntMediaError(str(exc))
-    return url
+
+def is_vendor_home(home):
+    return os.path.normpath(home) == VENDOR_HOME
+
+
+def script_argv(home, mode, url=None):
+    """The vendor script's command line; refuses a home the script would not edit."""
+    if not is_vendor_home(home):
+        raise AntMediaError("method=script edits %s whatever home is given (the vendor's "
+                            "functions.sh hard-codes it); home is %s: use method=files"
+                            % (VENDOR_HOME, home))
+    url = check_url(url or "")
+    database_type("cluster" if mode == "cluster" else "standalone", url)
+    script = os.path.join(home, SCRIPT)
+    if not os.access(script, os.X_OK):
+        raise AntMediaError("%s is missing or not executable (method=script)" % script)
+    return [script, mode] + ([url] if url else [])

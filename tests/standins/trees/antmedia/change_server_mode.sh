@@ -1,98 +1,106 @@
-#!/bin/sh
-# streamfleet TEST STAND-IN for Ant Media Server's change_server_mode.sh.
-# Written by the streamfleet maintainers from the documented behaviour; not the vendor script.
+#!/bin/bash
+# streamfleet TEST STAND-IN for Ant Media Server's change_server_mode.sh. Written by us from the
+# behaviour of ant-media/Ant-Media-Server@5130ad8893a2a36d36f167045cf3db41cdf0057c
+# src/main/server/change_server_mode.sh and src/main/server/conf/functions.sh (see
+# docs/config-files-antmedia-red5node.md); not the vendor's text.
 #
-# Usage: change_server_mode.sh cluster URL
-#        change_server_mode.sh standalone [URL]
-#        (a third and fourth argument, user and password, are deprecated and only copied)
+# Usage: change_server_mode.sh cluster URL | standalone [URL] [USER PASSWORD]
 #
-# Like the real script it sets clusterdb.host/user/password (and useGlobalIp=false in cluster
-# mode) in conf/red5.properties, db.type/db.host/db.user/db.password in every
-# webapps/*/WEB-INF/red5-web.properties (existing lines only), and (un)comments the block
-# between the cluster markers of conf/jee-container.xml. A URL that is not mongodb://,
-# mongodb+srv://, redis://, 127.0.0.1, localhost or an existing file needs an interactive "y";
-# without a terminal the change is cancelled.
-#
-# Differences from the real script, on purpose (this copy runs inside the test suite):
-# - it works on the tree it lives in (the real one uses /usr/local/antmedia);
-# - it does NOT rewrite /etc/hosts and does NOT restart the antmedia service; it says so.
-set -eu
+# Same effect on the files as the vendor's script:
+# - it edits /usr/local/antmedia, wherever this copy lives;
+# - conf/jee-container.xml: every cluster block marker switched (standalone leaves a space
+#   after each "<!-- cluster start");
+# - every line that contains KEY= (each '.' of the key matching any character, commented lines
+#   included) is replaced whole by KEY=VALUE; a key that is absent is not added:
+#   conf/red5.properties clusterdb.host/user/password, then db.type/host/user/password in
+#   webapps/*/WEB-INF/red5-web.properties (root included); then useGlobalIp=false;
+# - the database type from the URL (mongodb, redisdb; mapdb and empty values without a URL);
+# - anything but a mongodb://, mongodb+srv://, redis:// URL, 127.0.0.1, localhost or an
+#   existing file needs an interactive "y": without a terminal the change is cancelled.
+# Different on purpose: /etc/hosts is left alone, the URL is not split on white space, and the
+# service is restarted with systemctl only when an antmedia unit exists.
+set -u
 
-HOME_DIR=$(cd "$(dirname "$0")" && pwd)
-MODE=${1:-}
-URL=${2:-}
-DB_USER=${3:-}
-DB_PASSWORD=${4:-}
+AMS_HOME=/usr/local/antmedia
 
-usage() {
-  echo "Usage: $0 cluster URL | standalone [URL]" >&2
+mode=${1:-}
+url=${2:-}
+db_user=${3:-}
+db_password=${4:-}
+
+die() {
+  echo "$*" >&2
   exit 1
 }
 
-case "$MODE" in
-  cluster) [ -n "$URL" ] || usage ;;
+case $mode in
+  cluster) [ -n "$url" ] || die "cluster mode needs a database URL" ;;
   standalone) ;;
-  *) usage ;;
+  *) die "usage: $0 cluster URL | standalone [URL]" ;;
 esac
 
-if [ -z "$URL" ]; then
-  DB_TYPE=mapdb
-  URL=localhost
-else
-  case "$URL" in
-    mongodb://*|mongodb+srv://*|127.0.0.1|localhost) DB_TYPE=mongodb ;;
-    redis://*) DB_TYPE=redisdb ;;
+if [ -n "$url" ]; then
+  case $url in
+    mongodb://* | mongodb+srv://* | redis://* | 127.0.0.1 | localhost) ;;
     *)
-      if [ -f "$URL" ]; then
-        DB_TYPE=redisdb
-      elif [ -t 0 ]; then
-        printf '%s' "'$URL' is not a mongodb:// or redis:// URL. Continue? (y/n) "
-        read -r answer
-        [ "$answer" = y ] || { echo "Cancelled."; exit 1; }
-        case "$URL" in mongo*) DB_TYPE=mongodb ;; *) DB_TYPE=redisdb ;; esac
-      else
-        echo "Cancelled: the database address is not a URL and there is no terminal to confirm." >&2
-        exit 1
+      if [ ! -f "$url" ]; then
+        echo "'$url' is neither a mongodb://, mongodb+srv://, redis:// URL nor a file. Go on? (y/n)"
+        read -r answer || answer=
+        [ "$answer" = y ] || [ "$answer" = Y ] || die "Cancelled."
       fi
       ;;
   esac
 fi
 
-# Replace the line of an existing key; values are passed through the environment so that no
-# character of them is interpreted.
-replace_key() {
-  file=$1
-  KEY=$2 VALUE=$3 awk '
-    index($0, ENVIRON["KEY"] "=") == 1 { print ENVIRON["KEY"] "=" ENVIRON["VALUE"]; next }
-    { print }' "$file" > "$file.standin.tmp"
-  cat "$file.standin.tmp" > "$file"
-  rm -f "$file.standin.tmp"
+ipv4='[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+'
+if [ "$mode" = cluster ]; then
+  mongo_like="^(${ipv4}|localhost|mongo.*)\$"
+else
+  mongo_like="^(${ipv4}(:[0-9]{1,5})?|localhost(:[0-9]{1,5})?|mongo.*)\$"
+fi
+if [ -z "$url" ]; then
+  db_type=mapdb
+elif [[ $url =~ $mongo_like ]]; then
+  db_type=mongodb
+else
+  db_type=redisdb
+fi
+
+# replace_line FILE KEY VALUE
+replace_line() {
+  if [ ! -f "$1" ]; then
+    echo "stand-in: $1 does not exist" >&2
+    return 0
+  fi
+  sed -i "/$2=/c\\
+$2=$3" "$1"
 }
 
-SERVER="$HOME_DIR/conf/red5.properties"
-replace_key "$SERVER" clusterdb.host "$URL"
-replace_key "$SERVER" clusterdb.user "$DB_USER"
-replace_key "$SERVER" clusterdb.password "$DB_PASSWORD"
-[ "$MODE" = cluster ] && replace_key "$SERVER" useGlobalIp false
-
-for app in "$HOME_DIR"/webapps/*/WEB-INF/red5-web.properties; do
-  [ -f "$app" ] || continue
-  replace_key "$app" db.type "$DB_TYPE"
-  replace_key "$app" db.host "$URL"
-  replace_key "$app" db.user "$DB_USER"
-  replace_key "$app" db.password "$DB_PASSWORD"
-done
-
-JEE="$HOME_DIR/conf/jee-container.xml"
-if [ "$MODE" = cluster ]; then
-  sed -e 's/<!-- cluster start *$/<!-- cluster start -->/' \
-      -e 's/^\([ \t]*\)cluster end -->/\1<!-- cluster end -->/' "$JEE" > "$JEE.standin.tmp"
+jee=$AMS_HOME/conf/jee-container.xml
+if [ "$mode" = cluster ]; then
+  sed -i -E -e 's/<!-- cluster start( -->)?/<!-- cluster start -->/g' \
+    -e 's/(<!-- )?cluster end -->/<!-- cluster end -->/g' "$jee"
 else
-  sed -e 's/<!-- cluster start -->/<!-- cluster start/' \
-      -e 's/<!-- cluster end -->/cluster end -->/' "$JEE" > "$JEE.standin.tmp"
+  sed -i -E -e 's/<!-- cluster start( -->)?/<!-- cluster start /g' \
+    -e 's/(<!-- )?cluster end -->/cluster end -->/g' "$jee"
 fi
-cat "$JEE.standin.tmp" > "$JEE"
-rm -f "$JEE.standin.tmp"
 
-echo "Mode: $MODE ($DB_TYPE)"
-echo "stand-in: /etc/hosts not rewritten and the antmedia service not restarted"
+server=$AMS_HOME/conf/red5.properties
+replace_line "$server" clusterdb.host "$url"
+replace_line "$server" clusterdb.user "$db_user"
+replace_line "$server" clusterdb.password "$db_password"
+for app in "$AMS_HOME"/webapps/*/; do
+  [ -d "$app" ] || continue
+  replace_line "${app}WEB-INF/red5-web.properties" db.type "$db_type"
+  replace_line "${app}WEB-INF/red5-web.properties" db.host "$url"
+  replace_line "${app}WEB-INF/red5-web.properties" db.user "$db_user"
+  replace_line "${app}WEB-INF/red5-web.properties" db.password "$db_password"
+done
+sed -i 's/useGlobalIp=.*/useGlobalIp=false/' "$server"
+
+echo "Mode: $mode (database type $db_type)"
+echo "stand-in: /etc/hosts left alone"
+if command -v systemctl >/dev/null 2>&1 && systemctl cat antmedia.service >/dev/null 2>&1; then
+  systemctl stop antmedia
+  systemctl start antmedia
+fi
