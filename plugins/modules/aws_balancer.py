@@ -429,15 +429,9 @@ api_calls:
   sample: {elbv2.DescribeLoadBalancers: 1, elbv2.DescribeTargetGroups: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
-    StreamfleetAWSModule,
-    converge,
-)
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.elb import (
-    BalancerError,
-    BalancerManager,
-    validate,
-)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import ApplicationBalancer
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.classic_elb import ClassicBalancer
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
 
 def _action_spec():
@@ -537,7 +531,8 @@ def main():
         required_if=[('state', 'present', ['subnets'])],
         supports_check_mode=True,
     )
-    converge(module, validate, BalancerManager, BalancerError, 'Balancer %s' % module.params['name'])
+    converger = ClassicBalancer if module.params['type'] == 'classic' else ApplicationBalancer
+    converger(module).run()
 
 
 if __name__ == '__main__':

@@ -207,15 +207,8 @@ api_calls:
   sample: {route53.ListHostedZonesByName: 1, route53.ListResourceRecordSets: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
-    StreamfleetAWSModule,
-    converge,
-)
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.route53_acm import (
-    DnsError,
-    DnsManager,
-    validate,
-)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.certificates import DnsConverger
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
 
 def argument_spec():
@@ -252,8 +245,7 @@ def main():
         mutually_exclusive=[('zone', 'zone_id')],
         supports_check_mode=True,
     )
-    zone = module.params.get('zone') or module.params.get('zone_id')
-    converge(module, validate, DnsManager, DnsError, 'DNS in zone %s' % zone)
+    DnsConverger(module).run()
 
 
 if __name__ == '__main__':

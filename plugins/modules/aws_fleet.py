@@ -357,16 +357,8 @@ api_calls:
   sample: {autoscaling.DescribeAutoScalingGroups: 2, autoscaling.DescribePolicies: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
-    StreamfleetAWSModule,
-    converge,
-)
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.fleet import (
-    COMPARISONS,
-    FleetError,
-    FleetManager,
-    validate,
-)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.fleet import COMPARISONS, FleetConverger
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
 
 def argument_spec():
@@ -446,7 +438,7 @@ def main():
         required_if=[('state', 'present', ['launch_template', 'subnets', 'min_size', 'max_size'])],
         supports_check_mode=True,
     )
-    converge(module, validate, FleetManager, FleetError, 'Auto Scaling group %s' % module.params['name'])
+    FleetConverger(module).run()
 
 
 if __name__ == '__main__':

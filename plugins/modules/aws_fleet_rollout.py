@@ -171,18 +171,8 @@ api_calls:
   sample: {"autoscaling.DescribeAutoScalingGroups": 9}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
-    BotoCoreError,
-    ClientError,
-    StreamfleetAWSModule,
-    WaiterFailure,
-    ensure_dict_diff,
-)
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.rollout import (
-    Rollout,
-    RolloutError,
-)
-
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.rollout import Rollout
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
 def main():
     argument_spec = dict(
@@ -194,29 +184,7 @@ def main():
         wait_timeout=dict(type='int', default=900),
     )
     module = StreamfleetAWSModule(argument_spec, supports_check_mode=True)
-    if module.params['batch_size'] < 1:
-        module.fail_json(msg='batch_size must be at least 1', changes=[])
-    if module.params['poll_interval'] < 1 or module.params['wait_timeout'] < 1:
-        module.fail_json(msg='poll_interval and wait_timeout must be at least 1', changes=[])
-    rollout = Rollout(module)
-    try:
-        result = rollout.run()
-    except RolloutError as exc:
-        module.fail_json(msg=str(exc), changes=rollout.changes)
-    except WaiterFailure as exc:
-        module.fail_json(msg='Rollout of %s stopped: %s; the next run continues and restores the sizes'
-                         % (module.params['name'], exc), changes=rollout.changes,
-                         replaced=rollout.replaced, progress=rollout.progress)
-    except (BotoCoreError, ClientError) as exc:
-        module.fail_aws(exc, 'Rollout of group %s: AWS call failed after replacing %d instance(s)'
-                        % (module.params['name'], len(rollout.replaced)))
-    result['changed'] = bool(rollout.changes)
-    result['changes'] = rollout.changes
-    if module.diff_mode:
-        result['diff'] = ensure_dict_diff(
-            dict(outdated=[o for b in result['batches'] for o in b]),
-            dict(outdated=[] if module.check_mode else result['outdated']))
-    module.exit_json(**result)
+    Rollout(module).run()
 
 
 if __name__ == '__main__':

@@ -210,17 +210,8 @@ api_calls:
   sample: {"ec2.DescribeVpcs": 1}
 """
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
-    StreamfleetAWSModule,
-    ClientError,
-    BotoCoreError,
-)
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.network import (
-    NetworkConverger,
-    NetworkSpecError,
-    validate,
-)
-
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.network import NetworkConverger
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
 def main():
     rule_spec = dict(
@@ -257,23 +248,7 @@ def main():
         required_if=[('state', 'present', ('cidr_block', 'vpc_id'), True)],
         supports_check_mode=True,
     )
-    try:
-        desired_rules = validate(module.params)
-    except NetworkSpecError as exc:
-        module.fail_json(msg=str(exc))
-
-    converger = NetworkConverger(module, module.client('ec2'))
-    try:
-        if module.params['state'] == 'absent':
-            result = {}
-            converger.delete()
-        else:
-            result = converger.converge(desired_rules)
-    except (ClientError, BotoCoreError) as exc:
-        module.fail_aws(exc, 'Cannot converge network %s' % module.params['name'])
-    changes = converger.changes
-    diff = dict(before='', after=''.join(line + '\n' for line in changes))
-    module.exit_json(changed=bool(changes), changes=changes, diff=diff, **result)
+    NetworkConverger(module).run()
 
 
 if __name__ == '__main__':

@@ -12,12 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
-    DEPLOYMENT_TAG,
-    error_code,
-    group_deleted,
-    instances_in_service,
-)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import ConvergeError, Converger
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import DEPLOYMENT_TAG
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.waiters import group_deleted, instances_in_service
 
 try:
     from botocore.exceptions import ClientError
@@ -31,7 +29,7 @@ COMPARISONS = {
 }
 
 
-class FleetError(Exception):
+class FleetError(ConvergeError):
     """Invalid task input or a state the module refuses to change; nothing was changed."""
 
 
@@ -213,43 +211,30 @@ def alarm_differs(current, wanted):
     return sorted(current.get("AlarmActions") or []) != sorted(wanted["AlarmActions"])
 
 
-class FleetManager:
+class FleetConverger(Converger):
     """Converges one Auto Scaling group and what it owns; records every (would-be) change."""
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.changes = []
-        self.before = {}
-        self.after = {}
-        self.result = {}
-        self._autoscaling = None
-        self._cloudwatch = None
+    error = FleetError
+
+    def describe(self):
+        return "Auto Scaling group %s" % self.params["name"]
+
+    def validate(self):
+        validate(self.params)
 
     @property
     def autoscaling(self):
-        if self._autoscaling is None:
-            self._autoscaling = self.module.client("autoscaling")
-        return self._autoscaling
+        return self.client("autoscaling")
 
     @property
     def cloudwatch(self):
-        if self._cloudwatch is None:
-            self._cloudwatch = self.module.client("cloudwatch")
-        return self._cloudwatch
-
-    def _change(self, description):
-        self.changes.append(description)
-        return not self.check_mode
+        return self.client("cloudwatch")
 
     def _wanted_tags(self):
-        tags = dict(self.params.get("tags") or {})
-        tags.update(self.module.deployment_tags())
-        return tags
+        return self.deployment_tags()
 
     def describe_group(self):
-        groups = self.autoscaling.describe_auto_scaling_groups(
+        groups = self.autoscaling.describe_auto_scaling_groups(aws_retry=True, 
             AutoScalingGroupNames=[self.params["name"]])["AutoScalingGroups"]
         return groups[0] if groups else None
 
@@ -260,12 +245,11 @@ class FleetManager:
                              "not adopt or change groups it did not create" % (
                                  self.params["name"], DEPLOYMENT_TAG, self.params["deployment"]))
 
-    def ensure(self):
+    def apply(self):
         if self.params["state"] == "absent":
             self._absent()
         else:
             self._present()
-        return self.result
 
     # ------------------------------------------------------------------ lookups
     def _resolve_target_groups(self):
@@ -273,9 +257,9 @@ class FleetManager:
         arns = [r for r in refs if r.startswith("arn:")]
         names = [r for r in refs if not r.startswith("arn:")]
         if names:
-            elbv2 = self.module.client("elbv2")
+            elbv2 = self.client("elbv2")
             try:
-                found = elbv2.describe_target_groups(Names=names)["TargetGroups"]
+                found = elbv2.describe_target_groups(aws_retry=True, Names=names)["TargetGroups"]
             except ClientError as exc:
                 if error_code(exc) in ("TargetGroupNotFound", "TargetGroupNotFoundException"):
                     raise FleetError("target_groups: %s not found (%s)" % (names, exc))
@@ -289,11 +273,11 @@ class FleetManager:
 
     def _check_launch_template(self):
         template = self.params["launch_template"]
-        ec2 = self.module.client("ec2")
+        ec2 = self.client("ec2")
         kwargs = {"LaunchTemplateIds": [template["id"]]} if template.get("id") else {
             "LaunchTemplateNames": [template["name"]]}
         try:
-            found = ec2.describe_launch_templates(**kwargs)["LaunchTemplates"]
+            found = ec2.describe_launch_templates(aws_retry=True, **kwargs)["LaunchTemplates"]
         except ClientError as exc:
             if "NotFound" in error_code(exc) or error_code(exc).startswith("InvalidLaunchTemplate"):
                 raise FleetError("launch_template %s not found" % (template.get("id") or template.get("name")))
@@ -368,23 +352,24 @@ class FleetManager:
         if group is None:
             self._check_launch_template()
             self.before = {}
-            if self._change("create Auto Scaling group %s" % name):
+            if self.change("create Auto Scaling group %s" % name):
                 kwargs = dict(wanted, AutoScalingGroupName=name, Tags=self._tag_api(tags))
                 kwargs.setdefault("DesiredCapacity", self.params["min_size"])
                 if target_group_arns:
                     kwargs["TargetGroupARNs"] = target_group_arns
                 if self.params.get("load_balancers"):
                     kwargs["LoadBalancerNames"] = self.params["load_balancers"]
-                self.autoscaling.create_auto_scaling_group(**kwargs)
+                # CreateAutoScalingGroup takes no client token: after a failure, look for it first
+                self.autoscaling.create_once("create_auto_scaling_group", self.describe_group, **kwargs)
             else:
                 for policy in self.params.get("policies") or []:
-                    self._change("create scaling policy %s" % policy["name"])
+                    self.change("create scaling policy %s" % policy["name"])
                     if policy.get("alarm"):
-                        self._change("create alarm %s" % alarm_name(name, policy))
+                        self.change("create alarm %s" % alarm_name(name, policy))
                 for hook in self.params.get("lifecycle_hooks") or []:
-                    self._change("create lifecycle hook %s" % hook["name"])
+                    self.change("create lifecycle hook %s" % hook["name"])
                 if (self.params.get("warm_pool") or {}).get("enabled"):
-                    self._change("create warm pool")
+                    self.change("create warm pool")
                 return
         else:
             self._update_group(group, wanted, target_group_arns, tags)
@@ -441,43 +426,41 @@ class FleetManager:
         changed = self._settings_diff(group, wanted)
         if "LaunchTemplate" in changed or "TerminationPolicies" in changed:
             self._check_launch_template()
-        if changed and self._change("update group %s: %s" % (name, sorted(changed))):
-            self.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **changed)
+        if changed and self.change("update group %s: %s" % (name, sorted(changed))):
+            self.autoscaling.update_auto_scaling_group(aws_retry=True, AutoScalingGroupName=name, **changed)
         have = set(group.get("TargetGroupARNs", []))
         want = set(target_group_arns)
-        if want - have and self._change("attach target groups %s" % sorted(want - have)):
-            self.autoscaling.attach_load_balancer_target_groups(AutoScalingGroupName=name,
+        if want - have and self.change("attach target groups %s" % sorted(want - have)):
+            self.autoscaling.attach_load_balancer_target_groups(aws_retry=True, AutoScalingGroupName=name,
                                                                 TargetGroupARNs=sorted(want - have))
-        if have - want and self._change("detach target groups %s" % sorted(have - want)):
-            self.autoscaling.detach_load_balancer_target_groups(AutoScalingGroupName=name,
+        if have - want and self.change("detach target groups %s" % sorted(have - want)):
+            self.autoscaling.detach_load_balancer_target_groups(aws_retry=True, AutoScalingGroupName=name,
                                                                 TargetGroupARNs=sorted(have - want))
         have = set(group.get("LoadBalancerNames", []))
         want = set(self.params.get("load_balancers") or [])
-        if want - have and self._change("attach classic balancers %s" % sorted(want - have)):
-            self.autoscaling.attach_load_balancers(AutoScalingGroupName=name, LoadBalancerNames=sorted(want - have))
-        if have - want and self._change("detach classic balancers %s" % sorted(have - want)):
-            self.autoscaling.detach_load_balancers(AutoScalingGroupName=name, LoadBalancerNames=sorted(have - want))
+        if want - have and self.change("attach classic balancers %s" % sorted(want - have)):
+            self.autoscaling.attach_load_balancers(aws_retry=True, AutoScalingGroupName=name, LoadBalancerNames=sorted(want - have))
+        if have - want and self.change("detach classic balancers %s" % sorted(have - want)):
+            self.autoscaling.detach_load_balancers(aws_retry=True, AutoScalingGroupName=name, LoadBalancerNames=sorted(have - want))
         propagate = self.params["propagate_tags"]
         to_set = dict((k, v) for k, v in tags.items() if current_tags.get(k) != (v, propagate))
-        if to_set and self._change("tag group %s" % sorted(to_set)):
-            self.autoscaling.create_or_update_tags(Tags=self._tag_api(to_set))
+        if to_set and self.change("tag group %s" % sorted(to_set)):
+            self.autoscaling.create_or_update_tags(aws_retry=True, Tags=self._tag_api(to_set))
         if self.params.get("purge_tags"):
             extra = sorted(k for k in current_tags if k not in tags and not k.startswith("aws:"))
-            if extra and self._change("untag group %s" % extra):
-                self.autoscaling.delete_tags(Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group",
+            if extra and self.change("untag group %s" % extra):
+                self.autoscaling.delete_tags(aws_retry=True, Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group",
                                                     "Key": k} for k in extra])
 
     # ------------------------------------------------------------------ policies and alarms
     def _owned_alarms(self):
         name = self.params["name"]
         alarms = []
-        pages = self.cloudwatch.get_paginator("describe_alarms").paginate(
-            AlarmNamePrefix=name, AlarmTypes=["MetricAlarm"])
-        for page in pages:
-            for alarm in page.get("MetricAlarms", []):
-                dims = dict((d["Name"], d["Value"]) for d in alarm.get("Dimensions") or [])
-                if dims.get("AutoScalingGroupName") == name:
-                    alarms.append(alarm)
+        for alarm in self.cloudwatch.paginate("describe_alarms", "MetricAlarms",
+                                              AlarmNamePrefix=name, AlarmTypes=["MetricAlarm"]):
+            dims = dict((d["Name"], d["Value"]) for d in alarm.get("Dimensions") or [])
+            if dims.get("AutoScalingGroupName") == name:
+                alarms.append(alarm)
         return dict((a["AlarmName"], a) for a in alarms)
 
     def _converge_policies_and_alarms(self, new_group):
@@ -485,21 +468,20 @@ class FleetManager:
         declared = self.params.get("policies") or []
         current = {}
         if not new_group:
-            for page in self.autoscaling.get_paginator("describe_policies").paginate(AutoScalingGroupName=name):
-                for policy in page.get("ScalingPolicies", []):
-                    current[policy["PolicyName"]] = policy
+            for policy in self.autoscaling.paginate("describe_policies", "ScalingPolicies", AutoScalingGroupName=name):
+                current[policy["PolicyName"]] = policy
         alarms = {} if new_group else self._owned_alarms()
         self.before["policies"] = dict((n, policy_key(p)) for n, p in current.items())
         self.before["alarms"] = sorted(alarms)
         wanted_alarms = set(alarm_name(name, p) for p in declared if p.get("alarm"))
         # alarms first, so none points at a policy that is about to go
         for alarm in sorted(set(alarms) - wanted_alarms):
-            if self._change("delete alarm %s" % alarm):
-                self.cloudwatch.delete_alarms(AlarmNames=[alarm])
+            if self.change("delete alarm %s" % alarm):
+                self.cloudwatch.delete_alarms(aws_retry=True, AlarmNames=[alarm])
         declared_names = set(p["name"] for p in declared)
         for policy_name in sorted(set(current) - declared_names):
-            if self._change("delete scaling policy %s" % policy_name):
-                self.autoscaling.delete_policy(AutoScalingGroupName=name, PolicyName=policy_name)
+            if self.change("delete scaling policy %s" % policy_name):
+                self.autoscaling.delete_policy(aws_retry=True, AutoScalingGroupName=name, PolicyName=policy_name)
         tags = self._wanted_tags()
         for policy in declared:
             wanted = policy_api(name, policy)
@@ -507,8 +489,8 @@ class FleetManager:
             arn = existing.get("PolicyARN") if existing else None
             if existing is None or policy_differs(existing, wanted):
                 verb = "create" if existing is None else "update"
-                if self._change("%s scaling policy %s" % (verb, policy["name"])):
-                    answer = self.autoscaling.put_scaling_policy(**wanted)
+                if self.change("%s scaling policy %s" % (verb, policy["name"])):
+                    answer = self.autoscaling.put_scaling_policy(aws_retry=True, **wanted)
                     # moto returns no PolicyARN; read it back
                     arn = answer.get("PolicyARN") or self._policy_arn(policy["name"])
             if not policy.get("alarm"):
@@ -517,13 +499,13 @@ class FleetManager:
             current_alarm = alarms.get(wanted_alarm["AlarmName"])
             if current_alarm is None or alarm_differs(current_alarm, wanted_alarm):
                 verb = "create" if current_alarm is None else "update"
-                if self._change("%s alarm %s" % (verb, wanted_alarm["AlarmName"])):
-                    self.cloudwatch.put_metric_alarm(**wanted_alarm)
+                if self.change("%s alarm %s" % (verb, wanted_alarm["AlarmName"])):
+                    self.cloudwatch.put_metric_alarm(aws_retry=True, **wanted_alarm)
         self.result["policies"] = dict((p["name"], {"alarm": alarm_name(name, p) if p.get("alarm") else None})
                                        for p in declared)
 
     def _policy_arn(self, policy_name):
-        found = self.autoscaling.describe_policies(AutoScalingGroupName=self.params["name"],
+        found = self.autoscaling.describe_policies(aws_retry=True, AutoScalingGroupName=self.params["name"],
                                                    PolicyNames=[policy_name])["ScalingPolicies"]
         return found[0].get("PolicyARN") if found else None
 
@@ -535,12 +517,12 @@ class FleetManager:
             return
         current = {} if new_group else dict(
             (h["LifecycleHookName"], h) for h in
-            self.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=name)["LifecycleHooks"])
+            self.autoscaling.describe_lifecycle_hooks(aws_retry=True, AutoScalingGroupName=name)["LifecycleHooks"])
         self.before["lifecycle_hooks"] = sorted(current)
         wanted_names = set(h["name"] for h in declared)
         for hook_name in sorted(set(current) - wanted_names):
-            if self._change("delete lifecycle hook %s" % hook_name):
-                self.autoscaling.delete_lifecycle_hook(AutoScalingGroupName=name, LifecycleHookName=hook_name)
+            if self.change("delete lifecycle hook %s" % hook_name):
+                self.autoscaling.delete_lifecycle_hook(aws_retry=True, AutoScalingGroupName=name, LifecycleHookName=hook_name)
         for hook in declared:
             wanted = dict(LifecycleHookName=hook["name"], LifecycleTransition=hook["transition"],
                           HeartbeatTimeout=hook["heartbeat_timeout"], DefaultResult=hook["default_result"])
@@ -549,8 +531,8 @@ class FleetManager:
             have = current.get(hook["name"])
             if have is None or any(have.get(k) != v for k, v in wanted.items()):
                 verb = "create" if have is None else "update"
-                if self._change("%s lifecycle hook %s" % (verb, hook["name"])):
-                    self.autoscaling.put_lifecycle_hook(AutoScalingGroupName=name, **wanted)
+                if self.change("%s lifecycle hook %s" % (verb, hook["name"])):
+                    self.autoscaling.put_lifecycle_hook(aws_retry=True, AutoScalingGroupName=name, **wanted)
 
     def _converge_warm_pool(self, new_group):
         pool = self.params.get("warm_pool")
@@ -558,18 +540,18 @@ class FleetManager:
             return
         name = self.params["name"]
         current = {} if new_group else (
-            self.autoscaling.describe_warm_pool(AutoScalingGroupName=name).get("WarmPoolConfiguration") or {})
+            self.autoscaling.describe_warm_pool(aws_retry=True, AutoScalingGroupName=name).get("WarmPoolConfiguration") or {})
         self.before["warm_pool"] = current
         if not pool.get("enabled", True):
-            if current and self._change("delete warm pool"):
-                self.autoscaling.delete_warm_pool(AutoScalingGroupName=name, ForceDelete=True)
+            if current and self.change("delete warm pool"):
+                self.autoscaling.delete_warm_pool(aws_retry=True, AutoScalingGroupName=name, ForceDelete=True)
             return
         wanted = {"PoolState": pool["pool_state"], "MinSize": pool["min_size"]}
         if pool.get("max_group_prepared_capacity") is not None:
             wanted["MaxGroupPreparedCapacity"] = pool["max_group_prepared_capacity"]
         if not current or any(current.get(k) != v for k, v in wanted.items()):
-            if self._change("%s warm pool" % ("create" if not current else "update")):
-                self.autoscaling.put_warm_pool(AutoScalingGroupName=name, **wanted)
+            if self.change("%s warm pool" % ("create" if not current else "update")):
+                self.autoscaling.put_warm_pool(aws_retry=True, AutoScalingGroupName=name, **wanted)
 
     # ------------------------------------------------------------------ absent
     def _absent(self):
@@ -578,18 +560,18 @@ class FleetManager:
         alarms = self._owned_alarms()
         if group is None:
             for alarm in sorted(alarms):
-                if self._change("delete leftover alarm %s" % alarm):
-                    self.cloudwatch.delete_alarms(AlarmNames=[alarm])
+                if self.change("delete leftover alarm %s" % alarm):
+                    self.cloudwatch.delete_alarms(aws_retry=True, AlarmNames=[alarm])
             return
         self._check_owner(group)
         instance_ids = [i["InstanceId"] for i in group.get("Instances", [])]
         self.before = {"name": name, "instances": instance_ids, "alarms": sorted(alarms)}
-        if alarms and self._change("delete alarms %s" % sorted(alarms)):
-            self.cloudwatch.delete_alarms(AlarmNames=sorted(alarms))
-        if not self._change("delete Auto Scaling group %s with its policies, hooks and %d instance(s)"
+        if alarms and self.change("delete alarms %s" % sorted(alarms)):
+            self.cloudwatch.delete_alarms(aws_retry=True, AlarmNames=sorted(alarms))
+        if not self.change("delete Auto Scaling group %s with its policies, hooks and %d instance(s)"
                             % (name, len(instance_ids))):
             return
-        self.autoscaling.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+        self.autoscaling.delete_auto_scaling_group(aws_retry=True, AutoScalingGroupName=name, ForceDelete=True)
         if not self.params.get("wait"):
             return
         group_deleted(self.module, self.autoscaling, name)
@@ -603,12 +585,12 @@ class FleetManager:
         """
         if not instance_ids:
             return
-        ec2 = self.module.client("ec2")
+        ec2 = self.client("ec2")
         running = []
-        for reservation in ec2.describe_instances(InstanceIds=instance_ids)["Reservations"]:
+        for reservation in ec2.describe_instances(aws_retry=True, InstanceIds=instance_ids)["Reservations"]:
             for instance in reservation["Instances"]:
                 if instance["State"]["Name"] in ("pending", "running", "stopping", "stopped"):
                     running.append(instance["InstanceId"])
         if running:
             self.changes.append("terminate %d instance(s) left by the deleted group" % len(running))
-            ec2.terminate_instances(InstanceIds=running)
+            ec2.terminate_instances(aws_retry=True, InstanceIds=running)

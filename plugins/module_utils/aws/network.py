@@ -14,7 +14,8 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import ConvergeError, Converger
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import (
     DEPLOYMENT_TAG,
     boto3_tag_list,
     ec2_filters,
@@ -22,10 +23,19 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core impor
 )
 
 WORLD = ('0.0.0.0/0', '::/0')
+# How to look for what a create made: these EC2 creates take no client token, so after a
+# retryable failure the object is looked for before the create is sent again.
+REREAD = {
+    'create_vpc': ('describe_vpcs', 'Vpcs', 'Vpc'),
+    'create_subnet': ('describe_subnets', 'Subnets', 'Subnet'),
+    'create_internet_gateway': ('describe_internet_gateways', 'InternetGateways', 'InternetGateway'),
+    'create_route_table': ('describe_route_tables', 'RouteTables', 'RouteTable'),
+    'create_security_group': ('describe_security_groups', 'SecurityGroups', None),
+}
 PROTOCOLS = {'tcp': 'tcp', 'udp': 'udp', 'icmp': 'icmp', 'all': '-1', '-1': '-1'}
 
 
-class NetworkSpecError(ValueError):
+class NetworkSpecError(ConvergeError, ValueError):
     """The declared network is invalid; raised before anything is changed."""
 
 
@@ -129,9 +139,9 @@ def _deployment_filter(deployment, extra=None):
 
 def find_vpc(ec2, deployment, name, vpc_id=None):
     if vpc_id:
-        vpcs = ec2.describe_vpcs(VpcIds=[vpc_id])['Vpcs']
+        vpcs = ec2.describe_vpcs(aws_retry=True, VpcIds=[vpc_id])['Vpcs']
     else:
-        vpcs = ec2.describe_vpcs(Filters=_deployment_filter(deployment, {'tag:Name': name}))['Vpcs']
+        vpcs = ec2.describe_vpcs(aws_retry=True, Filters=_deployment_filter(deployment, {'tag:Name': name}))['Vpcs']
     return vpcs[0] if vpcs else None
 
 
@@ -139,11 +149,11 @@ def read_network(ec2, vpc_id):
     """Subnets, gateway, route tables and groups of ``vpc_id`` (one describe per kind)."""
     vpc_filter = ec2_filters({'vpc-id': vpc_id})
     return dict(
-        subnets=ec2.describe_subnets(Filters=vpc_filter)['Subnets'],
-        gateways=ec2.describe_internet_gateways(
+        subnets=ec2.describe_subnets(aws_retry=True, Filters=vpc_filter)['Subnets'],
+        gateways=ec2.describe_internet_gateways(aws_retry=True, 
             Filters=ec2_filters({'attachment.vpc-id': vpc_id}))['InternetGateways'],
-        route_tables=ec2.describe_route_tables(Filters=vpc_filter)['RouteTables'],
-        groups=ec2.describe_security_groups(Filters=vpc_filter)['SecurityGroups'],
+        route_tables=ec2.describe_route_tables(aws_retry=True, Filters=vpc_filter)['RouteTables'],
+        groups=ec2.describe_security_groups(aws_retry=True, Filters=vpc_filter)['SecurityGroups'],
     )
 
 
@@ -186,23 +196,50 @@ def describe_rule(perm):
 # ---------------------------------------------------------------------------------------------
 # Converge
 
-class NetworkConverger(object):
+class NetworkConverger(Converger):
     """Bring a deployment's network to the declared state, recording what changed."""
 
-    def __init__(self, module, ec2):
-        self.module = module
-        self.ec2 = ec2
-        self.params = module.params
-        self.changes = []
-        self.tags = module.deployment_tags()
+    error = NetworkSpecError
+
+    def __init__(self, module):
+        super(NetworkConverger, self).__init__(module)
+        self.tags = self.deployment_tags()
+        self.desired_rules = None
+
+    @property
+    def ec2(self):
+        return self.client('ec2')
+
+    def describe(self):
+        return 'Network %s' % self.params['name']
+
+    def validate(self):
+        self.desired_rules = validate(self.params)
+
+    def apply(self):
+        if self.params['state'] == 'absent':
+            self.delete()
+        else:
+            self.result = self.converge(self.desired_rules)
+
+    def report(self):
+        # the diff of a network is the list of its changes, one per line
+        return dict(self.result, diff=dict(before='', after=''.join(line + '\n' for line in self.changes)))
+
+    def _create(self, method, filters, **kwargs):
+        """``ec2.<method>(**kwargs)``, re-sent only when ``filters`` find nothing it made."""
+        describe, list_key, item_key = REREAD[method]
+
+        def reread():
+            found = getattr(self.ec2, describe)(aws_retry=True, Filters=ec2_filters(filters))[list_key]
+            if not found:
+                return None
+            return {item_key: found[0]} if item_key else {'GroupId': found[0]['GroupId']}
+        return self.ec2.create_once(method, reread, **kwargs)
 
     def _tag_spec(self, resource_type, name):
         tags = dict(self.tags, Name=name)
         return [{'ResourceType': resource_type, 'Tags': boto3_tag_list(tags)}]
-
-    def _record(self, text):
-        self.changes.append(text)
-        return not self.module.check_mode
 
     def converge(self, desired_rules):
         p = self.params
@@ -210,11 +247,11 @@ class NetworkConverger(object):
         if p.get('vpc_id') and vpc is None:
             self.module.fail_json(msg='VPC %s does not exist' % p['vpc_id'])
         if vpc is None:
-            if not self._record('create VPC %s (%s)' % (p['name'], p['cidr_block'])):
+            if not self.change('create VPC %s (%s)' % (p['name'], p['cidr_block'])):
                 return self._planned(desired_rules)
-            vpc = self.ec2.create_vpc(CidrBlock=p['cidr_block'],
-                                      TagSpecifications=self._tag_spec('vpc', p['name']))['Vpc']
-            self.ec2.modify_vpc_attribute(VpcId=vpc['VpcId'], EnableDnsHostnames={'Value': True})
+            vpc = self._create('create_vpc', {'tag:%s' % DEPLOYMENT_TAG: p['deployment'], 'tag:Name': p['name']},
+                               CidrBlock=p['cidr_block'], TagSpecifications=self._tag_spec('vpc', p['name']))['Vpc']
+            self.ec2.modify_vpc_attribute(aws_retry=True, VpcId=vpc['VpcId'], EnableDnsHostnames={'Value': True})
         elif not p.get('vpc_id') and vpc['CidrBlock'] != p['cidr_block']:
             self.module.fail_json(msg='VPC %s exists with CIDR %s; a VPC block cannot change (declared %s)'
                                   % (p['name'], vpc['CidrBlock'], p['cidr_block']))
@@ -227,11 +264,11 @@ class NetworkConverger(object):
     def _planned(self, desired_rules):
         # Check mode with nothing yet: every declared object would be created.
         for subnet in self.params.get('subnets') or []:
-            self._record('create subnet %s (%s)' % (subnet['name'], subnet['cidr']))
+            self.change('create subnet %s (%s)' % (subnet['name'], subnet['cidr']))
         for group in self.params.get('security_groups') or []:
-            self._record('create security group %s' % group['name'])
+            self.change('create security group %s' % group['name'])
             for perm in sorted(desired_rules[group['name']]):
-                self._record('allow %s into %s' % (describe_rule(perm), group['name']))
+                self.change('allow %s into %s' % (describe_rule(perm), group['name']))
         return dict(vpc_id=None, cidr_block=self.params['cidr_block'], subnets={}, subnet_ids=[],
                     security_groups={})
 
@@ -242,20 +279,20 @@ class NetworkConverger(object):
             cidr = str(ipaddress.ip_network(spec['cidr']))
             subnet = by_cidr.get(cidr)
             if subnet is None:
-                if not self._record('create subnet %s (%s)' % (spec['name'], cidr)):
+                if not self.change('create subnet %s (%s)' % (spec['name'], cidr)):
                     result[spec['name']] = dict(spec, id=None)
                     continue
                 kwargs = dict(VpcId=vpc['VpcId'], CidrBlock=cidr,
                               TagSpecifications=self._tag_spec('subnet', spec['name']))
                 if spec.get('availability_zone'):
                     kwargs['AvailabilityZone'] = spec['availability_zone']
-                subnet = self.ec2.create_subnet(**kwargs)['Subnet']
+                subnet = self._create('create_subnet', {'vpc-id': vpc['VpcId'], 'cidr-block': cidr}, **kwargs)['Subnet']
             elif spec.get('availability_zone') and subnet['AvailabilityZone'] != spec['availability_zone']:
                 self.module.fail_json(msg='subnet %s (%s) exists in %s, not %s; a subnet cannot move'
                                       % (spec['name'], cidr, subnet['AvailabilityZone'], spec['availability_zone']))
             if spec.get('public') and not subnet.get('MapPublicIpOnLaunch'):
-                if self._record('map public addresses on launch in subnet %s' % spec['name']):
-                    self.ec2.modify_subnet_attribute(SubnetId=subnet['SubnetId'],
+                if self.change('map public addresses on launch in subnet %s' % spec['name']):
+                    self.ec2.modify_subnet_attribute(aws_retry=True, SubnetId=subnet['SubnetId'],
                                                      MapPublicIpOnLaunch={'Value': True})
             result[spec['name']] = dict(id=subnet['SubnetId'], cidr=cidr,
                                         availability_zone=subnet['AvailabilityZone'],
@@ -270,10 +307,12 @@ class NetworkConverger(object):
         if gateways:
             gateway_id = gateways[0]['InternetGatewayId']
         else:
-            if not self._record('create and attach an internet gateway'):
+            if not self.change('create and attach an internet gateway'):
                 gateway_id = None
             else:
-                gateway_id = self.ec2.create_internet_gateway(
+                gateway_id = self._create(
+                    'create_internet_gateway',
+                    {'tag:%s' % DEPLOYMENT_TAG: self.params['deployment'], 'tag:Name': self.params['name']},
                     TagSpecifications=self._tag_spec('internet-gateway', self.params['name']))[
                         'InternetGateway']['InternetGatewayId']
                 self.ec2.attach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc['VpcId'])
@@ -283,18 +322,18 @@ class NetworkConverger(object):
             if tag_dict(candidate.get('Tags')).get('Name') == name:
                 table = candidate
         if table is None:
-            if not self._record('create route table %s with a default route to the gateway' % name):
+            if not self.change('create route table %s with a default route to the gateway' % name):
                 return
-            table = self.ec2.create_route_table(
-                VpcId=vpc['VpcId'], TagSpecifications=self._tag_spec('route-table', name))['RouteTable']
+            table = self._create('create_route_table', {'vpc-id': vpc['VpcId'], 'tag:Name': name},
+                                 VpcId=vpc['VpcId'], TagSpecifications=self._tag_spec('route-table', name))['RouteTable']
         routes = dict((r.get('DestinationCidrBlock'), r.get('GatewayId')) for r in table.get('Routes', []))
-        if routes.get('0.0.0.0/0') != gateway_id and self._record('route 0.0.0.0/0 to the internet gateway'):
+        if routes.get('0.0.0.0/0') != gateway_id and self.change('route 0.0.0.0/0 to the internet gateway'):
             self.ec2.create_route(RouteTableId=table['RouteTableId'], DestinationCidrBlock='0.0.0.0/0',
                                   GatewayId=gateway_id)
         associated = set(a.get('SubnetId') for a in table.get('Associations', []))
         for subnet in public:
             if subnet['id'] and subnet['id'] not in associated:
-                if self._record('associate subnet %s with %s' % (subnet['cidr'], name)):
+                if self.change('associate subnet %s with %s' % (subnet['cidr'], name)):
                     self.ec2.associate_route_table(RouteTableId=table['RouteTableId'], SubnetId=subnet['id'])
 
     def _groups(self, vpc, existing, desired_rules):
@@ -305,9 +344,10 @@ class NetworkConverger(object):
         for spec in specs:
             if spec['name'] in by_name:
                 continue
-            if not self._record('create security group %s' % spec['name']):
+            if not self.change('create security group %s' % spec['name']):
                 continue
-            group_id = self.ec2.create_security_group(
+            group_id = self._create(
+                'create_security_group', {'vpc-id': vpc['VpcId'], 'group-name': spec['name']},
                 GroupName=spec['name'], Description=spec.get('description') or spec['name'],
                 VpcId=vpc['VpcId'], TagSpecifications=self._tag_spec('security-group', spec['name']))['GroupId']
             names_to_ids[spec['name']] = group_id
@@ -320,12 +360,12 @@ class NetworkConverger(object):
             missing = sorted(desired - current)
             extra = sorted(current - desired) if spec.get('purge_rules', True) else []
             for perm in missing:
-                if self._record('allow %s into %s' % (describe_rule(perm), spec['name'])):
+                if self.change('allow %s into %s' % (describe_rule(perm), spec['name'])):
                     self.ec2.authorize_security_group_ingress(
                         GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
             for perm in extra:
-                if self._record('revoke %s from %s' % (describe_rule(perm), spec['name'])):
-                    self.ec2.revoke_security_group_ingress(
+                if self.change('revoke %s from %s' % (describe_rule(perm), spec['name'])):
+                    self.ec2.revoke_security_group_ingress(aws_retry=True, 
                         GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
         return dict((spec['name'], names_to_ids.get(spec['name'])) for spec in specs)
 
@@ -354,27 +394,27 @@ class NetworkConverger(object):
         groups = [g for g in current['groups'] if owned(g)]
         # Rules that reference another group block its deletion: revoke them all first.
         for group in groups:
-            if group.get('IpPermissions') and self._record('revoke all rules of %s' % group['GroupName']):
-                self.ec2.revoke_security_group_ingress(GroupId=group['GroupId'],
+            if group.get('IpPermissions') and self.change('revoke all rules of %s' % group['GroupName']):
+                self.ec2.revoke_security_group_ingress(aws_retry=True, GroupId=group['GroupId'],
                                                        IpPermissions=group['IpPermissions'])
         for group in groups:
-            if self._record('delete security group %s' % group['GroupName']):
-                self.ec2.delete_security_group(GroupId=group['GroupId'])
+            if self.change('delete security group %s' % group['GroupName']):
+                self.ec2.delete_security_group(aws_retry=True, GroupId=group['GroupId'])
         for table in current['route_tables']:
             if not owned(table):
                 continue
             for assoc in table.get('Associations', []):
-                if not assoc.get('Main') and self._record('disassociate %s' % assoc.get('SubnetId')):
-                    self.ec2.disassociate_route_table(AssociationId=assoc['RouteTableAssociationId'])
-            if self._record('delete route table %s' % table['RouteTableId']):
-                self.ec2.delete_route_table(RouteTableId=table['RouteTableId'])
+                if not assoc.get('Main') and self.change('disassociate %s' % assoc.get('SubnetId')):
+                    self.ec2.disassociate_route_table(aws_retry=True, AssociationId=assoc['RouteTableAssociationId'])
+            if self.change('delete route table %s' % table['RouteTableId']):
+                self.ec2.delete_route_table(aws_retry=True, RouteTableId=table['RouteTableId'])
         for gateway in current['gateways']:
-            if owned(gateway) and self._record('delete internet gateway %s' % gateway['InternetGatewayId']):
-                self.ec2.detach_internet_gateway(InternetGatewayId=gateway['InternetGatewayId'],
+            if owned(gateway) and self.change('delete internet gateway %s' % gateway['InternetGatewayId']):
+                self.ec2.detach_internet_gateway(aws_retry=True, InternetGatewayId=gateway['InternetGatewayId'],
                                                  VpcId=vpc['VpcId'])
-                self.ec2.delete_internet_gateway(InternetGatewayId=gateway['InternetGatewayId'])
+                self.ec2.delete_internet_gateway(aws_retry=True, InternetGatewayId=gateway['InternetGatewayId'])
         for subnet in current['subnets']:
-            if owned(subnet) and self._record('delete subnet %s' % subnet['CidrBlock']):
-                self.ec2.delete_subnet(SubnetId=subnet['SubnetId'])
-        if not p.get('vpc_id') and owned(vpc) and self._record('delete VPC %s' % vpc['VpcId']):
-            self.ec2.delete_vpc(VpcId=vpc['VpcId'])
+            if owned(subnet) and self.change('delete subnet %s' % subnet['CidrBlock']):
+                self.ec2.delete_subnet(aws_retry=True, SubnetId=subnet['SubnetId'])
+        if not p.get('vpc_id') and owned(vpc) and self.change('delete VPC %s' % vpc['VpcId']):
+            self.ec2.delete_vpc(aws_retry=True, VpcId=vpc['VpcId'])

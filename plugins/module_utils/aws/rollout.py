@@ -19,12 +19,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.core import (
-    DEPLOYMENT_TAG,
-    WaiterFailure,
-    error_code,
-    wait_for,
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import (
+    ConvergeError,
+    Converger,
+    ensure_dict_diff,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import DEPLOYMENT_TAG
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.waiters import WaiterFailure, wait_for
 
 try:
     from botocore.exceptions import ClientError
@@ -40,7 +42,7 @@ TEMPLATE_ID_TAG = 'aws:ec2launchtemplate:id'
 GONE_STATES = ('Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated', 'Detaching', 'Detached')
 
 
-class RolloutError(Exception):
+class RolloutError(ConvergeError):
     """A state the rollout refuses to work on; raised before anything changed."""
 
 
@@ -84,22 +86,53 @@ def instance_version(group_instance, ec2_tags):
     return template_id, (str(version) if version is not None else None)
 
 
-class Rollout(object):
+class Rollout(Converger):
     """Replaces the outdated instances of one group; records progress and changes."""
 
+    error = RolloutError
+
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.autoscaling = module.client('autoscaling')
-        self.ec2 = module.client('ec2')
-        self.changes = []
+        super(Rollout, self).__init__(module)
         self.progress = []
         self.replaced = []
         self.min_in_service = None
 
+    @property
+    def autoscaling(self):
+        return self.client('autoscaling')
+
+    @property
+    def ec2(self):
+        return self.client('ec2')
+
+    def validate(self):
+        if self.params['batch_size'] < 1:
+            raise RolloutError('batch_size must be at least 1')
+        if self.params['poll_interval'] < 1 or self.params['wait_timeout'] < 1:
+            raise RolloutError('poll_interval and wait_timeout must be at least 1')
+
+    def apply(self):
+        try:
+            self.result = self.roll()
+        except WaiterFailure as exc:
+            raise RolloutError('Rollout of %s stopped: %s; the next run continues and restores the sizes'
+                               % (self.params['name'], exc))
+
+    def failure_details(self):
+        return dict(replaced=self.replaced, progress=self.progress) if self.changes else {}
+
+    def aws_failure(self):
+        return ('Rollout of group %s: AWS call failed after replacing %d instance(s)'
+                % (self.params['name'], len(self.replaced)))
+
+    def diff(self):
+        return ensure_dict_diff(
+            dict(outdated=[o for b in self.result['batches'] for o in b]),
+            dict(outdated=[] if self.check_mode else self.result['outdated']))
+
     # ---------------------------------------------------------------- reading
     def describe_group(self):
-        groups = self.autoscaling.describe_auto_scaling_groups(
+        groups = self.autoscaling.describe_auto_scaling_groups(aws_retry=True, 
             AutoScalingGroupNames=[self.params['name']])['AutoScalingGroups']
         return groups[0] if groups else None
 
@@ -115,7 +148,7 @@ class Rollout(object):
         kwargs = ({'LaunchTemplateIds': [spec['LaunchTemplateId']]} if spec.get('LaunchTemplateId')
                   else {'LaunchTemplateNames': [spec['LaunchTemplateName']]})
         try:
-            template = self.ec2.describe_launch_templates(**kwargs)['LaunchTemplates'][0]
+            template = self.ec2.describe_launch_templates(aws_retry=True, **kwargs)['LaunchTemplates'][0]
         except (ClientError, IndexError) as exc:
             raise RolloutError('launch template %s of group %s cannot be read: %s' % (
                 spec.get('LaunchTemplateName') or spec.get('LaunchTemplateId'),
@@ -168,7 +201,7 @@ class Rollout(object):
         self.progress.append(entry)
 
     # ---------------------------------------------------------------- main
-    def run(self):
+    def roll(self):
         p = self.params
         group = self.describe_group()
         if group is None:
@@ -196,7 +229,7 @@ class Rollout(object):
                                 % (', '.join(batch), template_name, version))
         if saved is not None:
             self.changes.append('restore the sizes min %(min)d, max %(max)d, desired %(desired)d' % saved[0])
-        if self.module.check_mode:
+        if self.check_mode:
             self.replaced.extend(o['instance_id'] for o in outdated)
             result['min_in_service'] = len(self.in_service(group))
             return result
@@ -207,7 +240,7 @@ class Rollout(object):
             suspended = [name for name in SUSPENDED_DURING_ROLLOUT if name not in already]
             self._tag_state(encode_state(sizes, suspended))
             if suspended:
-                self.autoscaling.suspend_processes(AutoScalingGroupName=p['name'], ScalingProcesses=suspended)
+                self.autoscaling.suspend_processes(aws_retry=True, AutoScalingGroupName=p['name'], ScalingProcesses=suspended)
         else:
             sizes, suspended = saved
         self.record('start', group)
@@ -224,7 +257,7 @@ class Rollout(object):
         return result
 
     def _tag_state(self, value):
-        self.autoscaling.create_or_update_tags(Tags=[dict(
+        self.autoscaling.create_or_update_tags(aws_retry=True, Tags=[dict(
             ResourceId=self.params['name'], ResourceType='auto-scaling-group', Key=ROLLOUT_TAG,
             Value=value, PropagateAtLaunch=False)])
 
@@ -239,7 +272,7 @@ class Rollout(object):
         update = dict(DesiredCapacity=desired)
         if desired > group['MaxSize']:
             update['MaxSize'] = desired
-        self.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **update)
+        self.autoscaling.update_auto_scaling_group(aws_retry=True, AutoScalingGroupName=name, **update)
         self.record('batch %d: desired capacity raised to %d' % (number, desired), self.describe_group(), batch)
 
         new_ids = []
@@ -263,7 +296,7 @@ class Rollout(object):
 
         unprotect = [i for i in batch if protected.get(i)]
         if unprotect:
-            self.autoscaling.set_instance_protection(AutoScalingGroupName=name, InstanceIds=unprotect,
+            self.autoscaling.set_instance_protection(aws_retry=True, AutoScalingGroupName=name, InstanceIds=unprotect,
                                                      ProtectedFromScaleIn=False)
         for instance_id in batch:
             group = self.describe_group()
@@ -304,7 +337,7 @@ class Rollout(object):
     def _targets_healthy(elbv2, arn, instance_ids):
         """A waiter check: are all ``instance_ids`` healthy in the target group ``arn``?"""
         def check():
-            answer = elbv2.describe_target_health(TargetGroupArn=arn, Targets=[{'Id': i} for i in instance_ids])
+            answer = elbv2.describe_target_health(aws_retry=True, TargetGroupArn=arn, Targets=[{'Id': i} for i in instance_ids])
             states = dict((d['Target']['Id'], d['TargetHealth'].get('State'))
                           for d in answer['TargetHealthDescriptions'])
             good = [i for i in instance_ids if states.get(i) == 'healthy']
@@ -324,8 +357,8 @@ class Rollout(object):
             # Only reached after a failed run: the decrements bring it back otherwise.
             update['DesiredCapacity'] = sizes['desired']
         if update:
-            self.autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, **update)
+            self.autoscaling.update_auto_scaling_group(aws_retry=True, AutoScalingGroupName=name, **update)
         if suspended:
-            self.autoscaling.resume_processes(AutoScalingGroupName=name, ScalingProcesses=list(suspended))
-        self.autoscaling.delete_tags(Tags=[dict(ResourceId=name, ResourceType='auto-scaling-group',
+            self.autoscaling.resume_processes(aws_retry=True, AutoScalingGroupName=name, ScalingProcesses=list(suspended))
+        self.autoscaling.delete_tags(aws_retry=True, Tags=[dict(ResourceId=name, ResourceType='auto-scaling-group',
                                                 Key=ROLLOUT_TAG)])

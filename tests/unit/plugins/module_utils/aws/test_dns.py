@@ -1,7 +1,7 @@
-"""Pure logic of module_utils/aws_route53_acm.py: names, values, validation."""
+"""Pure logic of module_utils/aws/dns.py: names, values, validation."""
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import route53_acm as dns
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import dns
 
 
 def test_names():
@@ -23,12 +23,12 @@ def test_values_are_normalised():
 def test_record_key_ignores_order_and_quoting():
     a = {"Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": "b"}, {"Value": '"a"'}]}
     b = {"Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"a"'}, {"Value": '"b"'}]}
-    assert dns.DnsManager.record_key(a) == dns.DnsManager.record_key(b)
+    assert dns.DnsRecords.record_key(a) == dns.DnsRecords.record_key(b)
     alias = {"Type": "A", "AliasTarget": {"DNSName": "LB-1.us-east-1.elb.amazonaws.com", "HostedZoneId": "Z1",
                                           "EvaluateTargetHealth": False}}
     same = {"Type": "A", "AliasTarget": {"DNSName": "lb-1.us-east-1.elb.amazonaws.com.", "HostedZoneId": "Z1",
                                          "EvaluateTargetHealth": False}}
-    assert dns.DnsManager.record_key(alias) == dns.DnsManager.record_key(same)
+    assert dns.DnsRecords.record_key(alias) == dns.DnsRecords.record_key(same)
 
 
 def params(**overrides):

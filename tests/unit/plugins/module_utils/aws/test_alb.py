@@ -1,9 +1,10 @@
-"""Pure logic of module_utils/aws_elb.py: validation and comparison, no AWS calls."""
+"""Pure logic of module_utils/aws/alb.py: validation and comparison, no AWS calls."""
 import copy
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import elb as aws_elb
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import alb as aws_elb
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import classic_elb
 
 
 def alb(**overrides):
@@ -20,20 +21,10 @@ def alb(**overrides):
     return params
 
 
-def classic(**overrides):
-    params = dict(
-        name="edge", type="classic", state="present", subnets=["subnet-1"], target_groups=[],
-        listeners=[dict(protocol="HTTP", load_balancer_port=8080, instance_port=8080)],
-        health_check=dict(target="HTTP:8081/?action=stat", interval=30, timeout=5),
-    )
-    params.update(overrides)
-    return params
-
-
 def test_valid_inputs_pass():
     aws_elb.validate(alb())
-    aws_elb.validate(classic())
     aws_elb.validate(dict(name="x", type="application", state="absent"))
+    classic_elb.validate(dict(name="x", type="classic", state="absent"))
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -52,20 +43,6 @@ def test_valid_inputs_pass():
 ])
 def test_application_validation(mutate, message):
     params = alb()
-    mutate(params)
-    with pytest.raises(aws_elb.BalancerError, match=message):
-        aws_elb.validate(params)
-
-
-@pytest.mark.parametrize("mutate, message", [
-    (lambda p: p["health_check"].update(target="8081/?action=stat"), "health_check.target"),
-    (lambda p: p["health_check"].update(timeout=30), "shorter than"),
-    (lambda p: p["listeners"][0].update(protocol="HTTPS"), "needs ssl_certificate_id"),
-    (lambda p: p["listeners"][0].update(port=80), "only for type=application"),
-    (lambda p: p.update(listeners=[]), "at least one listener"),
-])
-def test_classic_validation(mutate, message):
-    params = classic()
     mutate(params)
     with pytest.raises(aws_elb.BalancerError, match=message):
         aws_elb.validate(params)

@@ -1,4 +1,4 @@
-"""Pure helpers of module_utils/aws_rollout.py: state tag, batches, launched version."""
+"""Pure helpers of module_utils/aws/rollout.py: state tag, batches, launched version."""
 import pytest
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.rollout import (

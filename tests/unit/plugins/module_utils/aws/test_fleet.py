@@ -1,4 +1,4 @@
-"""Pure logic of module_utils/aws_autoscaling.py: validation and policy/alarm comparison."""
+"""Pure logic of module_utils/aws/fleet.py: validation and policy/alarm comparison."""
 import pytest
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import fleet as asg

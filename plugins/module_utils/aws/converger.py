@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: streamfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one shape of every streamfleet.cluster AWS module: a :class:`Converger` subclass.
+
+``run()`` takes the steps in order:
+
+1. ``validate()`` - every input is checked, with no AWS call; a :class:`ConvergeError` here
+   fails the task before anything is read or changed;
+2. ``read()`` - describe what exists (sets ``self.before``);
+3. ``plan()`` - decide what differs;
+4. ``apply()`` - make the changes. Every write is gated by ``self.change(description)``, which
+   records the change and returns ``False`` in check mode, so a check-mode run lists exactly
+   the changes a real run would make. Where a later write needs an id an earlier write
+   returns (a listener needs its target group's ARN) plan and apply are one pass through
+   these gates;
+5. ``report()`` - the result; ``run()`` adds ``changed``, ``changes``, ``diff`` (before/after)
+   and, through the module class, ``api_calls``.
+
+An AWS error fails the task with its code and the changes made so far.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import (
+    DEPLOYMENT_TAG,
+    deployment_tags,
+    tag_dict,
+)
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # pragma: no cover - reported by the module class
+    BotoCoreError = ClientError = Exception
+
+
+class ConvergeError(Exception):
+    """Invalid task input or a state the module refuses to change; nothing was changed by it."""
+
+
+def snake_dict(obj, ignore_list=('Tags',)):
+    """CamelCase AWS answer -> snake_case result; ``Tags`` lists become ``tags`` dicts."""
+    if isinstance(obj, list):
+        return [snake_dict(item, ignore_list) for item in obj]
+    if not isinstance(obj, dict):
+        return obj
+    data = dict(obj)
+    if isinstance(data.get('Tags'), list):
+        data['Tags'] = tag_dict(data['Tags'])
+    result = camel_dict_to_snake_dict(data, ignore_list=list(ignore_list))
+    return result
+
+
+def ensure_dict_diff(before, after, before_header=None, after_header=None):
+    """Ansible ``diff`` dict for two states (``None`` = object absent, shown as ``{}``)."""
+    diff = dict(before=before if before is not None else {}, after=after if after is not None else {})
+    if before_header:
+        diff['before_header'] = before_header
+    if after_header:
+        diff['after_header'] = after_header
+    return diff
+
+
+class Converger(object):
+    """Base of every AWS module's converger; see the module docstring for the steps."""
+
+    #: names the unit in failure messages; ``describe()`` may say more
+    what = 'AWS object'
+    #: raised when the task asks for something the module refuses to do
+    error = ConvergeError
+    #: False for the modules whose result never had a ``changes`` list
+    reports_changes = True
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.changes = []
+        self.before = {}
+        self.after = {}
+        self.result = {}
+        self._clients = {}
+
+    # -- helpers for subclasses
+    def client(self, service):
+        if service not in self._clients:
+            self._clients[service] = self.module.client(service)
+        return self._clients[service]
+
+    def change(self, description):
+        """Record a change; True when it is to be made (False in check mode)."""
+        self.changes.append(description)
+        return not self.check_mode
+
+    def deployment_tags(self, extra=None):
+        return deployment_tags(self.params, extra)
+
+    def owned(self, tags):
+        return tags.get(DEPLOYMENT_TAG) == self.params['deployment']
+
+    def refuse_foreign(self, kind, name, tags):
+        if not self.owned(tags):
+            raise self.error(
+                "%s %s exists but does not carry %s=%s; the collection does not adopt or change "
+                "objects it did not create (tags found: %s)"
+                % (kind, name, DEPLOYMENT_TAG, self.params['deployment'], tags))
+
+    def describe(self):
+        """The unit as failure messages name it."""
+        return self.what
+
+    # -- the steps
+    def validate(self):
+        """Check every input without calling AWS; raise ConvergeError."""
+
+    def read(self):
+        """Describe what exists; set ``self.before``."""
+
+    def plan(self):
+        """Decide what differs from what was read."""
+
+    def apply(self):
+        """Make the planned changes, each through ``self.change()``."""
+
+    def report(self):
+        """The module's own result keys."""
+        return self.result
+
+    def failure_details(self):
+        """Result keys a failed run reports next to ``msg`` and ``changes``."""
+        return {}
+
+    def aws_failure(self):
+        """The message of a run stopped by an AWS error (its code and message follow)."""
+        return '%s: AWS call failed after %d change(s) %s' % (self.describe(), len(self.changes), self.changes)
+
+    def diff(self):
+        present = self.params.get('state', 'present') == 'present'
+        return ensure_dict_diff(self.before, self.after if present else {})
+
+    def run(self):
+        module = self.module
+        try:
+            self.validate()
+        except ConvergeError as exc:
+            module.fail_json(msg=str(exc), changes=[])
+        try:
+            self.read()
+            self.plan()
+            self.apply()
+            result = self.report()
+        except ConvergeError as exc:
+            module.fail_json(msg=str(exc), changes=self.changes, **self.failure_details())
+        except (BotoCoreError, ClientError) as exc:
+            module.fail_aws(exc, self.aws_failure())
+        result.setdefault('changed', bool(self.changes))
+        if self.reports_changes:
+            result.setdefault('changes', self.changes)
+        if module.diff_mode and 'diff' not in result:
+            diff = self.diff()
+            if diff:
+                result['diff'] = diff
+        module.exit_json(**result)

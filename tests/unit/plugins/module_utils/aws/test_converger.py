@@ -1,0 +1,120 @@
+"""Unit tests for module_utils/aws/converger.py: result helpers and the steps of a run."""
+import pytest
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import converger as aws
+
+
+def test_snake_dict_keeps_tag_keys():
+    result = aws.snake_dict({"ImageId": "ami-1", "Tags": [{"Key": "MyTag", "Value": "v"}],
+                             "BlockDeviceMappings": [{"DeviceName": "/dev/sda1"}]})
+    assert result == {"image_id": "ami-1", "tags": {"MyTag": "v"},
+                      "block_device_mappings": [{"device_name": "/dev/sda1"}]}
+
+
+def test_ensure_dict_diff():
+    assert aws.ensure_dict_diff(None, {"a": 1}) == {"before": {}, "after": {"a": 1}}
+    assert aws.ensure_dict_diff({"a": 1}, None, "x") == {"before": {"a": 1}, "after": {}, "before_header": "x"}
+
+
+# --- the steps of a run --------------------------------------------------------------------------
+
+class Exited(Exception):
+    pass
+
+
+class FakeModule(object):
+    def __init__(self, check_mode=False, diff_mode=True, **params):
+        self.params = dict(state="present", deployment="d1", tags={}, **params)
+        self.check_mode = check_mode
+        self.diff_mode = diff_mode
+        self.result = None
+        self.failed = None
+
+    def exit_json(self, **result):
+        self.result = result
+        raise Exited()
+
+    def fail_json(self, msg, **result):
+        self.failed = dict(result, msg=msg)
+        raise Exited()
+
+    def fail_aws(self, exc, msg):
+        self.fail_json(msg + ": " + type(exc).__name__)
+
+
+class Thing(aws.Converger):
+    """Writes one object; each step leaves a trace."""
+
+    def __init__(self, module, valid=True, fail_in_apply=None):
+        super(Thing, self).__init__(module)
+        self.valid = valid
+        self.fail_in_apply = fail_in_apply
+        self.steps = []
+        self.writes = []
+
+    def validate(self):
+        self.steps.append("validate")
+        if not self.valid:
+            raise aws.ConvergeError("size: must be at least 1, got 0")
+
+    def read(self):
+        self.steps.append("read")
+        self.before = {"size": 1}
+
+    def plan(self):
+        self.steps.append("plan")
+        self.after = {"size": 2}
+
+    def apply(self):
+        self.steps.append("apply")
+        if self.change("resize to 2"):
+            if self.fail_in_apply:
+                raise self.fail_in_apply
+            self.writes.append("resize")
+
+    def report(self):
+        self.steps.append("report")
+        return {"size": 2}
+
+
+def run(converger):
+    with pytest.raises(Exited):
+        converger.run()
+    return converger.module
+
+
+def test_steps_run_in_order_and_report_changed_changes_diff():
+    thing = Thing(FakeModule())
+    module = run(thing)
+    assert thing.steps == ["validate", "read", "plan", "apply", "report"]
+    assert thing.writes == ["resize"]
+    assert module.result == {"size": 2, "changed": True, "changes": ["resize to 2"],
+                             "diff": {"before": {"size": 1}, "after": {"size": 2}}}
+
+
+def test_invalid_input_fails_before_anything_is_read():
+    thing = Thing(FakeModule(), valid=False)
+    module = run(thing)
+    assert thing.steps == ["validate"]
+    assert module.failed == {"msg": "size: must be at least 1, got 0", "changes": []}
+
+
+def test_check_mode_plans_the_same_changes_without_writing():
+    thing = Thing(FakeModule(check_mode=True))
+    module = run(thing)
+    assert thing.writes == []
+    assert module.result["changed"] is True and module.result["changes"] == ["resize to 2"]
+
+
+def test_aws_error_fails_with_the_changes_so_far():
+    from botocore.exceptions import ClientError
+    error = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ModifyThing")
+    module = run(Thing(FakeModule(), fail_in_apply=error))
+    assert module.failed["msg"] == "AWS object: AWS call failed after 1 change(s) ['resize to 2']: ClientError"
+
+
+def test_refuse_foreign_names_the_tag():
+    thing = Thing(FakeModule())
+    thing.refuse_foreign("group", "web", {aws.DEPLOYMENT_TAG: "d1"})
+    with pytest.raises(aws.ConvergeError, match="streamfleet:deployment=d1"):
+        thing.refuse_foreign("group", "web", {aws.DEPLOYMENT_TAG: "other"})
