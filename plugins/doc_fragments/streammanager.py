@@ -40,13 +40,15 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for one API response.
+      - Seconds to wait for one API response, 1 to 300. A Stream Manager that accepts the
+        connection and never answers fails the call after this time (retried like a
+        connection error), with the URL, never silently.
     type: int
     default: 30
   retries:
     description:
-      - How many times a call is repeated after a connection error or an HTTP 5xx answer,
-        with exponential backoff. Other errors are not retried.
+      - How many times a call is repeated after a connection error, a timeout or an HTTP 5xx
+        answer, with exponential backoff. Other errors are not retried.
     type: int
     default: 3
   retry_delay:
@@ -57,6 +59,10 @@ options:
     default: 1.0
 notes:
   - Talks to the Stream Manager 1.x REST API 4.0 (C(/streammanager/api/4.0/admin/...)).
+  - Answers are read as the vendor documents them and tolerantly beyond that - plain text
+    (the readiness call), JSON with or without the C(policy)/C(launchconfig) envelope, an
+    empty body, an HTML error page from a balancer. Every failure names the URL (token
+    replaced by asterisks), the HTTP status and the first line of the answer.
     Stream Manager 2.x (C(/as/v1/...), JWT) is a different API and is not supported.
   - All these modules belong to the action group C(streamfleet.cluster.streammanager), so
     C(module_defaults) can set the connection options once.

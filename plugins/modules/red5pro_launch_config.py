@@ -126,25 +126,41 @@ server_message:
   returned: failure
   type: str
   sample: "launchconfig: missing 'image'"
+url:
+  description: URL of the failed API call, access token replaced by asterisks.
+  returned: failure
+  type: str
+  sample: https://sm.example.com/streammanager/api/4.0/admin/nodegroup?accessToken=********
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
+    LAUNCH_CONFIG,
     ROLES,
-    client_from_module,
-    ensure_document,
-    streammanager_argument_spec,
+    as_int,
+    document_converger,
+    run_module,
+)
+
+OPTIONS = dict(
+    description=dict(type="str"),
+    image=dict(type="str"),
+    version=dict(type="str"),
+    targets=dict(type="list", elements="dict", options=dict(
+        role=dict(type="str", required=True, choices=list(ROLES)),
+        instance_type=dict(type="str", required=True),
+        connection_capacity=dict(type="int", required=True),
+    )),
+    properties=dict(type="dict", default={}),
+    metadata=dict(type="dict", default={}),
 )
 
 
 def _capacity(value):
     # The vendor's examples send the capacity as a string ("2000"); compare it as a number.
-    try:
-        return to_text(int(value))
-    except (TypeError, ValueError):
-        return to_text(value)
+    number = as_int(value, None)
+    return to_text(value) if number is None else to_text(number)
 
 
 def canonical_launch_config(doc):
@@ -199,44 +215,14 @@ def validate(params):
             errors.append("role %s: instance_type is empty" % target["role"])
     if not (params["image"] or "").strip():
         errors.append("image is empty")
-    return errors
+    return errors, []
 
 
 def main():
-    target_spec = dict(
-        role=dict(type="str", required=True, choices=list(ROLES)),
-        instance_type=dict(type="str", required=True),
-        connection_capacity=dict(type="int", required=True),
-    )
-    module = AnsibleModule(
-        argument_spec=streammanager_argument_spec(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            description=dict(type="str"),
-            image=dict(type="str"),
-            version=dict(type="str"),
-            targets=dict(type="list", elements="dict", options=target_spec),
-            properties=dict(type="dict", default={}),
-            metadata=dict(type="dict", default={}),
-        ),
-        required_if=[("state", "present", ["image", "targets"])],
-        supports_check_mode=True,
-    )
-    params = module.params
-    desired = None
-    if params["state"] == "present":
-        errors = validate(params)
-        if errors:
-            module.fail_json(msg="invalid launch configuration: " + "; ".join(errors), errors=errors)
-        desired = desired_launch_config(params)
-
-    client = client_from_module(module)
-    result = ensure_document(
-        module, client, params["name"], desired,
-        get=client.get_launch_config, create=client.create_launch_config,
-        update=client.update_launch_config, delete=client.delete_launch_config,
-        canonical=canonical_launch_config, result_key="launch_config")
-    module.exit_json(**result)
+    run_module(OPTIONS, document_converger(LAUNCH_CONFIG, desired_launch_config,
+                                           canonical_launch_config),
+               label="launch configuration", validate=validate,
+               required_if=[("state", "present", ["image", "targets"])])
 
 
 if __name__ == "__main__":

@@ -143,26 +143,33 @@ server_message:
   returned: failure
   type: str
   sample: scale policy 'default-v3' does not exist
+url:
+  description: URL of the failed API call, access token replaced by asterisks.
+  returned: failure
+  type: str
+  sample: https://sm.example.com/streammanager/api/4.0/admin/nodegroup?accessToken=********
 """
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
-    StreamManagerError,
     all_inservice,
-    client_from_module,
-    fail_from_error,
+    count_origins,
     live_nodes,
     node_summary,
+    run_module,
     state_counts,
-    streammanager_argument_spec,
 )
 
-
-def count_origins(nodes):
-    return sum(1 for n in nodes if (n.get("role") or "").lower() == "origin")
+OPTIONS = dict(
+    regions=dict(type="list", elements="str"),
+    launch_config=dict(type="str"),
+    scale_policy=dict(type="str"),
+    origins=dict(type="int"),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=900),
+    wait_interval=dict(type="float", default=10),
+)
 
 
 def group_view(group):
@@ -177,104 +184,104 @@ def nodes_ready(nodes, origins):
     return all_inservice(nodes) and count_origins(nodes) >= (origins or 0)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=streammanager_argument_spec(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            regions=dict(type="list", elements="str"),
-            launch_config=dict(type="str"),
-            scale_policy=dict(type="str"),
-            origins=dict(type="int"),
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=900),
-            wait_interval=dict(type="float", default=10),
-        ),
-        required_if=[("state", "present", ["regions", "launch_config", "scale_policy"])],
-        supports_check_mode=True,
-    )
+def validate(params):
+    errors = []
+    if not [r for r in params["regions"] if r and r.strip()]:
+        errors.append("regions must name at least one region")
+    if params["origins"] is not None and params["origins"] < 0:
+        errors.append("origins must be >= 0")
+    if params["wait_timeout"] < 0 or params["wait_interval"] < 0:
+        errors.append("wait_timeout and wait_interval must be >= 0")
+    return errors, []
+
+
+def drift_of(existing, params):
+    """Settings of an existing group that differ from the request (API 4.0 cannot change them)."""
+    current = group_view(existing)
+    drift = {}
+    for key, value in (("regions", sorted(params["regions"])), ("launchConfig", params["launch_config"]),
+                       ("scalePolicy", params["scale_policy"])):
+        if current[key] != value:
+            drift[key] = dict(current=current[key], requested=value)
+    return drift
+
+
+def wait_for_nodes(module, client, result, nodes):
+    """Poll the node list until every node is inservice, at most wait_timeout seconds."""
     p = module.params
-    if p["state"] == "present":
-        if not [r for r in p["regions"] if r and r.strip()]:
-            module.fail_json(msg="regions must name at least one region")
-        if p["origins"] is not None and p["origins"] < 0:
-            module.fail_json(msg="origins must be >= 0")
-        if p["wait_timeout"] < 0 or p["wait_interval"] < 0:
-            module.fail_json(msg="wait_timeout and wait_interval must be >= 0")
+    started = time.time()
+    # No single poll (with its retries) may run past the end of the wait.
+    client.deadline = client.clock() + p["wait_timeout"]
+    while p["wait"] and not nodes_ready(nodes, p["origins"]):
+        if time.time() - started >= p["wait_timeout"]:
+            module.fail_json(
+                msg="timed out after %ds waiting for the nodes of %s to be inservice; node states: %s"
+                    % (p["wait_timeout"], p["name"], state_counts(nodes) or "no nodes"),
+                nodes=[node_summary(n) for n in nodes], node_states=state_counts(nodes), **result)
+        time.sleep(p["wait_interval"])
+        nodes = live_nodes(client.list_nodes(p["name"]))
+    return nodes, round(time.time() - started, 1)
 
-    client = client_from_module(module)
+
+def converge(module, client, result):
+    p = module.params
     name = p["name"]
-    result = dict(changed=False, origins_added=0, node_group=None)
-    try:
-        existing = client.get_node_group(name)
-        if p["state"] == "absent":
-            result["diff"] = dict(before=group_view(existing) if existing else {}, after={})
-            if existing:
-                result["changed"] = True
-                if not module.check_mode:
-                    client.delete_node_group(name)
-            module.exit_json(**result)
-
-        requested = dict(regions=list(p["regions"]), launchConfig=p["launch_config"],
-                         scalePolicy=p["scale_policy"], name=name)
-        nodes = []
+    result.update(origins_added=0, node_group=None)
+    existing = client.get_node_group(name)
+    if p["state"] == "absent":
+        result["diff"] = dict(before=group_view(existing) if existing else {}, after={})
         if existing:
-            group = existing
-            drift = {}
-            current = group_view(existing)
-            for key, value in (("regions", sorted(p["regions"])), ("launchConfig", p["launch_config"]),
-                               ("scalePolicy", p["scale_policy"])):
-                if current[key] != value:
-                    drift[key] = dict(current=current[key], requested=value)
-            if drift:
-                module.warn("node group %s differs from the request in %s; API 4.0 cannot change a "
-                            "node group, delete and recreate it to apply (this terminates its "
-                            "nodes)" % (name, ", ".join(sorted(drift))))
-            result["drift"] = drift
-            nodes = live_nodes(client.list_nodes(name))
-        else:
             result["changed"] = True
-            group = requested
             if not module.check_mode:
-                group = client.create_node_group(requested) or requested
+                client.delete_node_group(name)
+        return
 
-        before_origins = count_origins(nodes)
-        missing = max(0, (p["origins"] or 0) - before_origins)
-        if p["origins"] is not None and before_origins > p["origins"]:
-            module.warn("node group %s has %d origins, more than the %d requested; none removed"
-                        % (name, before_origins, p["origins"]))
-        if missing:
-            result["changed"] = True
-            result["origins_added"] = missing
-            if not module.check_mode:
-                for dummy in range(missing):
-                    client.add_origin(name)
-        result["diff"] = dict(
-            before=dict(group_view(existing), origins=before_origins) if existing else {},
-            after=dict(group_view(group), origins=before_origins + missing))
+    requested = dict(regions=list(p["regions"]), launchConfig=p["launch_config"],
+                     scalePolicy=p["scale_policy"], name=name)
+    nodes = []
+    if existing:
+        group = existing
+        result["drift"] = drift_of(existing, p)
+        if result["drift"]:
+            module.warn("node group %s differs from the request in %s; API 4.0 cannot change a "
+                        "node group, delete and recreate it to apply (this terminates its "
+                        "nodes)" % (name, ", ".join(sorted(result["drift"]))))
+        nodes = live_nodes(client.list_nodes(name))
+    else:
+        result["changed"] = True
+        group = requested
+        if not module.check_mode:
+            # The documented answer is the bare group (id, name, regions, launchConfig,
+            # scalePolicy, state, timestamp); keep the request if the answer has no name.
+            created = client.create_node_group(requested) or {}
+            group = created if created.get("name") else requested
 
-        started = time.time()
-        if not module.check_mode and (existing or missing):
-            nodes = live_nodes(client.list_nodes(name))
-            while p["wait"] and not nodes_ready(nodes, p["origins"]):
-                if time.time() - started >= p["wait_timeout"]:
-                    module.fail_json(
-                        msg="timed out after %ds waiting for the nodes of %s to be inservice; "
-                            "node states: %s" % (p["wait_timeout"], name, state_counts(nodes) or "no nodes"),
-                        nodes=[node_summary(n) for n in nodes], node_states=state_counts(nodes),
-                        **result)
-                time.sleep(p["wait_interval"])
-                nodes = live_nodes(client.list_nodes(name))
-        result.update(
-            node_group=group,
-            nodes=[node_summary(n) for n in nodes],
-            node_states=state_counts(nodes),
-            inservice=nodes_ready(nodes, p["origins"]),
-            waited=round(time.time() - started, 1),
-        )
-    except StreamManagerError as exc:
-        fail_from_error(module, client, exc, **result)
-    module.exit_json(**result)
+    before_origins = count_origins(nodes)
+    missing = max(0, (p["origins"] or 0) - before_origins)
+    if p["origins"] is not None and before_origins > p["origins"]:
+        module.warn("node group %s has %d origins, more than the %d requested; none removed"
+                    % (name, before_origins, p["origins"]))
+    if missing:
+        result["changed"] = True
+        result["origins_added"] = missing
+        if not module.check_mode:
+            for dummy in range(missing):
+                client.add_origin(name)
+    result["diff"] = dict(
+        before=dict(group_view(existing), origins=before_origins) if existing else {},
+        after=dict(group_view(group), origins=before_origins + missing))
+
+    waited = 0.0
+    if not module.check_mode and (existing or missing):
+        nodes, waited = wait_for_nodes(module, client, result, live_nodes(client.list_nodes(name)))
+    result.update(node_group=group, nodes=[node_summary(n) for n in nodes],
+                  node_states=state_counts(nodes), inservice=nodes_ready(nodes, p["origins"]),
+                  waited=waited)
+
+
+def main():
+    run_module(OPTIONS, converge, label="node group", validate=validate,
+               required_if=[("state", "present", ["regions", "launch_config", "scale_policy"])])
 
 
 if __name__ == "__main__":

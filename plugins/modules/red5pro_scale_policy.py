@@ -156,16 +156,20 @@ server_message:
   returned: failure
   type: str
   sample: Cloud controller is not initialised yet
+url:
+  description: URL of the failed API call, access token replaced by asterisks.
+  returned: failure
+  type: str
+  sample: https://sm.example.com/streammanager/api/4.0/admin/nodegroup?accessToken=********
 """
-
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
     ROLES,
+    SCALE_POLICY,
     SCALE_POLICY_TYPE,
-    client_from_module,
-    ensure_document,
-    streammanager_argument_spec,
+    as_int,
+    document_converger,
+    run_module,
 )
 
 FEATURE_ROLES = {
@@ -175,26 +179,43 @@ FEATURE_ROLES = {
     "vp8_transcoding": ("origin", "edge", "relay", "transcoder"),
 }
 
+TARGET_OPTIONS = dict(
+    role=dict(type="str", required=True, choices=list(ROLES)),
+    min_limit=dict(type="int", required=True),
+    max_limit=dict(type="int", required=True),
+    scale_adjustment=dict(type="int", default=1),
+    scale_in_wait_time=dict(type="int"),
+    scale_out_wait_time=dict(type="int"),
+)
 
-def _int(value, default=0):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+OPTIONS = dict(
+    description=dict(type="str"),
+    version=dict(type="str"),
+    type=dict(type="str"),
+    regions=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str", required=True),
+        targets=dict(type="list", elements="dict", required=True, options=TARGET_OPTIONS),
+    )),
+    features=dict(type="list", elements="str", default=[], choices=list(FEATURE_ROLES)),
+)
 
 
 def canonical_policy(doc):
-    """API body of a policy with int numbers, regions and targets sorted, 0 wait times omitted."""
+    """API body of a policy with int numbers, regions and targets sorted, 0 wait times omitted.
+
+    The vendor's scripts send limits as floats (40.0) and its docs as strings ("2"): all
+    compare as the same integer.
+    """
     regions = []
     for region in ((doc.get("targets") or {}).get("region") or []):
         targets = []
         for target in region.get("target") or []:
-            item = dict(role=target.get("role"), minLimit=_int(target.get("minLimit")),
-                        maxLimit=_int(target.get("maxLimit")),
-                        scaleAdjustment=_int(target.get("scaleAdjustment"), 1))
+            item = dict(role=target.get("role"), minLimit=as_int(target.get("minLimit")),
+                        maxLimit=as_int(target.get("maxLimit")),
+                        scaleAdjustment=as_int(target.get("scaleAdjustment"), 1))
             for key in ("scaleInWaitTime", "scaleOutWaitTime"):
-                if _int(target.get(key)):
-                    item[key] = _int(target.get(key))
+                if as_int(target.get(key)):
+                    item[key] = as_int(target.get(key))
             targets.append(item)
         targets.sort(key=lambda t: t["role"] or "")
         regions.append(dict(name=region.get("name"), target=targets))
@@ -208,11 +229,13 @@ def canonical_policy(doc):
     )
 
 
-def validate(module):
+def validate(params):
     """Check the requested targets; return (errors, warnings)."""
     errors, warnings = [], []
+    if not params["regions"]:
+        errors.append("regions must list at least one region with state=present")
     seen_regions = set()
-    for region in module.params["regions"] or []:
+    for region in params["regions"] or []:
         rname = region["name"]
         if rname in seen_regions:
             errors.append("region %s is listed twice" % rname)
@@ -236,7 +259,7 @@ def validate(module):
                 if target[key] is not None and target[key] < 0:
                     errors.append("%s: %s must be >= 0 (milliseconds)" % (where, key))
         mins = dict((t["role"], t["min_limit"]) for t in region["targets"])
-        for feature in module.params["features"]:
+        for feature in params["features"]:
             short = [role for role in FEATURE_ROLES[feature] if mins.get(role, 0) < 2]
             if short:
                 warnings.append(
@@ -263,50 +286,9 @@ def desired_policy(params):
 
 
 def main():
-    target_spec = dict(
-        role=dict(type="str", required=True, choices=list(ROLES)),
-        min_limit=dict(type="int", required=True),
-        max_limit=dict(type="int", required=True),
-        scale_adjustment=dict(type="int", default=1),
-        scale_in_wait_time=dict(type="int"),
-        scale_out_wait_time=dict(type="int"),
-    )
-    region_spec = dict(
-        name=dict(type="str", required=True),
-        targets=dict(type="list", elements="dict", required=True, options=target_spec),
-    )
-    module = AnsibleModule(
-        argument_spec=streammanager_argument_spec(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            description=dict(type="str"),
-            version=dict(type="str"),
-            type=dict(type="str"),
-            regions=dict(type="list", elements="dict", options=region_spec),
-            features=dict(type="list", elements="str", default=[], choices=list(FEATURE_ROLES)),
-        ),
-        required_if=[("state", "present", ["regions"])],
-        supports_check_mode=True,
-    )
-    params = module.params
-    desired = None
-    if params["state"] == "present":
-        if not params["regions"]:
-            module.fail_json(msg="regions must list at least one region with state=present")
-        errors, warnings = validate(module)
-        if errors:
-            module.fail_json(msg="invalid scale policy: " + "; ".join(errors), errors=errors)
-        for warning in warnings:
-            module.warn(warning)
-        desired = desired_policy(params)
-
-    client = client_from_module(module)
-    result = ensure_document(
-        module, client, params["name"], desired,
-        get=client.get_scale_policy, create=client.create_scale_policy,
-        update=client.update_scale_policy, delete=client.delete_scale_policy,
-        canonical=canonical_policy, result_key="policy")
-    module.exit_json(**result)
+    run_module(OPTIONS, document_converger(SCALE_POLICY, desired_policy, canonical_policy),
+               label="scale policy", validate=validate,
+               required_if=[("state", "present", ["regions"])])
 
 
 if __name__ == "__main__":

@@ -15,9 +15,13 @@ description:
   - Reads the readiness of the Stream Manager's cloud controller
     (C(GET /streammanager/api/4.0/admin/debug/cloudcontroller)), the node groups and the nodes
     of each group with their state.
-  - A Stream Manager that is still starting (connection refused, HTTP 5xx) is reported as
-    RV(ready=false) instead of failing, so a task can poll it with C(until)/C(retries).
-    A wrong access token (HTTP 401/403) always fails.
+  - The readiness call answers in plain text, the name of the active cloud controller (for
+    example C(Amazon Web Services)); any non-empty HTTP 200 answer, text or JSON, is ready.
+  - A Stream Manager that is still starting (connection refused, no answer within O(timeout),
+    HTTP 404 while the web application deploys, HTTP 5xx from the balancer, an empty 200) is
+    reported as RV(ready=false) with the reason in RV(readiness_error) instead of failing, so a
+    task can poll it with C(until)/C(retries). A wrong access token (HTTP 401/403) or any other
+    4xx always fails, with the URL (token removed), the status and the first line of the body.
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.streammanager
@@ -76,12 +80,16 @@ readiness_error:
   description: Why the Stream Manager is not ready yet (access token removed); null when ready.
   returned: when V(readiness) is gathered
   type: str
-  sample: GET /streammanager/api/4.0/admin/debug/cloudcontroller failed with HTTP 503
+  sample: >-
+    GET https://sm.example.com/streammanager/api/4.0/admin/debug/cloudcontroller?accessToken=********
+    failed with HTTP 503: 503 Service Temporarily Unavailable
 cloud_controller:
-  description: The cloud controller's answer; null when not ready.
+  description:
+    - The cloud controller's answer, normally its name as plain text; JSON is returned as
+      parsed. Null when not ready.
   returned: when V(readiness) is gathered
   type: raw
-  sample: {status: ready}
+  sample: Amazon Web Services
 node_groups:
   description: Node groups, each with its nodes when V(nodes) is gathered.
   returned: when V(node_groups) or V(nodes) is gathered
@@ -131,8 +139,8 @@ node_groups:
       returned: when V(nodes) is gathered
       sample: false
 status:
-  description: HTTP status of the failed API call (null for a connection error).
-  returned: failure
+  description: HTTP status of the failed API call (null for a connection error or timeout).
+  returned: failure, or when not ready
   type: int
   sample: 401
 server_message:
@@ -140,14 +148,21 @@ server_message:
   returned: failure
   type: str
   sample: Invalid or missing accessToken
+url:
+  description: URL of the failed API call, access token replaced by asterisks.
+  returned: failure, or when not ready
+  type: str
+  sample: https://sm.example.com/streammanager/api/4.0/admin/nodegroup?accessToken=********
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
+    NOT_READY_STATUS,
     StreamManagerError,
     all_inservice,
     client_from_module,
+    count_origins,
     fail_from_error,
     live_nodes,
     node_summary,
@@ -162,9 +177,21 @@ def describe_group(client, group, with_nodes):
     if with_nodes:
         nodes = live_nodes(client.list_nodes(info["name"]))
         info.update(nodes=[node_summary(n) for n in nodes], node_states=state_counts(nodes),
-                    origins=sum(1 for n in nodes if n.get("role") == "origin"),
-                    inservice=all_inservice(nodes))
+                    origins=count_origins(nodes), inservice=all_inservice(nodes))
     return info
+
+
+def readiness(client):
+    """ready, cloud_controller, readiness_error; raises on answers that waiting cannot fix."""
+    try:
+        return dict(ready=True, cloud_controller=client.cloud_controller(), readiness_error=None)
+    except StreamManagerError as exc:
+        # Starting up: nothing answers yet, the webapp is deploying (404), the balancer has no
+        # healthy target (5xx), or no controller is active yet (empty 200).
+        if exc.status is not None and exc.status != 200 and exc.status not in NOT_READY_STATUS:
+            raise
+        return dict(ready=False, cloud_controller=None, readiness_error=client.redact(exc.message),
+                    status=exc.status, url=exc.url)
 
 
 def main():
@@ -181,15 +208,7 @@ def main():
     result = dict(changed=False)
     try:
         if "readiness" in gather:
-            try:
-                result["cloud_controller"] = client.cloud_controller()
-                result.update(ready=True, readiness_error=None)
-            except StreamManagerError as exc:
-                # Starting up: nothing answers yet or the balancer has no healthy target (5xx).
-                if exc.status is not None and exc.status < 500:
-                    raise
-                result.update(ready=False, readiness_error=client.redact(exc.message),
-                              cloud_controller=None)
+            result.update(readiness(client))
         if gather & set(["node_groups", "nodes"]):
             name = module.params["node_group"]
             if name:

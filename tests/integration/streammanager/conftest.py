@@ -1,6 +1,9 @@
-"""Fixtures: the Stream Manager simulator on a free 127.0.0.1 port, reset before each test."""
+"""Fixtures: the Stream Manager simulator on a free 127.0.0.1 port, reset before each test;
+a closed port and a socket that accepts and never answers, for the unreachable cases."""
 import json
+import socket
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -27,13 +30,15 @@ class SimControl:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return json.loads(resp.read())
 
-    def reset(self, ready_after=0, node_polls=1):
-        return self._post("/__sim/reset", {"ready_after": ready_after, "node_polls": node_polls})
+    def reset(self, ready_after=0, node_polls=1, **knobs):
+        """Knobs: ``controller`` (readiness text), ``launchconfig_envelope`` (bool)."""
+        return self._post("/__sim/reset", dict(knobs, ready_after=ready_after, node_polls=node_polls))
 
-    def fail(self, path, status=503, count=1, method=None, message=None):
+    def fail(self, path, status=503, count=1, method=None, message=None, body=None):
+        """``body``: json (documented error), html, text or empty."""
         return self._post("/__sim/fail", {"path": "/streammanager/api/4.0/admin" + path,
                                           "status": status, "count": count, "method": method,
-                                          "message": message})
+                                          "message": message, "body": body})
 
     def state(self):
         with urllib.request.urlopen(self.url + "/__sim/state", timeout=5) as resp:
@@ -77,3 +82,41 @@ def sm(_sim_server):
     control = SimControl(_sim_server)
     control.reset()
     return control
+
+
+@pytest.fixture
+def closed_port():
+    """A 127.0.0.1 URL where nothing listens (connection refused)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return "http://127.0.0.1:%d" % port
+
+
+@pytest.fixture
+def hung_server():
+    """A 127.0.0.1 URL whose socket accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, dummy = listener.accept()
+            except OSError:
+                continue
+            held.append(conn)  # read nothing, answer nothing
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % listener.getsockname()[1]
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    listener.close()
