@@ -1,6 +1,7 @@
 """Unit tests of the Stream Manager REST client (no server: open_url is replaced)."""
 import io
 import json
+import socket
 import ssl
 from urllib.error import HTTPError, URLError
 
@@ -14,6 +15,10 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.stream
 from ansible.module_utils.urls import SSLValidationError
 
 TOKEN = "s3cr3t/tok+en"
+
+
+class Raw(bytes):
+    """An answer body sent as it is (not JSON-encoded by the fake)."""
 
 
 class FakeResponse:
@@ -40,6 +45,8 @@ def calls(monkeypatch):
             if isinstance(answer, HTTPError):
                 answer.url = url
             raise answer
+        if isinstance(answer, Raw):
+            return FakeResponse(bytes(answer))
         return FakeResponse(json.dumps(answer).encode() if answer is not None else b"")
 
     monkeypatch.setattr(sm, "open_url", fake_open_url)
@@ -104,7 +111,9 @@ def test_persistent_5xx_gives_status_and_server_message(calls):
         client(retries=2).list_node_groups()
     err = info.value
     assert err.status == 500 and err.server_message == "db down ********"
-    assert "GET /streammanager/api/4.0/admin/nodegroup failed with HTTP 500" in err.message
+    assert ("GET https://sm.example.com/streammanager/api/4.0/admin/nodegroup?accessToken=******** "
+            "failed with HTTP 500: db down ********") in err.message
+    assert err.url == "https://sm.example.com/streammanager/api/4.0/admin/nodegroup?accessToken=********"
     assert "after 3 attempts" in err.message and TOKEN not in err.message
 
 
@@ -129,11 +138,12 @@ def test_tls_failure_is_not_retried(calls):
     assert len(calls["calls"]) == 2
 
 
-def test_non_json_answer_and_plain_text_error(calls):
+def test_html_error_page_gives_its_first_line(calls):
     calls["answers"] = [HTTPError("u", 502, "Bad Gateway", {}, io.BytesIO(b"<html>bad gateway</html>"))]
     with pytest.raises(StreamManagerError) as info:
         client(retries=0).cloud_controller()
-    assert info.value.server_message == "<html>bad gateway</html>"
+    assert info.value.server_message == "bad gateway"
+    assert info.value.message.endswith("failed with HTTP 502: bad gateway")
 
 
 def test_base_url_must_be_http():
@@ -158,3 +168,140 @@ def test_argument_spec_is_a_copy_with_no_log_token():
     assert spec["access_token"]["no_log"] is True and "name" in spec
     spec["timeout"]["default"] = 1
     assert sm.STREAMMANAGER_ARGUMENT_SPEC["timeout"]["default"] == 30
+
+
+# -- answers as the vendor documents them (sources in docs/streammanager-api.md) --------------
+# Red5 Pro docs, "API Basics" (4.0 installation guides): the readiness call answers plain text.
+READINESS_TEXT = Raw(b"Amazon Web Services")
+# https://www.red5.net/docs/development/rest-api-v-400/smapi-launchconfig/ : wrapped document.
+LAUNCH_WRAPPED = {"launchconfig": {"name": "alltypes-01", "image": "red5pro-image", "version": "0.0.3",
+                                   "targets": {"target": [{"role": "origin", "instanceType": "c5.large",
+                                                           "connectionCapacity": "2000"}]},
+                                   "properties": {"property": []}, "metadata": {"meta": []}}}
+# red5pro/terraform-aws-red5pro r5p_create_node_group.sh (c0d21ef): reads ".name", not wrapped.
+LAUNCH_BARE = LAUNCH_WRAPPED["launchconfig"]
+# https://www.red5.net/docs/development/rest-api-v-400/smapi-groups/ : create answers the bare group.
+GROUP = {"id": 2, "name": "group-d2f6aade", "originConnections": 0, "regions": ["us-central1"],
+         "launchConfig": "default", "scalePolicy": "default", "state": "new", "timestamp": 1452595891000}
+# https://www.red5pro.com/docs/development/rest-api-v-400/smapi-nodes : a node.
+NODE = {"identifier": "node-us-central1-a-1452586832022", "role": "origin", "availabilityZone": "us-central1-a",
+        "address": "104.197.131.87", "state": "inservice", "launchConfig": "default", "capacity": 1500,
+        "group": "group-8bcc96ed"}
+# The same pages: the documented error body.
+ERROR_BODY = {"errorMessage": "Scale policy not found", "timestamp": 1452595891000}
+# Not documented, seen from balancers and servlet containers: an HTML page.
+HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><style>h1 {color: red}</style><title>HTTP Status 404 - Not Found"
+             b"</title></head>\n<body><h1>HTTP Status 404</h1></body></html>")
+
+
+@pytest.mark.parametrize("raw, parsed", [
+    (b"Amazon Web Services", "Amazon Web Services"),
+    (b"  Amazon Web Services\n", "Amazon Web Services"),
+    (b'{"policy": {"name": "p"}}', {"policy": {"name": "p"}}),
+    (b'[{"name": "g"}]', [{"name": "g"}]),
+    (b'"Amazon Web Services"', "Amazon Web Services"),
+    (b"", None),
+    (b" \r\n", None),
+    (b"{not json", "{not json"),
+    (HTML_PAGE, HTML_PAGE.decode()),
+])
+def test_parse_body_on_recorded_shapes(raw, parsed):
+    assert sm.parse_body(raw) == parsed
+
+
+@pytest.mark.parametrize("raw, line", [
+    (json.dumps(ERROR_BODY).encode(), "Scale policy not found"),
+    (HTML_PAGE, "HTTP Status 404 - Not Found"),
+    (b"<html><body>\n<h1>502 Bad Gateway</h1>\n<hr>nginx</body></html>", "502 Bad Gateway"),
+    (b"first line\nsecond line", "first line"),
+    (b"", ""),
+    (b'{"other": 1}', '{"other": 1}'),
+])
+def test_first_line_on_recorded_shapes(raw, line):
+    assert sm.first_line(raw) == line
+
+
+def test_unwrap_and_lists_accept_both_shapes():
+    assert sm.unwrap(LAUNCH_WRAPPED, "launchconfig") == sm.unwrap(LAUNCH_BARE, "launchconfig") == LAUNCH_BARE
+    assert sm.as_list([GROUP]) == [GROUP] and sm.as_list({"nodes": [NODE]}) == [NODE]
+    assert sm.as_list(None) == [] and sm.as_list("text") is None
+    assert [sm.as_int(v) for v in (2, 2.0, "2", "2.0", None, "x")] == [2, 2, 2, 2, 0, 0]
+
+
+def test_readiness_accepts_plain_text_and_json(calls):
+    calls["answers"] = [READINESS_TEXT, {"controller": "Amazon Web Services"}]
+    assert client().cloud_controller() == "Amazon Web Services"
+    assert client().cloud_controller() == {"controller": "Amazon Web Services"}
+
+
+def test_readiness_empty_200_is_an_error_with_status_200(calls):
+    calls["answers"] = [Raw(b"")]
+    with pytest.raises(StreamManagerError) as info:
+        client().cloud_controller()
+    assert info.value.status == 200 and "empty body" in info.value.message
+    assert "accessToken=********" in info.value.message
+
+
+def test_documents_read_wrapped_or_bare(calls):
+    calls["answers"] = [LAUNCH_WRAPPED, LAUNCH_BARE, Raw(json.dumps(LAUNCH_BARE).encode())]
+    assert client().get_launch_config("alltypes-01") == LAUNCH_BARE
+    assert client().get_launch_config("alltypes-01") == LAUNCH_BARE
+    assert client().create_launch_config(LAUNCH_BARE) == LAUNCH_BARE
+
+
+def test_document_that_is_text_fails_with_its_first_line(calls):
+    calls["answers"] = [Raw(b"Service Unavailable\nretry later")]
+    with pytest.raises(StreamManagerError) as info:
+        client().get_scale_policy("p")
+    assert info.value.message.endswith("answered something that is not a JSON object: Service Unavailable")
+
+
+def test_groups_nodes_and_origin_on_documented_shapes(calls):
+    calls["answers"] = [GROUP, [GROUP], [NODE], NODE, Raw(b""), Raw(b"")]
+    c = client()
+    assert c.create_node_group({"regions": ["us-central1"]}) == GROUP
+    assert c.list_node_groups() == [GROUP]
+    assert c.list_nodes("g") == [NODE]
+    assert c.add_origin("g")["group"] == "group-8bcc96ed"
+    assert c.list_nodes("g") == []
+    assert c.delete_node_group("g") is None
+    assert sm.node_summary(NODE)["region"] == "us-central1-a"
+
+
+def test_node_list_that_is_text_fails(calls):
+    calls["answers"] = [Raw(b"<html><title>Login</title></html>")]
+    with pytest.raises(StreamManagerError) as info:
+        client().list_nodes("g")
+    assert info.value.message.endswith("answered something that is not a JSON list: Login")
+
+
+def test_timeout_is_named_and_retried(calls):
+    calls["answers"] = [URLError(socket.timeout("timed out")), socket.timeout("timed out")]
+    with pytest.raises(StreamManagerError) as info:
+        client(retries=1, timeout=4).cloud_controller()
+    assert "got no answer within 4 s (timeout) (after 2 attempts)" in info.value.message
+    assert info.value.status is None
+
+
+def test_deadline_bounds_request_timeout_and_retries(calls):
+    now = [100.0]
+    c = client(retries=5, timeout=30, clock=lambda: now[0])
+    c.deadline = 105.0
+    calls["answers"] = [URLError("refused") for dummy in range(6)]
+
+    def sleep(seconds):
+        now[0] += seconds
+    c.sleep = sleep
+    with pytest.raises(StreamManagerError):
+        c.cloud_controller()
+    # the first call may wait only until the deadline, and no retry sleeps past it
+    assert calls["calls"][0]["timeout"] == 5
+    assert all(call["timeout"] <= 5 for call in calls["calls"])
+    assert 2 <= len(calls["calls"]) < 6 and now[0] <= 105.0
+
+
+def test_timeout_must_be_bounded():
+    with pytest.raises(StreamManagerError):
+        StreamManagerClient("https://sm", "t", timeout=0)
+    with pytest.raises(StreamManagerError):
+        StreamManagerClient("https://sm", "t", timeout=3600)
