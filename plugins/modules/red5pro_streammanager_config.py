@@ -10,33 +10,59 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: red5pro_streammanager_config
-short_description: Configure the Red5 Pro Stream Manager's red5-web.properties by key
+short_description: Configure a Red5 Pro Stream Manager 1.x (red5-web.properties, cloud controller, CORS)
 version_added: 0.1.0
 description:
   - Edits C(webapps/streammanager/WEB-INF/red5-web.properties) of a Red5 Pro Stream Manager 1.x
     by key, in place, keeping comments, blank lines, order, separators, escapes, CRLF and a
     missing final newline. Keys that appear more than once are collapsed to their last
     occurrence (the one Java uses) when this task manages them; the others are reported.
+  - A key that the file ships as a commented default (the C(aws.*) block ships as
+    C(#aws.defaultzone={default-region}) ...) is B(uncommented in place), as the vendor
+    documents and as its installer does, never appended as a second line.
+  - With O(cloud_controller), activates the commented C(apiBridge) bean of that controller in
+    C(WEB-INF/applicationContext.xml) and comments out the active one (the shipped default is
+    C(DummyCloudController)). The controller's jar must be in C(WEB-INF/lib/); this module does
+    not copy it.
+  - With O(cors_filter=true), adds the Tomcat CORS filter for C(/api/*) to C(WEB-INF/web.xml)
+    with the lines the vendor's installer (C(r5p_config_stream_manager.sh)) adds.
   - Secrets (database password, cluster password, API tokens, AWS keys) are C(no_log) options.
     Their values never appear in the result, the diff (shown as C(********)) or warnings.
   - Never restarts Red5 Pro. RV(restart_required) tells a handler to restart it.
   - A missing file is an error (the module does not create the Stream Manager's configuration).
 author: streamfleet maintainers (@streamfleet)
+extends_documentation_fragment:
+  - streamfleet.cluster.config_file
 attributes:
-  check_mode:
-    description: Full support; nothing is written in check mode.
-    support: full
   diff_mode:
-    description: Shows the file before and after, secret values masked.
-    support: full
+    details: One before/after per changed file; secret values of red5-web.properties shown as C(********).
 options:
   home:
     description: Red5 Pro home directory.
     type: path
     default: /usr/local/red5pro
   path:
-    description: Path of the file; defaults to C(<home>/webapps/streammanager/WEB-INF/red5-web.properties).
+    description:
+      - Path of C(red5-web.properties); defaults to
+        C(<home>/webapps/streammanager/WEB-INF/red5-web.properties). C(applicationContext.xml)
+        and C(web.xml) are taken from the same directory.
     type: path
+  cloud_controller:
+    description:
+      - The cloud controller whose C(apiBridge) bean is made active in C(applicationContext.xml);
+        the other active C(apiBridge) bean is commented out.
+      - V(aws) is C(com.red5pro.services.cloud.aws.component.AWSInstanceController);
+        V(dummy) is the shipped default C(com.red5pro.services.cloud.sample.component.DummyCloudController).
+      - Omitted, the file is not read.
+    type: str
+    choices: [aws, dummy]
+  cors_filter:
+    description:
+      - V(true) adds the Tomcat CORS filter (all origins; GET, POST, PUT, DELETE) mapped to
+        C(/api/*) to C(web.xml) unless a CORS filter is already mapped there.
+      - V(false) (the default) leaves C(web.xml) alone; this module never removes a filter.
+    type: bool
+    default: false
   streammanager_ip:
     description:
       - Key C(streammanager.ip). Must be unique per Stream Manager behind a balancer (an address
@@ -112,10 +138,6 @@ options:
     type: list
     elements: str
     default: []
-  backup:
-    description: Keep a timestamped copy of the file before changing it.
-    type: bool
-    default: false
 """
 
 EXAMPLES = r"""
@@ -134,6 +156,8 @@ EXAMPLES = r"""
     aws_ec2_security_group: red5pro-nodes
     aws_default_vpc: false
     aws_vpc_name: red5pro-vpc
+    cloud_controller: aws
+    cors_filter: true
   notify: Restart red5pro
 """
 
@@ -144,7 +168,9 @@ path:
   type: str
   sample: /usr/local/red5pro/webapps/streammanager/WEB-INF/red5-web.properties
 changed_keys:
-  description: Keys whose line was added, changed or removed (names only, never values).
+  description:
+    - Keys whose line was added, uncommented, changed or removed (names only, never values),
+      then C(applicationContext.xml) and C(web.xml) when those files changed.
   returned: always
   type: list
   elements: str
@@ -155,12 +181,12 @@ restart_required:
   type: bool
   sample: true
 backup_files:
-  description: Backup copy of the file, by file path, when one was made.
+  description: Backup copy of each changed file, by file path, when one was made.
   returned: always
   type: dict
   sample: {}
 diff:
-  description: Before and after text of the file, secret values shown as C(********).
+  description: Before and after text of each planned file, secret values shown as C(********).
   returned: when run with --diff
   type: list
   elements: dict
@@ -181,9 +207,21 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.files.config_e
     java_value,
     merge_free_settings,
     plan_properties_edit,
+    plan_text_edit,
     same_boolean,
     same_integer,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.files.xml_comments import (
+    activate_bean,
+    ensure_cors_filter,
+)
+
+API_BRIDGE = "apiBridge"
+CLOUD_CONTROLLERS = {
+    "aws": "com.red5pro.services.cloud.aws.component.AWSInstanceController",
+    "dummy": "com.red5pro.services.cloud.sample.component.DummyCloudController",
+}
+CORS_URL_PATTERN = "/api/*"
 
 # option name -> properties key (exactly as the Stream Manager reads them)
 TYPED_KEYS = {
@@ -266,6 +304,8 @@ def main():
         settings=dict(type="dict", default={}),
         remove=dict(type="list", elements="str", default=[]),
         backup=dict(type="bool", default=False),
+        cloud_controller=dict(type="str", choices=sorted(CLOUD_CONTROLLERS)),
+        cors_filter=dict(type="bool", default=False),
     )
     for option in TYPED_KEYS:
         spec = dict(type="str")
@@ -280,13 +320,25 @@ def main():
     path = module.params["path"] or os.path.join(
         module.params["home"], "webapps", "streammanager", "WEB-INF", "red5-web.properties")
 
+    web_inf = os.path.dirname(path)
+
     validate(module)
     updates, removals, equivalent = desired(module)
+    # Every file is planned (and checked) before any is written.
     try:
-        edit = plan_properties_edit(path, updates, removals, secret_keys=SECRET_KEYS, equivalent=equivalent)
+        edits = [plan_properties_edit(path, updates, removals, secret_keys=SECRET_KEYS, equivalent=equivalent,
+                                      uncomment=True)]
+        controller = module.params["cloud_controller"]
+        if controller is not None:
+            edits.append(plan_text_edit(
+                os.path.join(web_inf, "applicationContext.xml"),
+                lambda text: activate_bean(text, API_BRIDGE, CLOUD_CONTROLLERS[controller])))
+        if module.params["cors_filter"]:
+            edits.append(plan_text_edit(
+                os.path.join(web_inf, "web.xml"), lambda text: ensure_cors_filter(text, CORS_URL_PATTERN)))
     except ConfigEditError as exc:
         module.fail_json(msg=str(exc))
-    result = apply_edits(module, [edit], backup=module.params["backup"])
+    result = apply_edits(module, edits, backup=module.params["backup"])
     result["path"] = path
     module.exit_json(**result)
 

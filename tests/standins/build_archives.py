@@ -17,8 +17,8 @@ Writes into OUTDIR, with each vendor's top directory and file layout:
   ``conf/cluster.xml``, the node plugins (``plugins/red5pro-autoscale-plugin-<V>.jar``,
   ``plugins/red5pro-webrtc-plugin-<V>.jar``, ``plugins/inspector.jar``), ``webapps/inspector/``,
   the Stream Manager webapp as shipped (``webapps/streammanager/WEB-INF/`` with
-  ``red5-web.properties``, ``applicationContext.xml``, ``web.xml``, ``sql/cluster.sql``, from
-  ``trees/red5pro_streammanager/``), ``red5.sh``; and beside it, as the vendor delivers it apart,
+  ``red5-web.properties``, ``applicationContext.xml``, ``web.xml``, ``sql/cluster.sql``; the
+  sample tree ``trees/red5pro_streammanager/`` links to it), ``red5.sh``; and beside it, as the vendor delivers it apart,
   ``aws-cloud-controller-<V>.jar`` (``manifest.json``: ``red5pro.aws_cloud_controller``);
 
 and ``manifest.json`` (path, version and ``sha256:`` checksum of each archive, the form
@@ -117,9 +117,6 @@ RED5PRO_AWS_CONTROLLER = "aws-cloud-controller-%s.jar"
 def red5pro_entries(version):
     top = "red5pro-server-%s/" % version
     entries = _collect(os.path.join(SOURCES, "red5pro"), top)
-    # The Stream Manager webapp, laid out as shipped, is kept once, in the sample tree the unit
-    # tests edit.
-    entries += _collect(os.path.join(HERE, "trees", "red5pro_streammanager"), top)
     for pattern in RED5PRO_NODE_JARS:
         path = pattern % version if "%s" in pattern else pattern
         entries.append((top + path, _standin_jar(os.path.basename(path), version)))

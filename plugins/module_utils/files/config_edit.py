@@ -12,7 +12,8 @@ can still fail the module with every file untouched), then *apply* the plans::
     result = apply_edits(module, [edit, edit2], backup=module.params["backup"])
     module.exit_json(**result)
 
-``plan_properties_edit`` / ``plan_jvm_options_edit`` return a ``FileEdit``
+``plan_text_edit(path, transform)`` plans any whole-text edit (the XML edits of
+``files/xml_comments.py``).  ``plan_properties_edit`` / ``plan_jvm_options_edit`` return a ``FileEdit``
 (``path``, ``before``, ``after``, ``changed``, ``changed_keys``, ``duplicates``, ``diff()``)
 and raise ``ConfigEditError`` when the file is missing (unless ``create=True``) or unreadable.
 ``updates`` maps key -> str (use ``java_value`` to render bools, numbers and lists);
@@ -212,6 +213,22 @@ def plan_jvm_options_edit(path, set_options=(), remove_prefixes=(), create=False
         if doc.remove(prefix):
             changed_keys.append(prefix)
     return FileEdit(path, before, doc.render(), changed_keys, [], [], kind="jvm_options")
+
+
+def plan_text_edit(path, transform, kind="xml", label=None):
+    """Plan an edit of the whole text of ``path`` by ``transform(text) -> (new_text, changed)``.
+
+    ``label`` (default: the file name) is what ``changed_keys`` reports when the text changes.
+    ``transform`` raises ``ValueError`` (``XmlEditError`` is one) on bad input; the message
+    becomes a ``ConfigEditError`` naming the file.
+    """
+    before = _read(path, False)
+    try:
+        after, changed = transform(before)
+    except ValueError as exc:
+        raise ConfigEditError("%s: %s" % (path, exc))
+    changed_keys = [label or os.path.basename(path)] if changed and after != before else []
+    return FileEdit(path, before, after, changed_keys, [], [], kind=kind)
 
 
 def apply_edits(module, edits, backup=False):

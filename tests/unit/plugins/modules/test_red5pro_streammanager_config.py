@@ -9,6 +9,9 @@ from ansible.module_utils.common import warnings as ansible_warnings
 
 TREE = Path(__file__).resolve().parents[3] / "standins" / "trees" / "red5pro_streammanager"
 REL = Path("webapps") / "streammanager" / "WEB-INF" / "red5-web.properties"
+SHIPPED = (TREE / REL).read_text()
+AWS = "com.red5pro.services.cloud.aws.component.AWSInstanceController"
+DUMMY = "com.red5pro.services.cloud.sample.component.DummyCloudController"
 
 SECRETS = dict(
     db_password="Db-Pa55word&/=:x",
@@ -81,9 +84,14 @@ def test_configure_then_second_run_unchanged(run_module, home):
                  "aws.accessSecret=Example/Secret+Key/Value0123456789abcdef\r\n", "proxy.enabled=true\r\n",
                  "aws.defaultVPC=false\r\n", "config.dbPort=3307\r\n"):
         assert line in text
-    # CRLF kept, no final newline kept (the last key was edited in place).
+    # CRLF kept; every key was set where it stands (the aws.* block uncommented), none appended.
     assert "\n" not in text.replace("\r\n", "")
-    assert text.endswith("aws.faultZoneBlockMilliseconds=600000")
+    lines = text.split("\r\n")
+    assert len(lines) == len(SHIPPED.split("\n"))
+    for key in [k for k in result["changed_keys"] if k.startswith("aws.")]:
+        assert sum(1 for line in lines if line.startswith(key + "=")) == 1
+        assert not any(line.startswith("#" + key + "=") for line in lines)
+    assert lines.index("aws.defaultzone=eu-west-1") == SHIPPED.split("\n").index("#aws.defaultzone={default-region}")
 
     again = run_module("red5pro_streammanager_config", dict(ARGS, home=str(home)), diff=True)
     assert again["changed"] is False and again["changed_keys"] == []
@@ -95,7 +103,7 @@ def test_check_mode_writes_nothing_and_masks_the_diff(run_module, home):
     result = run_module("red5pro_streammanager_config", dict(ARGS, home=str(home)), check_mode=True, diff=True)
     assert result["changed"] is True
     assert content(home) == before
-    assert sorted(os.listdir(home / REL.parent)) == ["red5-web.properties"]
+    assert sorted(os.listdir(home / REL.parent)) == ["applicationContext.xml", "red5-web.properties", "sql", "web.xml"]
     assert_no_secret(result)
     diff = result["diff"][0]
     assert "config.dbPass=********\r\n" in diff["before"]
@@ -115,12 +123,12 @@ def test_settings_and_remove(run_module, home):
     args = dict(home=str(home), settings={"instancecontroller.nodePingTimeThreshold": 200000,
                                           "custom.listenerPassword": "Hidden-By-Name",
                                           "webapp.virtualHosts": None},
-                remove=["aws.vpcName"])
+                remove=["location.strict"])
     result = run_module("red5pro_streammanager_config", args, diff=True)
     assert result["changed"] is True
     text = content(home).decode()
     assert "instancecontroller.nodePingTimeThreshold=200000\r\n" in text
-    assert "webapp.virtualHosts" not in text and "aws.vpcName" not in text
+    assert "webapp.virtualHosts" not in text and "location.strict" not in text
     # A key that looks secret is masked in the diff even though no option declares it.
     assert "Hidden-By-Name" not in json.dumps(result["diff"])
     assert "custom.listenerPassword=******** (changed)" in result["diff"][0]["after"]
@@ -172,3 +180,40 @@ def test_backup_and_mode_kept(run_module, home):
     result = run_module("red5pro_streammanager_config", dict(home=str(home), proxy_enabled=True, backup=True))
     assert Path(result["backup_files"][str(path)]).read_bytes() == before
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def read(home, name):
+    return (home / REL.parent / name).read_text()
+
+
+def test_aws_controller_and_cors_then_unchanged(run_module, home):
+    app_before, web_before = read(home, "applicationContext.xml"), read(home, "web.xml")
+    args = dict(home=str(home), cloud_controller="aws", cors_filter=True, aws_default_zone="eu-west-1")
+    checked = run_module("red5pro_streammanager_config", args, check_mode=True, diff=True)
+    assert checked["changed"] is True
+    assert checked["changed_keys"] == ["aws.defaultzone", "applicationContext.xml", "web.xml"]
+    assert [d["after_header"].rsplit("/", 1)[1] for d in checked["diff"]] == [
+        "red5-web.properties", "applicationContext.xml", "web.xml"]
+    assert '<bean id="apiBridge" class="%s"' % AWS in checked["diff"][1]["after"]
+    assert (read(home, "applicationContext.xml"), read(home, "web.xml")) == (app_before, web_before)
+
+    result = run_module("red5pro_streammanager_config", args, diff=True)
+    assert result["changed"] is True and result["restart_required"] is True
+    app = read(home, "applicationContext.xml")
+    assert '<bean id="apiBridge" class="%s"' % AWS in app
+    assert '<!-- <bean id="apiBridge" class="%s"' % DUMMY in app
+    assert read(home, "web.xml").count("<filter-class>org.apache.catalina.filters.CorsFilter</filter-class>") == 1
+
+    again = run_module("red5pro_streammanager_config", args)
+    assert again["changed"] is False and again["changed_keys"] == []
+
+
+def test_missing_controller_bean_fails_before_any_file_is_written(run_module, home):
+    app = home / REL.parent / "applicationContext.xml"
+    app.write_text('<beans><bean id="apiBridge" class="x.Other"/></beans>')
+    before = content(home)
+    result = run_module("red5pro_streammanager_config",
+                        dict(home=str(home), cloud_controller="aws", db_host="db2"))
+    assert result.get("failed") is True, result
+    assert "applicationContext.xml" in result["msg"] and "AWSInstanceController" in result["msg"]
+    assert content(home) == before
