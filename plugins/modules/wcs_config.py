@@ -28,13 +28,11 @@ description:
     service.
   - A missing file is an error (the module does not create WCS configuration files).
 author: streamfleet maintainers (@streamfleet)
+extends_documentation_fragment:
+  - streamfleet.cluster.config_file
 attributes:
-  check_mode:
-    description: Full support; nothing is written in check mode.
-    support: full
   diff_mode:
-    description: Shows each file before and after.
-    support: full
+    details: Shows each file before and after.
 options:
   home:
     description: WCS home directory; the files are found under its C(conf/) directory.
@@ -115,10 +113,6 @@ options:
     description:
       - Initial Java heap, written as C(-Xms<size>). Must not exceed the maximum heap.
     type: str
-  backup:
-    description: Keep a timestamped copy of each file before changing it.
-    type: bool
-    default: false
 notes:
   - The vendor's boot scripts append keys with C(echo >>), so keys pile up on every boot; this
     module sets each key once and collapses earlier copies of the keys it manages.
@@ -193,141 +187,35 @@ diff:
 """
 
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.files.config_edit import (
     ConfigEditError,
     apply_edits,
-    java_value,
-    merge_free_settings,
     plan_jvm_options_edit,
     plan_properties_edit,
-    same_boolean,
-    same_integer,
-    same_list,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.files.jvm_options import JvmOptionsDocument, parse_memory_size
-from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import PropertiesDocument
-
-# option name -> (properties key, how Java compares two spellings)
-TYPED_KEYS = {
-    "cdn_enabled": ("cdn_enabled", same_boolean),
-    "cdn_role": ("cdn_role", None),
-    "cdn_ip": ("cdn_ip", None),
-    "cdn_point_of_entry": ("cdn_point_of_entry", None),
-    "cdn_nodes_resolve_ip": ("cdn_nodes_resolve_ip", same_boolean),
-    "cdn_port": ("cdn_port", same_integer),
-    "cdn_groups": ("cdn_groups", same_list),
-    "cdn_nodes_timeout": ("cdn_nodes_timeout", same_integer),
-    "periodic_fir_request": ("periodic_fir_request", same_boolean),
-    "keep_alive_enabled": ("keep_alive.enabled", same_list),
-}
-_ADDRESS = re.compile(r"^[^\s,]+$")
-
-
-def _check_list_items(module, option):
-    for item in module.params[option] or []:
-        if not item or "," in item or item != item.strip():
-            module.fail_json(msg="%s: %r is not a valid list item (no commas, no surrounding spaces)" % (option, item))
-
-
-def desired_properties(module):
-    """Return (updates, removals) for flashphoner.properties, failing on bad input."""
-    params = module.params
-    for option in ("cdn_ip", "cdn_point_of_entry"):
-        value = params[option]
-        if value and not _ADDRESS.match(value):
-            module.fail_json(msg="%s: %r is not an address (no spaces or commas)" % (option, value))
-    if params["cdn_ip"] is not None and not params["cdn_ip"]:
-        module.fail_json(msg="cdn_ip must not be empty")
-    if params["cdn_port"] is not None and not 1 <= params["cdn_port"] <= 65535:
-        module.fail_json(msg="cdn_port must be between 1 and 65535, got %d" % params["cdn_port"])
-    if params["cdn_nodes_timeout"] is not None and params["cdn_nodes_timeout"] < 1:
-        module.fail_json(msg="cdn_nodes_timeout must be at least 1 second, got %d" % params["cdn_nodes_timeout"])
-    _check_list_items(module, "cdn_groups")
-    _check_list_items(module, "keep_alive_enabled")
-
-    updates = {}
-    equivalent = {}
-    removals = list(params["remove"])
-    for option, (key, same) in TYPED_KEYS.items():
-        value = params[option]
-        if value is None:
-            continue
-        if option == "cdn_point_of_entry" and value == "":
-            removals.append(key)
-            continue
-        updates[key] = java_value(value)
-        if same:
-            equivalent[key] = same
-    merge_free_settings(module, params["settings"], updates, removals)
-    return updates, removals, equivalent
-
-
-def validate_cdn(module, after_text):
-    """Check the CDN settings the file will have once written."""
-    doc = PropertiesDocument.parse(after_text)
-    enabled = (doc.get("cdn_enabled") or "false").strip().lower() == "true"
-    role = (doc.get("cdn_role") or "edge").strip()
-    own_ip = (doc.get("cdn_ip") or "").strip()
-    entry = (doc.get("cdn_point_of_entry") or "").strip()
-    own = set(address.strip().lower() for address in module.params["node_addresses"])
-    if own_ip:
-        own.add(own_ip.lower())
-    if role == "origin" and entry and entry.lower() in own:
-        module.fail_json(msg="cdn_point_of_entry %s is this origin's own address; an origin must not point at "
-                             "itself (leave the point of entry empty on the first origin)" % entry)
-    if not enabled:
-        return
-    if role not in ("origin", "edge", "transcoder"):
-        module.fail_json(msg="cdn_role %r in the file is not origin, edge or transcoder" % role)
-    if role in ("edge", "transcoder") and not entry:
-        module.fail_json(msg="a CDN %s needs cdn_point_of_entry (the address of a running CDN node)" % role)
-    if not own_ip:
-        module.fail_json(msg="cdn_enabled=true needs cdn_ip (this node's address for CDN traffic)")
-
-
-def desired_jvm_options(module):
-    options = []
-    sizes = {}
-    for option, flag in (("heap_size", "-Xmx"), ("heap_initial_size", "-Xms")):
-        value = module.params[option]
-        if value is None:
-            continue
-        try:
-            sizes[flag] = parse_memory_size(value)
-        except ValueError as exc:
-            module.fail_json(msg="%s: %s" % (option, exc))
-        if sizes[flag] < 2 * 1024 * 1024:
-            module.fail_json(msg="%s: %s is below the JVM's 2 MB minimum" % (option, value))
-        options.append(flag + value.strip())
-    return options
-
-
-def validate_heap(module, after_text):
-    doc = JvmOptionsDocument.parse(after_text)
-    sizes = {}
-    for flag in ("-Xmx", "-Xms"):
-        found = doc.find(flag)
-        if found:
-            try:
-                sizes[flag] = parse_memory_size(found[-1][len(flag):])
-            except ValueError:
-                pass
-    if "-Xmx" in sizes and "-Xms" in sizes and sizes["-Xms"] > sizes["-Xmx"]:
-        module.fail_json(msg="the initial heap (-Xms) would be larger than the maximum heap (-Xmx); "
-                             "the JVM refuses to start that way")
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.wcs import (
+    CDN_ROLES,
+    DEFAULT_HOME,
+    JVM_OPTIONS_FILE,
+    PROPERTIES_FILE,
+    WcsError,
+    desired_jvm_options,
+    desired_properties,
+    validate_cdn,
+    validate_heap,
+)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            home=dict(type="path", default="/usr/local/FlashphonerWebCallServer"),
+            home=dict(type="path", default=DEFAULT_HOME),
             properties_file=dict(type="path"),
             jvm_options_file=dict(type="path"),
             cdn_enabled=dict(type="bool"),
-            cdn_role=dict(type="str", choices=["origin", "edge", "transcoder"]),
+            cdn_role=dict(type="str", choices=list(CDN_ROLES)),
             cdn_ip=dict(type="str"),
             cdn_point_of_entry=dict(type="str"),
             cdn_nodes_resolve_ip=dict(type="bool"),
@@ -347,21 +235,20 @@ def main():
     )
     params = module.params
     conf = os.path.join(params["home"], "conf")
-    properties_file = params["properties_file"] or os.path.join(conf, "flashphoner.properties")
-    jvm_options_file = params["jvm_options_file"] or os.path.join(conf, "wcs-core.properties")
-
-    updates, removals, equivalent = desired_properties(module)
-    jvm_options = desired_jvm_options(module)
+    properties_file = params["properties_file"] or os.path.join(conf, PROPERTIES_FILE)
+    jvm_options_file = params["jvm_options_file"] or os.path.join(conf, JVM_OPTIONS_FILE)
 
     try:
+        updates, removals, equivalent = desired_properties(params)
+        jvm_options = desired_jvm_options(params)
         edits = [plan_properties_edit(properties_file, updates, removals, equivalent=equivalent)]
         if jvm_options:
             edits.append(plan_jvm_options_edit(jvm_options_file, set_options=jvm_options))
-    except ConfigEditError as exc:
+        validate_cdn(edits[0].after, params["node_addresses"])
+        if jvm_options:
+            validate_heap(edits[1].after)
+    except (WcsError, ConfigEditError) as exc:
         module.fail_json(msg=str(exc))
-    validate_cdn(module, edits[0].after)
-    if jvm_options:
-        validate_heap(module, edits[1].after)
 
     result = apply_edits(module, edits, backup=params["backup"])
     result["properties_file"] = properties_file

@@ -102,65 +102,14 @@ status:
   sample: 200
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import fetch_url
-
-_HEADERS = (
-    re.compile(r"^-{2,}\s*([^-=\[\]]+?)\s*-{2,}$"),
-    re.compile(r"^\[\s*([^\[\]]+?)\s*\]$"),
-    re.compile(r"^={2,}\s*([^-=\[\]]+?)\s*={2,}$"),
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.wcs import (
+    WcsError,
+    parse_stats,
+    stats_url,
 )
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)$")
-
-
-def _value(text):
-    if _INTEGER.match(text):
-        return int(text)
-    if _DECIMAL.match(text):
-        return float(text)
-    return text
-
-
-def parse_stats(text):
-    """Return ``(stats, sections, ignored_lines)`` of a ``?action=stat`` page."""
-    stats = {}
-    sections = {}
-    current = None
-    ignored = 0
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        header = None
-        for pattern in _HEADERS:
-            match = pattern.match(line)
-            if match:
-                header = match.group(1)
-                break
-        if header is not None:
-            current = header
-            sections.setdefault(current, {})
-            continue
-        if "=" in line:
-            key, value = line.split("=", 1)
-        elif ":" in line:
-            key, value = line.split(":", 1)
-        else:
-            ignored += 1
-            continue
-        key = key.strip()
-        if not key:
-            ignored += 1
-            continue
-        value = _value(value.strip())
-        stats[key] = value
-        if current is not None:
-            sections[current][key] = value
-    return stats, sections, ignored
 
 
 def main():
@@ -177,14 +126,12 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if not 1 <= params["port"] <= 65535:
-        module.fail_json(msg="port must be between 1 and 65535, got %d" % params["port"])
+    try:
+        url = stats_url(params["scheme"], params["host"], params["port"])
+    except WcsError as exc:
+        module.fail_json(msg=str(exc))
     if params["timeout"] < 1:
         module.fail_json(msg="timeout must be at least 1 second")
-    host = params["host"]
-    if ":" in host and not host.startswith("["):
-        host = "[%s]" % host  # an IPv6 address
-    url = "%s://%s:%d/?action=stat" % (params["scheme"], host, params["port"])
 
     response, info = fetch_url(module, url, method="GET", timeout=params["timeout"], ca_path=params["ca_path"])
     status = info.get("status", -1)

@@ -193,3 +193,43 @@ def test_missing_jvm_file_fails_before_writing_properties(run_module, home):
     result = run_module("wcs_config", dict(home=str(home), cdn_port=9000, heap_size="1g"))
     assert result.get("failed") and "wcs-core.properties does not exist" in result["msg"]
     assert props(home) == before
+
+
+# --- the WCS rules in module_utils/servers/wcs.py, without a module -------------------------
+
+def test_wcs_rules_raise_wcs_error_without_a_module():
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import wcs
+
+    with pytest.raises(wcs.WcsError, match="own address"):
+        wcs.validate_cdn("cdn_enabled=true\ncdn_role=origin\ncdn_ip=10.0.0.1\ncdn_point_of_entry=10.0.0.1\n")
+    with pytest.raises(wcs.WcsError, match="needs cdn_point_of_entry"):
+        wcs.validate_cdn("cdn_enabled=true\ncdn_role=edge\ncdn_ip=10.0.0.2\n")
+    with pytest.raises(wcs.WcsError, match="own address"):
+        wcs.validate_cdn("cdn_role=origin\ncdn_point_of_entry=origin.example\n", ["Origin.example"])
+    wcs.validate_cdn("cdn_enabled=true\ncdn_role=edge\ncdn_ip=10.0.0.2\ncdn_point_of_entry=10.0.0.1\n")
+    with pytest.raises(wcs.WcsError, match="also given by a typed option"):
+        wcs.desired_properties({"cdn_port": 8084, "settings": {"cdn_port": 1}})
+    with pytest.raises(wcs.WcsError, match="2 MB minimum"):
+        wcs.desired_jvm_options({"heap_size": "1k"})
+    with pytest.raises(wcs.WcsError, match="larger than the maximum"):
+        wcs.validate_heap("-Xmx1g\n-Xms2g\n")
+
+
+def test_wcs_desired_properties_typed_and_free_keys():
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import wcs
+
+    updates, removals, equivalent = wcs.desired_properties({
+        "cdn_enabled": True, "keep_alive_enabled": ["websocket", "rtmfp"], "cdn_point_of_entry": "",
+        "settings": {"a": 1, "gone": None}, "remove": ["old"]})
+    assert updates == {"cdn_enabled": "true", "keep_alive.enabled": "websocket,rtmfp", "a": "1"}
+    assert removals == ["old", "cdn_point_of_entry", "gone"]
+    assert set(equivalent) == {"cdn_enabled", "keep_alive.enabled"}
+
+
+def test_wcs_stats_url_brackets_ipv6_and_checks_the_port():
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import wcs
+
+    assert wcs.stats_url("http", "fd00::5", 8081) == "http://[fd00::5]:8081/?action=stat"
+    assert wcs.stats_url("https", "[::1]", 8444) == "https://[::1]:8444/?action=stat"
+    with pytest.raises(wcs.WcsError, match="between 1 and 65535"):
+        wcs.stats_url("http", "h", 0)

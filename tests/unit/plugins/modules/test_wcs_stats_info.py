@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.streamfleet.cluster.plugins.modules.wcs_stats_info import parse_stats
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.wcs import parse_stats
 
 # Our own sample of the page, written from the documented keys; the layout varies between
 # releases, so it mixes header styles, blank lines, odd spacing and an unknown key.
