@@ -20,7 +20,12 @@ SECRETS = [value for key, value in CREDENTIALS.items() if key.endswith("password
 SECRET_FORMS = SECRETS + [quote(value, safe="") for value in SECRETS]
 HOME = "/usr/local/antmedia"
 SERVER_CONFIG = HOME + "/conf/red5.properties"
-APPS = ("LiveApp", "WebRTCAppEE")
+# Laid out as the shipped server (tests/standins/archives/antmedia): the root console carries
+# db.user/db.password lines, the applications made from the StreamApp template have none.
+APPS = ("LiveApp", "WebRTCAppEE", "root")
+APPS_WITH_CREDENTIAL_LINES = ("root",)
+JEE = HOME + "/conf/jee-container.xml"
+SETTINGS = [SERVER_CONFIG] + ["%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app) for app in APPS] + [JEE]
 IMDS_PORT = 18169
 
 # Runs on an Ant Media host with pymongo. It reads the cluster URL from the server's own
@@ -116,11 +121,23 @@ def assert_cluster_keys_once(host):
     for app in APPS:
         path = "%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app)
         content = on(host).file(path).content_string
-        for key, value in (("db.type", "mongodb"), ("db.host", url), ("db.user", ""), ("db.password", "")):
+        for key, value in (("db.type", "mongodb"), ("db.host", url)):
             right = lines_of(host, path, key, content) == ["%s=%s" % (key, value)]
             assert right, (app, key)
-    jee = on(host).file(HOME + "/conf/jee-container.xml").content_string
-    assert jee.count("<!-- cluster start -->") == 1 and jee.count("<!-- cluster end -->") == 1
+        for key in ("db.user", "db.password"):
+            # Emptied where the shipped file has the line, never added where it has none.
+            wanted = ["%s=" % key] if app in APPS_WITH_CREDENTIAL_LINES else []
+            assert lines_of(host, path, key, content) == wanted, (app, key)
+    jee = on(host).file(JEE).content_string
+    # Three cluster blocks in the shipped file, all active.
+    assert jee.count("<!-- cluster start -->") == 3 and jee.count("<!-- cluster end -->") == 3
+    assert jee.count("cluster start") == 3 and jee.count("cluster end") == 3
+
+
+def settings_digests(host):
+    result = on(host).run("sha256sum " + " ".join(SETTINGS))
+    assert result.rc == 0, result.stderr
+    return dict(reversed(line.split()) for line in result.stdout.splitlines())
 
 
 def http_get(host, path):
@@ -177,7 +194,7 @@ def test_first_administrator_exists(ams):
 
 
 def test_file_modes(ams):
-    paths = [SERVER_CONFIG] + ["%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app) for app in APPS]
+    paths = SETTINGS[:-1]
     for path in paths:
         config = on(ams).file(path)
         assert (config.user, config.group) == ("antmedia", "antmedia"), path
@@ -204,13 +221,27 @@ def test_no_secret_in_the_ansible_output():
         assert secret not in text
 
 
-def test_user_data_twice_leaves_every_key_once(ams):
-    # Undo cluster mode by hand, with duplicates as appending boot scripts leave them.
-    for path in [SERVER_CONFIG] + ["%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app) for app in APPS]:
-        on(ams).run("sed -i -e 's/^clusterdb.host=.*/clusterdb.host=localhost/' -e 's/^db.type=.*/db.type=mapdb/' %s" % path)
-        on(ams).run("printf 'db.host=localhost\\ndb.host=127.0.0.1\\nclusterdb.user=\\n' >> %s" % path)
-    on(ams).run("sed -i -e 's/<!-- cluster start -->/<!-- cluster start/' "
-                "-e 's/<!-- cluster end -->/cluster end -->/' %s/conf/jee-container.xml" % HOME)
+def test_vendor_script_finds_nothing_to_change(ams):
+    # The stand-in of change_server_mode.sh (the vendor's semantics; it edits
+    # /usr/local/antmedia and restarts antmedia) run on the tree the role switched with
+    # method=files: no byte of the settings changes. The URL is read from the server's file on
+    # the host, so it is never on this verifier's command line.
+    before = settings_digests(ams)
+    run = on(ams).run("cd / && sh -c '%s/change_server_mode.sh cluster \"$(sed -n \"s/^clusterdb.host=//p\" %s)\"'"
+                      % (HOME, SERVER_CONFIG))
+    assert run.rc == 0, run.stderr
+    for secret in SECRET_FORMS:
+        assert secret not in run.stdout + run.stderr
+    assert settings_digests(ams) == before
+    wait_live(ams)
+
+
+def test_user_data_after_the_vendor_standalone_switch(ams):
+    # Undo cluster mode the vendor's way, then let the boot-time user data switch back twice.
+    module_made = dict((path, on(ams).file(path).content_string) for path in SETTINGS)
+    undo = on(ams).run("%s/change_server_mode.sh standalone" % HOME)
+    assert undo.rc == 0, undo.stderr
+    assert "<!-- cluster start -->" not in on(ams).file(JEE).content_string
     unit = "sf-imds-standin"
     on(ams).run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (unit, unit))
     started = on(ams).run("systemd-run --unit %s python3 /root/imds_standin.py --port %d --meta local-ipv4=%s"
@@ -221,16 +252,24 @@ def test_user_data_twice_leaves_every_key_once(ams):
         env = "IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1" % IMDS_PORT
         first = on(ams).run("%s /root/streamfleet-user-data.sh" % env)
         assert first.rc == 0, first.stderr
-        assert "restarted antmedia" in first.stderr
+        after_first = settings_digests(ams)
+        mtime = on(ams).file(SERVER_CONFIG).mtime
         second = on(ams).run("%s /root/streamfleet-user-data.sh" % env)
         assert second.rc == 0, second.stderr
-        assert "settings already current" in second.stderr
-        for output in (first.stderr, second.stderr):
+        assert settings_digests(ams) == after_first and on(ams).file(SERVER_CONFIG).mtime == mtime
+        for output in (first.stdout + first.stderr, second.stdout + second.stderr):
             for secret in SECRET_FORMS:
                 assert secret not in output
     finally:
         on(ams).run("systemctl stop %s" % unit)
     assert_cluster_keys_once(ams)
+    # The same bytes the module wrote, but for the space the vendor's standalone switch left
+    # after each start marker (kept, as the vendor script keeps it).
+    for path in SETTINGS:
+        expected = module_made[path]
+        if path == JEE:
+            expected = expected.replace("<!-- cluster start -->", "<!-- cluster start --> ")
+        assert on(ams).file(path).content_string == expected, path
     per_boot = on(ams).file("/var/lib/cloud/scripts/per-boot/streamfleet-antmedia.sh")
     assert per_boot.exists and per_boot.mode == 0o700 and per_boot.user == "root"
     wait_live(ams)
