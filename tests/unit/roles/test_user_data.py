@@ -1,74 +1,58 @@
 """Boot-time user data of the server roles, rendered as Ansible renders it and run for real.
 
-Each template is rendered through the role's ``tasks_from: user_data`` entry point, then run
-twice with bash against a copy of the stand-in archive's configuration tree, with the instance
-metadata service (IMDSv2) served by a small HTTP server on 127.0.0.1 (``IMDS_ENDPOINT``).
-After both runs every key must be present exactly once with the right value, and the second run
-must change nothing. The configuration modules, run in check mode afterwards, must agree that
-nothing is left to change.
+The boot library is installed by the ``server_boot`` role (as the server roles and image baking
+install it) into a temporary directory, with the system's plain ``python3`` (no Ansible) as the
+launcher's interpreter. Each template is rendered through the role's ``tasks_from: user_data``
+entry point, then run twice with bash against a copy of the stand-in configuration tree, with
+the instance metadata served by the stand-ins on 127.0.0.1. After both runs every key is present
+exactly once with the right value, the second run changes nothing, and the modules (or the Ant
+Media planner) agree that nothing is left to change: boot and playbook give the same bytes.
 """
-import http.server
 import os
+import re
 import shutil
 import stat
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
+from lib.harness import PlaybookRunner
+from standins import alicloud_metadata_standin, imds_standin
+
 REPO = Path(__file__).resolve().parents[3]
 ARCHIVES = REPO / "tests" / "standins" / "archives"
+TREES = REPO / "tests" / "standins" / "trees"
 LIB = "user_data_lib.sh.j2"
 ROLES_WITH_USER_DATA = ("wcs", "antmedia", "red5pro_streammanager")
-TOKEN = "token-for-tests"
 METADATA = {"local-ipv4": "10.0.3.7", "instance-id": "i-0123456789abcdef0"}
+ALICLOUD_METADATA = {"private-ipv4": "172.16.3.7", "instance-id": "i-bp1abcdefg"}
+PLAIN_PYTHON = "/usr/bin/python3"
 
 
-class ImdsHandler(http.server.BaseHTTPRequestHandler):
-    """IMDSv2: PUT /latest/api/token with a TTL header, then GETs with the token."""
-
-    calls = []
-
-    def log_message(self, *args):
-        pass
-
-    def _send(self, status, body=""):
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_PUT(self):
-        self.calls.append(("PUT", self.path))
-        if self.path != "/latest/api/token" or not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
-            self._send(400)
-        else:
-            self._send(200, TOKEN)
-
-    def do_GET(self):
-        self.calls.append(("GET", self.path))
-        if self.headers.get("X-aws-ec2-metadata-token") != TOKEN:
-            self._send(401)
-            return
-        prefix = "/latest/meta-data/"
-        key = self.path[len(prefix):] if self.path.startswith(prefix) else None
-        if key in METADATA:
-            self._send(200, METADATA[key])
-        else:
-            self._send(404)
+@pytest.fixture(scope="module")
+def boot_launcher(tmp_path_factory):
+    """streamfleet-boot installed by the server_boot role; the second run changes nothing."""
+    root = tmp_path_factory.mktemp("server-boot")
+    runner = PlaybookRunner(root, REPO, REPO / ".build" / "collections")
+    role_vars = {"server_boot_lib_dir": str(root / "lib"), "server_boot_launcher": str(root / "sbin" / "streamfleet-boot"),
+                 "server_boot_python": PLAIN_PYTHON}
+    (root / "sbin").mkdir()
+    task = {"name": "install", "ansible.builtin.include_role": {"name": "streamfleet.cluster.server_boot"},
+            "vars": role_vars}
+    runner.run([task])
+    assert runner.stats.get("changed", 0) > 0
+    runner.run([task])
+    assert runner.stats.get("changed", 0) == 0, runner.last_output
+    return root / "sbin" / "streamfleet-boot"
 
 
 @pytest.fixture
 def imds():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ImdsHandler)
-    ImdsHandler.calls = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    running = imds_standin.start(METADATA)
+    yield running
+    running.stop()
 
 
 def render(playbook, tmp_path, role, role_vars):
@@ -84,10 +68,13 @@ def render(playbook, tmp_path, role, role_vars):
     return script
 
 
-def run_script(script, imds_endpoint, env_extra, expect_rc=0):
-    env = dict(os.environ, IMDS_ENDPOINT=imds_endpoint, IMDS_RETRIES="2", IMDS_RETRY_DELAY="0",
-               RESTART_SERVICE="false", **env_extra)
-    proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60,
+def run_script(script, launcher, endpoint, env_extra, expect_rc=0):
+    env = dict(os.environ, STREAMFLEET_BOOT=str(launcher), IMDS_ENDPOINT=endpoint, IMDS_RETRIES="2",
+               IMDS_RETRY_DELAY="0", RESTART_SERVICE="false", **env_extra)
+    # The host has no Ansible: nothing from the test's virtual environment may leak in.
+    env.pop("PYTHONPATH", None)
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120,
                           check=False)
     assert proc.returncode == expect_rc, proc.stdout + proc.stderr
     return proc.stderr
@@ -103,42 +90,36 @@ def assert_once(path, key, value):
     assert found == ["%s=%s" % (key, value)], "%s in %s: %r" % (key, path, found)
 
 
-def test_library_is_identical_in_every_role():
-    texts = {(REPO / "roles" / role / "templates" / LIB).read_text() for role in ROLES_WITH_USER_DATA}
-    assert len(texts) == 1
-
-
-@pytest.mark.parametrize("value", ["a&b/c|d", "x\\y 'q' \"z\"", "mongodb://u:p%2F@h:1/?a=b&c=d", ""])
-def test_set_property_handles_special_characters(tmp_path, value):
-    conf = tmp_path / "x.properties"
-    conf.write_text("# comment key=1\nkey=old\nother=1\nkey = duplicate\nkey2=keep\n")
-    conf.chmod(0o640)
-    lib = REPO / "roles" / "wcs" / "templates" / LIB
-    for _attempt in range(2):
-        subprocess.run(["bash", "-c", 'set -u; . "$0"; set_property "$1" key "$2"', str(lib), str(conf), value],
-                       check=True, capture_output=True, env=dict(os.environ, PER_BOOT_DIR=""))
-    text = conf.read_text()
-    assert text == "# comment key=1\nkey=%s\nother=1\nkey2=keep\n" % value
-    assert stat.S_IMODE(conf.stat().st_mode) == 0o640
-
-
-def test_set_property_appends_once_when_absent(tmp_path):
-    conf = tmp_path / "x.properties"
-    conf.write_text("a=1")  # no final newline
-    lib = REPO / "roles" / "wcs" / "templates" / LIB
-    for _attempt in range(3):
-        subprocess.run(["bash", "-c", '. "$0"; set_property "$1" cdn_ip 10.0.0.1', str(lib), str(conf)],
-                       check=True, capture_output=True)
-    assert conf.read_text() == "a=1\ncdn_ip=10.0.0.1\n"
-
-
 def copy_tree(source, dest):
     shutil.copytree(source, dest)
     return dest
 
 
+def snapshot(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+# -- the templates ------------------------------------------------------------------------------
+def test_glue_is_one_file_linked_from_every_role():
+    target = (REPO / "roles" / "server_boot" / "templates" / LIB).resolve()
+    for role in ROLES_WITH_USER_DATA:
+        assert (REPO / "roles" / role / "templates" / LIB).resolve() == target
+
+
+def test_no_awk_or_sed_editing_at_boot():
+    templates = [REPO / "roles" / "server_boot" / "templates" / LIB]
+    templates += [REPO / "roles" / role / "templates" / "user_data.sh.j2" for role in ROLES_WITH_USER_DATA]
+    for path in templates:
+        code = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
+        assert not re.search(r"\b(awk|sed|perl)\b", code), path
+    for role in ROLES_WITH_USER_DATA:
+        code = (REPO / "roles" / role / "templates" / "user_data.sh.j2").read_text()
+        assert re.search(r"^boot (set-properties|antmedia-cluster-mode) ", code, re.M), role
+
+
+# -- WCS ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cdn_role", ["origin", "edge"])
-def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, cdn_role):
+def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, boot_launcher, cdn_role):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
     conf = home / "conf" / "flashphoner.properties"
     # What the vendor's boot script leaves after a few boots: keys appended again and again.
@@ -147,12 +128,13 @@ def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, cdn_role):
     point_of_entry = "10.0.1.10" if cdn_role == "edge" else ""
     script = render(playbook, tmp_path, "wcs", {
         "wcs_cdn_role": cdn_role, "wcs_cdn_point_of_entry": point_of_entry, "wcs_home": "/nonexistent"})
+    assert "set -u" in script.read_text() and "awk" not in script.read_text()
     per_boot = tmp_path / "per-boot"
     env = {"WCS_HOME": str(home), "PER_BOOT_DIR": str(per_boot)}
-    first = run_script(script, imds, env)
-    assert "set cdn_ip" in first
-    second = run_script(script, imds, env)
-    assert "settings already current" in second and "set cdn_" not in second
+    first = run_script(script, boot_launcher, imds.endpoint, env)
+    assert "changed %s: " % conf in first and "cdn_ip" in first
+    second = run_script(script, boot_launcher, imds.endpoint, env)
+    assert "settings already current" in second and "changed" not in second
     assert_once(conf, "cdn_enabled", "true")
     assert_once(conf, "cdn_ip", METADATA["local-ipv4"])
     assert_once(conf, "cdn_role", cdn_role)
@@ -164,50 +146,88 @@ def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, cdn_role):
     installed = per_boot / "streamfleet-wcs.sh"
     assert installed.read_text() == script.read_text()
     assert stat.S_IMODE(installed.stat().st_mode) == 0o700
-    assert ("PUT", "/latest/api/token") in ImdsHandler.calls
-    # The foundation module sees nothing left to change.
+    assert imds.calls[0][:2] == ("PUT", "/latest/api/token")
+    # The module sees nothing left to change.
     result = run_module("wcs_config", {
         "home": str(home), "cdn_enabled": True, "cdn_role": cdn_role, "cdn_ip": METADATA["local-ipv4"],
         "cdn_point_of_entry": point_of_entry or None}, check_mode=True)
     assert result.get("changed") is False, result
 
 
-def test_wcs_user_data_fails_without_metadata(playbook, tmp_path):
+@pytest.mark.parametrize("hardened", [False, True], ids=["normal", "hardened"])
+def test_wcs_user_data_on_alibaba_cloud(playbook, tmp_path, boot_launcher, hardened):
+    home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
+    conf = home / "conf" / "flashphoner.properties"
+    script = render(playbook, tmp_path, "wcs", {
+        "wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "172.16.1.10", "wcs_user_data_metadata_source": "alicloud"})
+    assert "METADATA_SOURCE=${METADATA_SOURCE:-alicloud}" in script.read_text()
+    running = alicloud_metadata_standin.start(ALICLOUD_METADATA, hardened=hardened)
+    try:
+        run_script(script, boot_launcher, running.endpoint, {"WCS_HOME": str(home), "PER_BOOT_DIR": ""})
+    finally:
+        running.stop()
+    assert_once(conf, "cdn_ip", ALICLOUD_METADATA["private-ipv4"])
+    assert ("GET", "/latest/meta-data/private-ipv4", True) in running.calls
+
+
+def test_wcs_user_data_fails_without_metadata(playbook, tmp_path, boot_launcher):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
     conf = home / "conf" / "flashphoner.properties"
     before = conf.read_bytes()
     script = render(playbook, tmp_path, "wcs", {"wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "10.0.1.10"})
-    err = run_script(script, "http://127.0.0.1:9", {"WCS_HOME": str(home), "PER_BOOT_DIR": ""}, expect_rc=1)
-    assert "no private address" in err
+    err = run_script(script, boot_launcher, "http://127.0.0.1:9", {"WCS_HOME": str(home), "PER_BOOT_DIR": ""},
+                     expect_rc=1)
+    assert "no private address from the aws instance metadata service" in err
     assert conf.read_bytes() == before
 
 
-def test_wcs_user_data_refuses_origin_pointing_at_itself(playbook, tmp_path, imds):
+def test_user_data_fails_clearly_without_the_boot_library(playbook, tmp_path, imds):
+    script = render(playbook, tmp_path, "wcs", {"wcs_cdn_role": "origin"})
+    err = run_script(script, tmp_path / "missing" / "streamfleet-boot", imds.endpoint, {"PER_BOOT_DIR": ""},
+                     expect_rc=1)
+    assert "streamfleet-boot is missing" in err
+
+
+def test_wcs_user_data_refuses_origin_pointing_at_itself(playbook, tmp_path, imds, boot_launcher):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
     script = render(playbook, tmp_path, "wcs", {
         "wcs_cdn_role": "origin", "wcs_cdn_point_of_entry": METADATA["local-ipv4"]})
-    err = run_script(script, imds, {"WCS_HOME": str(home), "PER_BOOT_DIR": ""}, expect_rc=1)
+    err = run_script(script, boot_launcher, imds.endpoint, {"WCS_HOME": str(home), "PER_BOOT_DIR": ""}, expect_rc=1)
     assert "must not be its own address" in err
 
 
-def test_wcs_user_data_entry_point_refuses_edge_without_point_of_entry(playbook, tmp_path):
+@pytest.mark.parametrize("role_vars", [{"wcs_cdn_role": "edge"},
+                                       {"wcs_cdn_role": "origin", "wcs_user_data_metadata_source": "gcp"}],
+                         ids=["edge-without-point-of-entry", "unknown-cloud"])
+def test_wcs_user_data_entry_point_refuses_bad_input(playbook, role_vars):
     results = playbook.run([
         {"name": "render", "ansible.builtin.include_role": {
             "name": "streamfleet.cluster.wcs", "tasks_from": "user_data"},
-         "vars": {"wcs_cdn_role": "edge"}}], expect_failure=True)
+         "vars": role_vars}], expect_failure=True)
     assert any(r.get("failed") for r in results)
 
 
-@pytest.mark.parametrize("ip_source", ["local-ipv4", "instance-id"])
-def test_streammanager_user_data_twice(playbook, run_module, tmp_path, imds, ip_source):
+# -- Red5 Pro Stream Manager --------------------------------------------------------------------
+def red5pro_home(tmp_path):
     home = copy_tree(ARCHIVES / "red5pro", tmp_path / "red5pro")
+    webapp = home / "webapps" / "streammanager"
+    if not webapp.is_dir():  # the Stream Manager stand-in is moving from trees/ into the archive tree
+        shutil.copytree(TREES / "red5pro_streammanager" / "webapps" / "streammanager", webapp)
+    return home
+
+
+@pytest.mark.parametrize("ip_source", ["local-ipv4", "instance-id"])
+def test_streammanager_user_data_twice(playbook, run_module, tmp_path, imds, boot_launcher, ip_source):
+    home = red5pro_home(tmp_path)
     conf = home / "webapps" / "streammanager" / "WEB-INF" / "red5-web.properties"
+    # The seed's way: a random streammanager.ip, plus a duplicate line.
+    conf.write_text(conf.read_text() + "streammanager.ip=z2go1nhorcpsxlxy.com\n")
     conf.chmod(0o600)
     script = render(playbook, tmp_path, "red5pro_streammanager",
                     {"red5pro_streammanager_user_data_ip_source": ip_source})
     env = {"RED5_HOME": str(home), "PER_BOOT_DIR": str(tmp_path / "per-boot")}
-    run_script(script, imds, env)
-    second = run_script(script, imds, env)
+    run_script(script, boot_launcher, imds.endpoint, env)
+    second = run_script(script, boot_launcher, imds.endpoint, env)
     assert "settings already current" in second
     assert_once(conf, "streammanager.ip", METADATA[ip_source])
     assert stat.S_IMODE(conf.stat().st_mode) == 0o600
@@ -216,48 +236,59 @@ def test_streammanager_user_data_twice(playbook, run_module, tmp_path, imds, ip_
     assert result.get("changed") is False, result
 
 
-APP_CONFIGS = ("LiveApp", "WebRTCAppEE")
+# -- Ant Media ----------------------------------------------------------------------------------
+PASSWORD = "p&s/w|rd"
+REPLICA_URL = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017,10.0.9.10:27018/?authSource=admin&replicaSet=rs0"
 
 
 @pytest.mark.parametrize("source", ["url", "parts"])
-def test_antmedia_user_data_twice(playbook, run_module, tmp_path, imds, source):
+def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, source):
     home = copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")
+    reference = copy_tree(ARCHIVES / "antmedia", tmp_path / "reference")
     for path in [home / "conf" / "red5.properties"] + list(home.glob("webapps/*/WEB-INF/red5-web.properties")):
         path.chmod(0o640)
-    password = "p&s/w|rd"
     if source == "url":
         url = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017/?authSource=admin&retryWrites=true"
         role_vars = {"antmedia_cluster_url": url}
-        module_db = {"database_url": url}
     else:
-        url = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017,10.0.9.10:27018/?authSource=admin&replicaSet=rs0"
+        url = REPLICA_URL
         role_vars = {"antmedia_cluster_db_hosts": ["10.0.9.9", "10.0.9.10:27018"],
-                     "antmedia_cluster_db_user": "antmedia", "antmedia_cluster_db_password": password,
+                     "antmedia_cluster_db_user": "antmedia", "antmedia_cluster_db_password": PASSWORD,
                      "antmedia_cluster_db_auth_source": "admin", "antmedia_cluster_db_replica_set": "rs0"}
-        module_db = {"database_hosts": ["10.0.9.9", "10.0.9.10:27018"], "database_port": 27017,
-                     "database_user": "antmedia", "database_password": password,
-                     "database_auth_source": "admin", "database_replica_set": "rs0"}
     script = render(playbook, tmp_path, "antmedia", role_vars)
-    assert password not in playbook.last_output
+    assert PASSWORD not in playbook.last_output and "p%26s" not in playbook.last_output
+    text = script.read_text()
+    assert text.count("p%26s%2Fw%7Crd") == 1, "the URL is held once, and nothing else secret"
+    assert not (home / "conf" / "initialized").exists()
     env = {"AMS_HOME": str(home), "PER_BOOT_DIR": str(tmp_path / "per-boot")}
-    first = run_script(script, imds, env)
-    second = run_script(script, imds, env)
+    first = run_script(script, boot_launcher, imds.endpoint, env)
+    second = run_script(script, boot_launcher, imds.endpoint, env)
     for log in (first, second):
-        assert "p%26s" not in log and password not in log
+        assert "p%26s" not in log and PASSWORD not in log
+    assert "no default administrator" in first and "initialized" not in second
     assert "settings already current" in second
+    initialized = home / "conf" / "initialized"
+    assert initialized.is_file() and stat.S_IMODE(initialized.stat().st_mode) == 0o644
+    # Same bytes as the module's planner applied to a copy of the same tree.
+    plans = antmedia.plan(str(reference), "cluster", url)
+    for item in (plans[0] if isinstance(plans, tuple) else plans):
+        if item.changed:
+            Path(item.path).write_text(item.after)
+    got = snapshot(home)
+    assert got.pop("conf/initialized") == b""
+    assert got == snapshot(reference)
     server = home / "conf" / "red5.properties"
     assert_once(server, "clusterdb.host", url)
-    assert_once(server, "clusterdb.user", "")
-    assert_once(server, "clusterdb.password", "")
-    assert_once(server, "useGlobalIp", "false")
-    for app in APP_CONFIGS:
-        conf = home / "webapps" / app / "WEB-INF" / "red5-web.properties"
-        assert_once(conf, "db.type", "mongodb")
-        assert_once(conf, "db.host", url)
-        assert_once(conf, "db.password", "")
+    for conf in home.glob("webapps/*/WEB-INF/red5-web.properties"):
         assert stat.S_IMODE(conf.stat().st_mode) == 0o640
-    jee = (home / "conf" / "jee-container.xml").read_text()
-    assert jee.count("<!-- cluster start -->") == 1 and jee.count("<!-- cluster end -->") == 1
-    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="cluster", **module_db),
-                        check_mode=True)
-    assert result.get("changed") is False, result
+    per_boot = tmp_path / "per-boot" / "streamfleet-antmedia.sh"
+    assert stat.S_IMODE(per_boot.stat().st_mode) == 0o700
+
+
+def test_antmedia_keeps_an_existing_initialized_marker(playbook, tmp_path, imds, boot_launcher):
+    home = copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")
+    (home / "conf" / "initialized").write_text("made by the image\n")
+    script = render(playbook, tmp_path, "antmedia", {"antmedia_cluster_url": "mongodb://10.0.9.9:27017"})
+    err = run_script(script, boot_launcher, imds.endpoint, {"AMS_HOME": str(home), "PER_BOOT_DIR": ""})
+    assert (home / "conf" / "initialized").read_text() == "made by the image\n"
+    assert "no default administrator" not in err

@@ -36,9 +36,17 @@ def run(argv, stdin=None, monkeypatch=None):
     return rc, out.getvalue(), err.getvalue()
 
 
+# The Stream Manager webapp stand-in is moving from trees/ into the red5pro archive tree.
+SM_WEBAPP = next(p for p in (REPO / "tests" / "standins" / "archives" / "red5pro" / "webapps" / "streammanager",
+                             TREES / "red5pro_streammanager" / "webapps" / "streammanager") if p.is_dir())
+
+
 def tree(tmp_path, name, dest=None):
     target = tmp_path / (dest or name)
-    shutil.copytree(TREES / name, target)
+    if name == "red5pro_streammanager":
+        shutil.copytree(SM_WEBAPP, target / "webapps" / "streammanager")
+    else:
+        shutil.copytree(TREES / name, target)
     return target
 
 
