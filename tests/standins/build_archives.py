@@ -9,10 +9,12 @@ Writes into OUTDIR, with each vendor's top directory and file layout:
 * ``FlashphonerWebCallServer-<V>.tar.gz``: ``install.sh`` (honours ``-silent``, installs the
   ``webcallserver`` systemd unit) and the server tree with ``conf/flashphoner.properties``,
   ``conf/wcs-core.properties`` and ``conf/cdn_profiles.yml``;
-* ``ant-media-server-enterprise-<V>.zip``: top directory ``ant-media-server/`` with
-  ``conf/red5.properties``, ``conf/jee-container.xml`` (cluster block commented out),
-  ``webapps/{root,LiveApp,WebRTCAppEE}/WEB-INF/red5-web.properties``, ``antmedia.service``,
-  ``start.sh``;
+* ``ant-media-server-enterprise-<V>.zip``: top directory ``ant-media-server/`` with the files
+  laid out as the shipped server's (each cites the vendor file and commit it follows):
+  ``conf/red5.properties``, ``conf/jee-container.xml`` (three cluster blocks, commented out),
+  ``webapps/{root,LiveApp,WebRTCAppEE}/WEB-INF/red5-web.properties`` (the applications without
+  ``db.user``/``db.password`` lines), the ``change_server_mode.sh`` stand-in (the vendor's
+  semantics, edits ``/usr/local/antmedia``), ``antmedia.service``, ``start.sh``;
 * ``red5pro-server-<V>.zip``: top directory ``red5pro-server-<V>/`` with ``conf/autoscale.xml``,
   ``conf/cluster.xml``, the node plugins (``plugins/red5pro-autoscale-plugin-<V>.jar``,
   ``plugins/red5pro-webrtc-plugin-<V>.jar``, ``plugins/inspector.jar``), ``webapps/inspector/``,
@@ -79,8 +81,8 @@ def wcs_entries(version):
 def antmedia_entries(version):
     top = "ant-media-server/"
     entries = _collect(os.path.join(SOURCES, "antmedia"), top)
-    # The config modules' sample tree carries a working change_server_mode.sh stand-in; ship
-    # it when present so that `method: script` can be exercised on a host too.
+    # The unit tests' tree carries the change_server_mode.sh stand-in; the archive ships that
+    # very file, so `method: script` runs the same stand-in on a host.
     script = os.path.join(HERE, "trees", "antmedia", "change_server_mode.sh")
     if os.path.exists(script):
         with open(script, "rb") as handle:
