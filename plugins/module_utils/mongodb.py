@@ -478,3 +478,172 @@ def normalize_for_change_server_mode(value, default_port=None):
     if "," in value:
         return build_mongo_url(value.split(","), port=default_port).render()
     return build_mongo_url([value], port=default_port).render()
+
+
+# --- users --------------------------------------------------------------------------------
+# Creating and updating users on a local mongod, for the mongodb_users module. pymongo is only
+# needed here; the URL functions above work without it.
+
+PYMONGO_IMPORT_ERROR = None
+try:
+    from pymongo import MongoClient
+    from pymongo.errors import OperationFailure, PyMongoError
+except ImportError:
+    import traceback
+    PYMONGO_IMPORT_ERROR = traceback.format_exc()
+    MongoClient = None
+
+    class PyMongoError(Exception):
+        """Placeholder so ``except`` clauses work without pymongo."""
+
+    class OperationFailure(PyMongoError):
+        """Placeholder so ``except`` clauses work without pymongo (same signature)."""
+
+        def __init__(self, error, code=None, details=None):
+            super(OperationFailure, self).__init__(error)
+            self.code = code
+            self.details = details
+
+AUTHENTICATION_FAILED = 18
+UNAUTHORIZED = 13
+
+
+class MongoUserError(Exception):
+    """A user cannot be ensured for a reason the operator must fix (the message says how)."""
+
+
+class MongoLogin(object):
+    """Where and how to reach the server: host, port, timeout in seconds."""
+
+    def __init__(self, host="127.0.0.1", port=DEFAULT_PORT, timeout=30, client_factory=None):
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.client_factory = client_factory or MongoClient
+
+    def connect(self, user=None, password=None, auth_db="admin"):
+        kwargs = dict(host=self.host, port=self.port, serverSelectionTimeoutMS=self.timeout * 1000)
+        if user is not None:
+            kwargs.update(username=user, password=password, authSource=auth_db)
+        return self.client_factory(**kwargs)
+
+    def can_authenticate(self, user, password, auth_db):
+        """True when user/password log in; False on an authentication failure."""
+        client = self.connect(user, password, auth_db)
+        try:
+            client[auth_db].command("connectionStatus")
+            return True
+        except OperationFailure as exc:
+            if exc.code == AUTHENTICATION_FAILED:
+                return False
+            raise
+        finally:
+            client.close()
+
+
+def normalized_roles(roles, default_db):
+    """Roles as a set of ``(role, db)``; a bare role name or a role without db is on ``default_db``."""
+    result = set()
+    for role in roles:
+        if isinstance(role, dict):
+            result.add((role["role"], role.get("db") or default_db))
+        else:
+            result.add((role, default_db))
+    return result
+
+
+def role_documents(roles):
+    return [{"role": role, "db": db} for role, db in sorted(roles)]
+
+
+def find_user(client, name, database):
+    found = client["admin"].command("usersInfo", {"user": name, "db": database})["users"]
+    return found[0] if found else None
+
+
+def ensure_user(login, client, name, password, database, roles, update_password="always",
+                check_mode=False):
+    """Create or update one user to have exactly ``roles``; returns created/updated/unchanged.
+
+    With ``update_password="always"`` the password is set again only when it no longer
+    authenticates, so a run with the right password changes nothing.
+    """
+    wanted = normalized_roles(roles, database)
+    existing = find_user(client, name, database)
+    db = client[database]
+    if existing is None:
+        if not check_mode:
+            db.command("createUser", name, pwd=password, roles=role_documents(wanted))
+        return "created"
+    update = {}
+    if normalized_roles(existing.get("roles", []), database) != wanted:
+        update["roles"] = role_documents(wanted)
+    if update_password == "always" and not login.can_authenticate(name, password, database):
+        update["pwd"] = password
+    if not update:
+        return "unchanged"
+    if not check_mode:
+        db.command("updateUser", name, **update)
+    return "updated"
+
+
+def ensure_admin(login, user, password, roles, check_mode=False):
+    """Return ``(admin client or None, action or None)`` for the administrator.
+
+    A fresh server is reached through MongoDB's localhost exception to create the first user.
+    """
+    if login.can_authenticate(user, password, "admin"):
+        return login.connect(user, password), None
+    if check_mode:
+        # Without writing, a fresh server and a wrong password look the same (both refuse
+        # anonymous commands); report the creation the real run would attempt.
+        return None, "created"
+    # Either nobody exists yet (localhost exception) or the password differs.
+    anonymous = login.connect()
+    try:
+        anonymous["admin"].command("createUser", user, pwd=password,
+                                   roles=role_documents(normalized_roles(roles, "admin")))
+    except OperationFailure as exc:
+        if exc.code != UNAUTHORIZED:
+            raise
+        raise MongoUserError(
+            "The administrator '%s' cannot log in with the given password, and users already "
+            "exist, so MongoDB's localhost exception no longer allows creating it. Set "
+            "mongodb_admin_password to the administrator's current password (change it "
+            "afterwards with db.changeUserPassword), then run again." % user)
+    finally:
+        anonymous.close()
+    return login.connect(user, password), "created"
+
+
+def ensure_users(login, admin_user, admin_password, admin_roles, users, update_password="always",
+                 check_mode=False):
+    """Ensure the administrator, then each of ``users`` (dicts: name, password, database, roles).
+
+    Returns the list of ``{name, database, action}``; raises MongoUserError or PyMongoError
+    (with ``partial_results`` set to what was done so far).
+    """
+    results = []
+    admin = None
+    try:
+        admin, admin_action = ensure_admin(login, admin_user, admin_password, admin_roles, check_mode)
+        results.append(dict(name=admin_user, database="admin", action=admin_action or "unchanged"))
+        if admin is None:
+            # Check mode on a server without users: every user would be created.
+            for spec in users:
+                results.append(dict(name=spec["name"], database=spec["database"], action="created"))
+            return results
+        if admin_action is None:
+            results[0]["action"] = ensure_user(login, admin, admin_user, admin_password, "admin",
+                                               admin_roles, update_password, check_mode)
+        for spec in users:
+            action = ensure_user(login, admin, spec["name"], spec["password"], spec["database"],
+                                 spec["roles"], update_password, check_mode)
+            results.append(dict(name=spec["name"], database=spec["database"], action=action))
+        return results
+    except (PyMongoError, MongoUserError) as exc:
+        exc.partial_results = results
+        raise
+    finally:
+        if admin is not None:
+            admin.close()

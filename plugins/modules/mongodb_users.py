@@ -106,108 +106,14 @@ users:
   sample: [{name: admin, database: admin, action: created}, {name: antmedia, database: admin, action: unchanged}]
 '''
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-PYMONGO_IMPORT_ERROR = None
-try:
-    from pymongo import MongoClient
-    from pymongo.errors import OperationFailure, PyMongoError
-except ImportError:
-    PYMONGO_IMPORT_ERROR = traceback.format_exc()
-
-AUTHENTICATION_FAILED = 18
-UNAUTHORIZED = 13
-
-
-def connect(params, user=None, password=None, auth_db='admin'):
-    kwargs = dict(host=params['login_host'], port=params['login_port'],
-                  serverSelectionTimeoutMS=params['connect_timeout'] * 1000)
-    if user is not None:
-        kwargs.update(username=user, password=password, authSource=auth_db)
-    return MongoClient(**kwargs)
-
-
-def can_authenticate(params, user, password, auth_db):
-    """True when user/password log in; False on an authentication failure."""
-    client = connect(params, user, password, auth_db)
-    try:
-        client[auth_db].command('connectionStatus')
-        return True
-    except OperationFailure as exc:
-        if exc.code == AUTHENTICATION_FAILED:
-            return False
-        raise
-    finally:
-        client.close()
-
-
-def normalized_roles(roles, default_db):
-    result = set()
-    for role in roles:
-        if isinstance(role, dict):
-            result.add((role['role'], role.get('db') or default_db))
-        else:
-            result.add((role, default_db))
-    return result
-
-
-def role_documents(roles):
-    return [{'role': role, 'db': db} for role, db in sorted(roles)]
-
-
-def find_user(client, name, database):
-    found = client['admin'].command('usersInfo', {'user': name, 'db': database})['users']
-    return found[0] if found else None
-
-
-def ensure_user(module, client, name, password, database, roles):
-    wanted = normalized_roles(roles, database)
-    existing = find_user(client, name, database)
-    db = client[database]
-    if existing is None:
-        if not module.check_mode:
-            db.command('createUser', name, pwd=password, roles=role_documents(wanted))
-        return 'created'
-    update = {}
-    if normalized_roles(existing.get('roles', []), database) != wanted:
-        update['roles'] = role_documents(wanted)
-    if module.params['update_password'] == 'always' and not can_authenticate(module.params, name, password, database):
-        update['pwd'] = password
-    if not update:
-        return 'unchanged'
-    if not module.check_mode:
-        db.command('updateUser', name, **update)
-    return 'updated'
-
-
-def ensure_admin(module):
-    """Return (admin client, action) for the administrator."""
-    params = module.params
-    user, password = params['admin_user'], params['admin_password']
-    if can_authenticate(params, user, password, 'admin'):
-        return connect(params, user, password), None
-    if module.check_mode:
-        # Without writing, a fresh server and a wrong password look the same (both refuse
-        # anonymous commands); report the creation the real run would attempt.
-        return None, 'created'
-    # Either nobody exists yet (localhost exception) or the password differs.
-    anonymous = connect(params)
-    try:
-        anonymous['admin'].command('createUser', user, pwd=password,
-                                   roles=role_documents(normalized_roles(params['admin_roles'], 'admin')))
-    except OperationFailure as exc:
-        if exc.code != UNAUTHORIZED:
-            raise
-        module.fail_json(
-            msg="The administrator '%s' cannot log in with the given password, and users already "
-                "exist, so MongoDB's localhost exception no longer allows creating it. Set "
-                "mongodb_admin_password to the administrator's current password (change it "
-                "afterwards with db.changeUserPassword), then run again." % user)
-    finally:
-        anonymous.close()
-    return connect(params, user, password), 'created'
+from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
+    PYMONGO_IMPORT_ERROR,
+    MongoLogin,
+    MongoUserError,
+    PyMongoError,
+    ensure_users,
+)
 
 
 def main():
@@ -231,30 +137,15 @@ def main():
     )
     if PYMONGO_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib('pymongo'), exception=PYMONGO_IMPORT_ERROR)
-
-    results = []
-    admin = None
+    params = module.params
+    login = MongoLogin(params['login_host'], params['login_port'], params['connect_timeout'])
     try:
-        admin, admin_action = ensure_admin(module)
-        results.append(dict(name=module.params['admin_user'], database='admin',
-                            action=admin_action or 'unchanged'))
-        if admin is None:
-            # Check mode on a server without users: every user would be created.
-            for spec in module.params['users']:
-                results.append(dict(name=spec['name'], database=spec['database'], action='created'))
-        else:
-            if admin_action is None:
-                action = ensure_user(module, admin, module.params['admin_user'], module.params['admin_password'],
-                                     'admin', module.params['admin_roles'])
-                results[0]['action'] = action
-            for spec in module.params['users']:
-                action = ensure_user(module, admin, spec['name'], spec['password'], spec['database'], spec['roles'])
-                results.append(dict(name=spec['name'], database=spec['database'], action=action))
+        results = ensure_users(login, params['admin_user'], params['admin_password'], params['admin_roles'],
+                               params['users'], params['update_password'], module.check_mode)
+    except MongoUserError as exc:
+        module.fail_json(msg=str(exc), users=exc.partial_results)
     except PyMongoError as exc:
-        module.fail_json(msg='MongoDB error: %s' % exc, users=results)
-    finally:
-        if admin is not None:
-            admin.close()
+        module.fail_json(msg='MongoDB error: %s' % exc, users=getattr(exc, 'partial_results', []))
 
     changed = any(item['action'] != 'unchanged' for item in results)
     module.exit_json(changed=changed, users=results)
