@@ -99,10 +99,12 @@ options:
     description: Key C(aws.defaultzone).
     type: str
   aws_access_key:
-    description: Key C(aws.accessKey).
+    description:
+      - Key C(aws.accessKey). V("") writes the key empty (the AWS controller's bean reads it,
+        so it must exist once that controller is active).
     type: str
   aws_secret_key:
-    description: Key C(aws.accessSecret).
+    description: Key C(aws.accessSecret); V("") as for O(aws_access_key).
     type: str
   aws_ec2_key_pair_name:
     description: Key C(aws.ec2KeyPairName).
@@ -247,6 +249,7 @@ TYPED_KEYS = {
 }
 SECRET_OPTIONS = ("db_password", "cluster_password", "api_access_token", "administrator_token",
                   "aws_access_key", "aws_secret_key")
+EMPTY_ALLOWED_SECRETS = ("aws_access_key", "aws_secret_key")
 SECRET_KEYS = frozenset(TYPED_KEYS[option] for option in SECRET_OPTIONS)
 BOOLEAN_OPTIONS = ("proxy_enabled", "aws_default_vpc")
 INTEGER_OPTIONS = ("db_port", "aws_operation_timeout_ms", "aws_fault_zone_block_ms")
@@ -264,9 +267,12 @@ def validate(module):
             module.fail_json(msg="%s: %r must be a single word without spaces" % (option, value))
     for option in SECRET_OPTIONS:
         value = params[option]
-        if value is not None and (not value or any(c in value for c in "\r\n")):
+        # The AWS keys may be written empty: the AWS controller's bean reads them, and an
+        # unresolved placeholder would stop the webapp.
+        empty_ok = option in EMPTY_ALLOWED_SECRETS
+        if value is not None and ((not value and not empty_ok) or any(c in value for c in "\r\n")):
             # Never echo the value.
-            module.fail_json(msg="%s must be a non-empty single line" % option)
+            module.fail_json(msg="%s must be a%s single line" % (option, "" if empty_ok else " non-empty"))
     if params["db_port"] is not None and not 1 <= params["db_port"] <= 65535:
         module.fail_json(msg="db_port must be between 1 and 65535, got %d" % params["db_port"])
     for option in ("aws_operation_timeout_ms", "aws_fault_zone_block_ms"):

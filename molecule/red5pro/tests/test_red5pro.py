@@ -16,7 +16,16 @@ CREDENTIALS = yaml.safe_load((SCENARIO / "vars" / "credentials.yml").read_text()
 SECRETS = list(CREDENTIALS.values())
 SECRETS += [html.escape(value) for value in SECRETS if html.escape(value) != value]  # as written in XML
 HOME = "/usr/local/red5pro"
-SM_CONFIG = HOME + "/webapps/streammanager/WEB-INF/red5-web.properties"
+WEB_INF = HOME + "/webapps/streammanager/WEB-INF"
+SM_CONFIG = WEB_INF + "/red5-web.properties"
+AWS_CONTROLLER = "com.red5pro.services.cloud.aws.component.AWSInstanceController"
+DUMMY_CONTROLLER = "com.red5pro.services.cloud.sample.component.DummyCloudController"
+# Every aws.* key the shipped file has commented and the AWS controller's bean reads.
+AWS_KEYS = {
+    "aws.defaultzone": "eu-west-1", "aws.operationTimeoutMilliseconds": "200000", "aws.accessKey": "",
+    "aws.accessSecret": "", "aws.ec2KeyPairName": "sf-molecule", "aws.ec2SecurityGroup": "sf-molecule-nodes",
+    "aws.defaultVPC": "false", "aws.vpcName": "sf-molecule-vpc", "aws.faultZoneBlockMilliseconds": "3600000",
+}
 IMDS_PORT = 18169
 
 _PODMAN = {}
@@ -75,18 +84,20 @@ def assert_sm_keys_once(host):
         "streammanager.ip": private_address(host),
         "cluster.password": CREDENTIALS["red5pro_cluster_password"],
         "rest.administratorToken": CREDENTIALS["red5pro_streammanager_administrator_token"],
-        "config.dbHost": "10.0.0.50",
+        "config.dbHost": "127.0.0.1",
         "config.dbPort": "3306",
         "config.dbUser": "red5pro",
         "config.dbPass": CREDENTIALS["red5pro_streammanager_db_password"],
         "instancecontroller.instanceNamePrefix": "sfmolecule",
-        "aws.defaultzone": "eu-west-1",
         "proxy.enabled": "true",
     }
+    expected.update(AWS_KEYS)
     content = on(host).file(SM_CONFIG).content_string
     for key, value in expected.items():
         found = lines_of(host, SM_CONFIG, key, content)
         assert len(found) == 1, key
+        # Set where the shipped commented default was, not appended below it.
+        assert not lines_of(host, SM_CONFIG, "#" + key, content), key
         right = found[0].split("=", 1)[1] == value  # not compared in the assert: no secret in reports
         assert right, key
 
@@ -123,6 +134,53 @@ def test_streammanager_file_is_root_only(host):
         pytest.skip("node")
     config = on(host).file(SM_CONFIG)
     assert (config.user, config.mode) == ("root", 0o600)
+
+
+def test_streammanager_is_not_a_node(host):
+    if not is_streammanager(host):
+        pytest.skip("node")
+    for path in ("conf/autoscale.xml", "plugins/inspector.jar", "webapps/inspector"):
+        assert not on(host).file(HOME + "/" + path).exists, path
+    plugins = on(host).run("ls %s/plugins", HOME).stdout.split()
+    assert not [p for p in plugins if p.startswith(("red5pro-autoscale-plugin-", "red5pro-webrtc-plugin-"))]
+
+
+def test_streammanager_runs_the_aws_cloud_controller(host):
+    if not is_streammanager(host):
+        pytest.skip("node")
+    jars = on(host).run("ls %s/lib", WEB_INF).stdout.split()
+    assert [j for j in jars if j.startswith("aws-cloud-controller-")] == ["aws-cloud-controller-12.0.0.jar"]
+    context = on(host).file(WEB_INF + "/applicationContext.xml").content_string
+    # The active (uncommented) apiBridge beans, read by an XML parser, not by a pattern.
+    probe = ("import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); "
+             "print(' '.join(b.getAttribute('class') for b in d.getElementsByTagName('bean') "
+             "if b.getAttribute('id') == 'apiBridge'))")
+    active = on(host).run("python3 -c %s %s", probe, WEB_INF + "/applicationContext.xml")
+    assert active.rc == 0, active.stderr
+    assert active.stdout.split() == [AWS_CONTROLLER]
+    assert DUMMY_CONTROLLER in context  # kept, commented out
+
+
+def test_streammanager_cors_filter_once(host):
+    if not is_streammanager(host):
+        pytest.skip("node")
+    web = on(host).file(WEB_INF + "/web.xml").content_string
+    assert web.count("<filter-class>org.apache.catalina.filters.CorsFilter</filter-class>") == 1
+    assert web.count("<url-pattern>/api/*</url-pattern>") == 1
+
+
+def test_cluster_schema_in_mariadb(host):
+    if not is_streammanager(host):
+        pytest.skip("node")
+    sql = on(host).file(WEB_INF + "/sql/cluster.sql").content_string
+    wanted = sorted(re.findall(r"(?im)^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", sql))
+    assert wanted
+    # root through the socket: no password anywhere.
+    tables = on(host).run("mysql -N -B -e %s",
+                          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'cluster'")
+    assert tables.rc == 0, tables.stderr
+    assert sorted(tables.stdout.split()) == wanted
+    assert on(host).service("mariadb").is_enabled
 
 
 def test_node_reports_to_the_streammanager(host):

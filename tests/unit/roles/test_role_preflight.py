@@ -11,7 +11,10 @@ ROLES = {
     "red5pro_streammanager": {
         "red5pro_streammanager_version": "12.0.0", "red5pro_streammanager_ip": "10.0.0.6",
         "red5pro_streammanager_cluster_password": "x" * 12,
-        "red5pro_streammanager_administrator_token": "t" * 12},
+        "red5pro_streammanager_administrator_token": "t" * 12,
+        "red5pro_streammanager_db_local": True, "red5pro_streammanager_db_user": "red5pro",
+        "red5pro_streammanager_db_password": "d" * 12, "red5pro_streammanager_aws_default_zone": "eu-west-1",
+        "red5pro_streammanager_aws_ec2_key_pair_name": "kp", "red5pro_streammanager_aws_ec2_security_group": "sg"},
     "red5pro_node": {
         "red5pro_node_version": "12.0.0", "red5pro_node_stream_manager_host": "sm.example.com",
         "red5pro_node_cluster_password": "x" * 12},
