@@ -15,7 +15,11 @@ API (other modules code against it; keep it stable)::
         An existing file keeps its owner, group and mode (``module.atomic_move`` also keeps
         its SELinux context); a new file gets ``mode`` (default 0644 minus the umask).
         With ``backup=True`` and an existing file, ``module.backup_local`` copies it first and
-        its path is returned.  ``module`` may be None (plain ``os.replace``) for non-module use.
+        its path is returned.  ``module`` may be None (plain ``os.replace``) for non-module use:
+        the boot command (``boot/cli.py``, run at boot with plain ``python3``) writes that way.
+
+Standard library only: this file is installed on images by the ``server_boot`` role and must
+never import Ansible.
 """
 
 from __future__ import absolute_import, division, print_function

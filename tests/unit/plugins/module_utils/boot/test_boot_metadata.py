@@ -52,8 +52,8 @@ def test_aws_token_first_then_values(imds):
     # One token for the whole run, asked for first; every GET carries it (IMDSv2 only).
     assert imds.calls[0] == ("PUT", "/latest/api/token", False)
     assert [c for c in imds.calls if c[0] == "PUT"] == [imds.calls[0]]
-    assert [c[1] for c in imds.calls[1:]] == ["/latest/meta-data/local-ipv4", "/latest/meta-data/instance-id",
-                                             "/latest/meta-data/placement/region"]
+    assert [c[1] for c in imds.calls[1:]] == [
+        "/latest/meta-data/local-ipv4", "/latest/meta-data/instance-id", "/latest/meta-data/placement/region"]
     assert all(c[2] for c in imds.calls[1:])
 
 
