@@ -8,7 +8,11 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Options shared by every streamfleet.cluster AWS module (module_utils/aws.py AWS_COMMON_ARGS)."""
+    """Options shared by every streamfleet.cluster AWS module (module_utils/aws/session.py AWS_COMMON_ARGS).
+
+    The C(api_calls) return value shared by these modules stays in each module's RETURN: ansible-core
+    (2.19) merges doc fragments into DOCUMENTATION only, not into RETURN.
+    """
 
     DOCUMENTATION = r'''
 options:
@@ -72,9 +76,12 @@ options:
     type: int
     default: 600
 notes:
-  - Every AWS call is retried with jittered exponential backoff on throttling answers, on 5xx
-    answers and on connection failures (up to 10 attempts).
-  - Results include C(api_calls), the number of AWS calls made per C(service.Operation), and when
+  - Reads and idempotent AWS calls are retried with full-jitter exponential backoff on throttling
+    answers, on 5xx answers and on connection failures (up to 10 attempts, 4 for connection
+    failures). A create is retried only when it carries a client token, or after a look-up
+    shows that the failed create made nothing; so a throttled create never makes an object twice.
+  - Results include C(api_calls), the number of AWS calls made per C(service.Operation) (a retried
+    call counted once), C(api_retries) when calls were retried, and when
     the module waited, C(wait_progress), the status lines seen while waiting.
   - A failed AWS call is reported with C(error.code) and C(error.message) as AWS returned them.
 requirements:

@@ -329,25 +329,35 @@ def dict_changes(current, wanted):
     return dict((k, v) for k, v in wanted.items() if str(current.get(k)).lower() != str(v).lower())
 
 
-
 # --------------------------------------------------------------------------- converger
 
-class ApplicationBalancer(Converger):
-    """Converges one application balancer and what it owns."""
+class BalancerConverger(Converger):
+    """What both kinds of balancer share: the checks, the error, ``present``/``absent``."""
 
     error = BalancerError
+
+    @staticmethod
+    def kind_errors(params):
+        """The problems particular to the kind of balancer (none here)."""
+        return []
 
     def describe(self):
         return "Balancer %s" % self.params["name"]
 
     def validate(self):
-        validate(self.params)
+        check_balancer(self.params, self.kind_errors)
 
     def apply(self):
         if self.params["state"] == "absent":
-            self._application_absent()
+            self.absent()
         else:
-            self._application_present()
+            self.present()
+
+
+class ApplicationBalancer(BalancerConverger):
+    """Converges one application balancer and what it owns."""
+
+    kind_errors = staticmethod(_validate_application)
 
     def _alb_describe(self, client):
         try:
@@ -390,7 +400,7 @@ class ApplicationBalancer(Converger):
                 groups[group["TargetGroupName"]] = group
         return groups, tags
 
-    def _application_present(self):
+    def present(self):
         client = self.client("elbv2")
         name = self.params["name"]
         balancer = self._alb_describe(client)
@@ -519,8 +529,8 @@ class ApplicationBalancer(Converger):
                 created = client.create_target_group(aws_retry=True, **kwargs)["TargetGroups"][0]
                 arn = created["TargetGroupArn"]
                 if wanted_attrs:
-                    client.modify_target_group_attributes(aws_retry=True, 
-                        TargetGroupArn=arn, Attributes=[{"Key": k, "Value": v} for k, v in sorted(wanted_attrs.items())])
+                    client.modify_target_group_attributes(
+                        aws_retry=True, TargetGroupArn=arn, Attributes=[{"Key": k, "Value": v} for k, v in sorted(wanted_attrs.items())])
                 group_arns[name] = arn
                 continue
             arn = current["TargetGroupArn"]
@@ -547,8 +557,8 @@ class ApplicationBalancer(Converger):
                 client.modify_target_group(aws_retry=True, TargetGroupArn=arn, **check_changes)
             attr_changes = dict_changes(current_attrs, wanted_attrs)
             if attr_changes and self.change("modify attributes of %s: %s" % (name, sorted(attr_changes))):
-                client.modify_target_group_attributes(aws_retry=True, 
-                    TargetGroupArn=arn, Attributes=[{"Key": k, "Value": v} for k, v in sorted(attr_changes.items())])
+                client.modify_target_group_attributes(
+                    aws_retry=True, TargetGroupArn=arn, Attributes=[{"Key": k, "Value": v} for k, v in sorted(attr_changes.items())])
             self._converge_tags_v2(client, arn, tags.get(arn, {}), wanted_tags, "target group %s" % name)
         return group_arns
 
@@ -572,8 +582,8 @@ class ApplicationBalancer(Converger):
                     kwargs["SslPolicy"] = listener["ssl_policy"]
                 created = client.create_listener(aws_retry=True, **kwargs)["Listeners"][0]
                 if listener.get("extra_certificate_arns"):
-                    client.add_listener_certificates(aws_retry=True, 
-                        ListenerArn=created["ListenerArn"],
+                    client.add_listener_certificates(
+                        aws_retry=True, ListenerArn=created["ListenerArn"],
                         Certificates=[{"CertificateArn": c} for c in listener["extra_certificate_arns"]])
                 self._converge_rules(client, created["ListenerArn"], port, listener, [], group_arns)
                 continue
@@ -676,7 +686,7 @@ class ApplicationBalancer(Converger):
         wait_for(self.module, "target group %s deleted" % name, attempt,
                  min(120, self.params.get("wait_timeout") or 120), delay=5)
 
-    def _application_absent(self):
+    def absent(self):
         client = self.client("elbv2")
         balancer = self._alb_describe(client)
         balancer_arn = balancer["LoadBalancerArn"] if balancer else None

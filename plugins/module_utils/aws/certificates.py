@@ -247,4 +247,3 @@ class DnsConverger(DnsRecords):
         if self.params.get("certificate"):
             self.converge_certificate()
         self.converge_records(desired)
-

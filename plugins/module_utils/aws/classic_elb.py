@@ -12,11 +12,11 @@ import re
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import (
     APPLICATION_ONLY,
+    BalancerConverger,
     BalancerError,
     check_balancer,
     present,
 )
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import Converger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import boto3_tag_list, tag_dict
 
@@ -68,23 +68,10 @@ def _validate_classic(params):
     return errors
 
 
-
-class ClassicBalancer(Converger):
+class ClassicBalancer(BalancerConverger):
     """Converges one classic balancer."""
 
-    error = BalancerError
-
-    def describe(self):
-        return "Balancer %s" % self.params["name"]
-
-    def validate(self):
-        validate(self.params)
-
-    def apply(self):
-        if self.params["state"] == "absent":
-            self._classic_absent()
-        else:
-            self._classic_present()
+    kind_errors = staticmethod(_validate_classic)
 
     def _classic_describe(self, client):
         try:
@@ -115,7 +102,7 @@ class ClassicBalancer(Converger):
         return (item["Protocol"].upper(), item["LoadBalancerPort"], item["InstanceProtocol"].upper(),
                 item["InstancePort"], item.get("SSLCertificateId") or None)
 
-    def _classic_present(self):
+    def present(self):
         client = self.client("elb")
         name = self.params["name"]
         balancer, tags = self._classic_describe(client)
@@ -238,7 +225,7 @@ class ClassicBalancer(Converger):
         if extra and self.change("untag balancer %s" % sorted(extra)):
             client.remove_tags(aws_retry=True, LoadBalancerNames=[self.params["name"]], Tags=[{"Key": k} for k in extra])
 
-    def _classic_absent(self):
+    def absent(self):
         client = self.client("elb")
         balancer, tags = self._classic_describe(client)
         if balancer is None:

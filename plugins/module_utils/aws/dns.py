@@ -317,4 +317,3 @@ class DnsRecords(Converger):
                 return status == "INSYNC", status
             wait_for(self.module, "DNS change %s" % change_id.split("/")[-1], check,
                      self.params["wait_timeout"])
-

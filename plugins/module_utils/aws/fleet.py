@@ -234,8 +234,8 @@ class FleetConverger(Converger):
         return self.deployment_tags()
 
     def describe_group(self):
-        groups = self.autoscaling.describe_auto_scaling_groups(aws_retry=True, 
-            AutoScalingGroupNames=[self.params["name"]])["AutoScalingGroups"]
+        groups = self.autoscaling.describe_auto_scaling_groups(
+            aws_retry=True, AutoScalingGroupNames=[self.params["name"]])["AutoScalingGroups"]
         return groups[0] if groups else None
 
     def _check_owner(self, group):
@@ -449,8 +449,8 @@ class FleetConverger(Converger):
         if self.params.get("purge_tags"):
             extra = sorted(k for k in current_tags if k not in tags and not k.startswith("aws:"))
             if extra and self.change("untag group %s" % extra):
-                self.autoscaling.delete_tags(aws_retry=True, Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group",
-                                                    "Key": k} for k in extra])
+                self.autoscaling.delete_tags(aws_retry=True, Tags=[
+                    {"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": k} for k in extra])
 
     # ------------------------------------------------------------------ policies and alarms
     def _owned_alarms(self):
@@ -569,7 +569,7 @@ class FleetConverger(Converger):
         if alarms and self.change("delete alarms %s" % sorted(alarms)):
             self.cloudwatch.delete_alarms(aws_retry=True, AlarmNames=sorted(alarms))
         if not self.change("delete Auto Scaling group %s with its policies, hooks and %d instance(s)"
-                            % (name, len(instance_ids))):
+                           % (name, len(instance_ids))):
             return
         self.autoscaling.delete_auto_scaling_group(aws_retry=True, AutoScalingGroupName=name, ForceDelete=True)
         if not self.params.get("wait"):

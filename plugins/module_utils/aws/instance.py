@@ -200,7 +200,7 @@ class InstanceConverger(Converger):
         if instance is not None and instance['State']['Name'] in ('stopped', 'stopping'):
             changes.append('start %s' % p['name'])
             if not module.check_mode:
-                ec2.start_instances(aws_retry=True, aws_retry=True, InstanceIds=[instance['InstanceId']])
+                ec2.start_instances(aws_retry=True, InstanceIds=[instance['InstanceId']])
         if instance is not None and not module.check_mode and p['wait'] and instance['State']['Name'] != 'running':
             instance = wait_state(module, ec2, instance['InstanceId'], 'running')
         self.after = summary(instance)

@@ -179,8 +179,8 @@ def template_tags_now(module, ec2, template_id):
 
 def template_version(module, ec2, template_id, version):
     try:
-        versions = ec2.describe_launch_template_versions(aws_retry=True, 
-            LaunchTemplateId=template_id, Versions=[str(version)])['LaunchTemplateVersions']
+        versions = ec2.describe_launch_template_versions(
+            aws_retry=True, LaunchTemplateId=template_id, Versions=[str(version)])['LaunchTemplateVersions']
     except (ClientError, BotoCoreError) as exc:
         module.fail_aws(exc, 'Cannot read version %s of launch template %s' % (version, template_id))
     return versions[0] if versions else None

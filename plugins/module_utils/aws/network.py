@@ -150,8 +150,8 @@ def read_network(ec2, vpc_id):
     vpc_filter = ec2_filters({'vpc-id': vpc_id})
     return dict(
         subnets=ec2.describe_subnets(aws_retry=True, Filters=vpc_filter)['Subnets'],
-        gateways=ec2.describe_internet_gateways(aws_retry=True, 
-            Filters=ec2_filters({'attachment.vpc-id': vpc_id}))['InternetGateways'],
+        gateways=ec2.describe_internet_gateways(
+            aws_retry=True, Filters=ec2_filters({'attachment.vpc-id': vpc_id}))['InternetGateways'],
         route_tables=ec2.describe_route_tables(aws_retry=True, Filters=vpc_filter)['RouteTables'],
         groups=ec2.describe_security_groups(aws_retry=True, Filters=vpc_filter)['SecurityGroups'],
     )
@@ -365,8 +365,8 @@ class NetworkConverger(Converger):
                         GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
             for perm in extra:
                 if self.change('revoke %s from %s' % (describe_rule(perm), spec['name'])):
-                    self.ec2.revoke_security_group_ingress(aws_retry=True, 
-                        GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
+                    self.ec2.revoke_security_group_ingress(
+                        aws_retry=True, GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
         return dict((spec['name'], names_to_ids.get(spec['name'])) for spec in specs)
 
     def _result(self, vpc, subnets, groups):

@@ -132,8 +132,8 @@ class Rollout(Converger):
 
     # ---------------------------------------------------------------- reading
     def describe_group(self):
-        groups = self.autoscaling.describe_auto_scaling_groups(aws_retry=True, 
-            AutoScalingGroupNames=[self.params['name']])['AutoScalingGroups']
+        groups = self.autoscaling.describe_auto_scaling_groups(
+            aws_retry=True, AutoScalingGroupNames=[self.params['name']])['AutoScalingGroups']
         return groups[0] if groups else None
 
     def target_version(self, group):
@@ -360,5 +360,5 @@ class Rollout(Converger):
             self.autoscaling.update_auto_scaling_group(aws_retry=True, AutoScalingGroupName=name, **update)
         if suspended:
             self.autoscaling.resume_processes(aws_retry=True, AutoScalingGroupName=name, ScalingProcesses=list(suspended))
-        self.autoscaling.delete_tags(aws_retry=True, Tags=[dict(ResourceId=name, ResourceType='auto-scaling-group',
-                                                Key=ROLLOUT_TAG)])
+        self.autoscaling.delete_tags(aws_retry=True, Tags=[
+            dict(ResourceId=name, ResourceType='auto-scaling-group', Key=ROLLOUT_TAG)])

@@ -17,6 +17,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the module class
     ClientError = Exception
 
+
 class WaiterFailure(Exception):
     """Raised by a waiter's check function when the awaited state can no longer be reached."""
 

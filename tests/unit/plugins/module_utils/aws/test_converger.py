@@ -118,3 +118,18 @@ def test_refuse_foreign_names_the_tag():
     thing.refuse_foreign("group", "web", {aws.DEPLOYMENT_TAG: "d1"})
     with pytest.raises(aws.ConvergeError, match="streamfleet:deployment=d1"):
         thing.refuse_foreign("group", "web", {aws.DEPLOYMENT_TAG: "other"})
+
+
+def test_every_aws_module_is_a_converger_over_the_shared_session():
+    import importlib
+    from pathlib import Path
+    modules = sorted(Path(aws.__file__).resolve().parents[2].glob("modules/aws_*.py"))
+    assert len(modules) >= 9
+    for path in modules:
+        module = importlib.import_module("ansible_collections.streamfleet.cluster.plugins.modules." + path.stem)
+        convergers = [v for v in vars(module).values()
+                      if isinstance(v, type) and issubclass(v, aws.Converger) and v is not aws.Converger]
+        assert convergers, "%s has no Converger subclass" % path.stem
+        source = path.read_text()
+        assert "StreamfleetAWSModule(" in source and ".run()" in source, path.stem
+        assert "_make_api_call" not in source, path.stem

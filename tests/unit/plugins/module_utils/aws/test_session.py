@@ -46,7 +46,6 @@ def wrapped(raw, counting=None):
     return AWSClient(raw, "autoscaling", counting.retry_log, sleep=lambda s: None), counting
 
 
-
 def test_throttled_create_is_reread_and_not_sent_twice(raw):
     raw.stubber.add_client_error("create_auto_scaling_group", service_error_code="Throttling",
                                  http_status_code=400)
