@@ -64,3 +64,13 @@ def test_validation(sm, run_module):
     missing = run_module("red5pro_launch_config", sm.conn(name="x", targets=TARGETS))
     assert missing["failed"] is True and "image" in missing["msg"]
     assert sm.state()["requests"] == []
+
+
+def test_idempotent_whether_answers_are_wrapped_or_bare(sm, run_module):
+    # [TF-SCRIPT] (default): bare answers; the vendor's API page: wrapped in "launchconfig".
+    for wrapped in (False, True):
+        sm.reset(launchconfig_envelope=wrapped)
+        assert run_module("red5pro_launch_config", lc_args(sm))["changed"] is True
+        again = run_module("red5pro_launch_config", lc_args(sm), diff=True)
+        assert again["changed"] is False, wrapped
+        assert again["diff"]["before"] == again["diff"]["after"]

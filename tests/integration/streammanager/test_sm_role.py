@@ -70,3 +70,59 @@ def test_role_wrong_token_stops_at_once(sm, playbook):
     assert readiness["failed"] is True and readiness["attempts"] == 1
     assert "HTTP 401" in readiness["msg"]
     assert "nope-123456" not in playbook.last_output
+
+
+def fast_readiness(sm, base_url, **extra):
+    """A short readiness budget so the failures below come quickly."""
+    return role_vars(sm, red5pro_nodegroup_base_url=base_url, red5pro_nodegroup_readiness_timeout=8,
+                     red5pro_nodegroup_readiness_delay=1, red5pro_nodegroup_readiness_request_timeout=2,
+                     **extra)
+
+
+def failed_readiness(results):
+    stop = results["Stop when the Stream Manager is not ready in time"]
+    assert stop["failed"] is True
+    assert "Scale policy" not in results  # nothing after the readiness wait ran
+    return stop["msg"]
+
+
+def test_role_reaches_ready_on_plain_text_readiness(sm, playbook):
+    sm.reset(ready_after=1)
+    results = by_name(playbook.run(ROLE, play_vars=role_vars(sm), env=token_env(sm)))
+    readiness = results["Wait for the Stream Manager cloud controller to be ready"]
+    assert readiness["ready"] is True and readiness["cloud_controller"] == "Amazon Web Services"
+    assert results["Stop when the Stream Manager is not ready in time"].get("skipped") is True
+    assert results["Wait until every node is in service"]["node_groups"][0]["inservice"] is True
+
+
+def test_role_closed_port_fails_within_the_timeout_with_the_cause(sm, playbook, closed_port):
+    results = by_name(playbook.run(ROLE, play_vars=fast_readiness(sm, closed_port), env=token_env(sm),
+                                   expect_failure=True))
+    msg = failed_readiness(results)
+    assert "red5pro_nodegroup_readiness_timeout=8" in msg
+    assert ("GET %s/streammanager/api/4.0/admin/debug/cloudcontroller?accessToken=******** failed: "
+            "cannot reach the Stream Manager" % closed_port) in msg
+    elapsed = float(msg.split("not ready after ")[1].split(" s")[0])
+    assert elapsed <= 8
+    assert sm.token not in playbook.last_output
+
+
+def test_role_hung_socket_fails_within_the_timeout_with_the_cause(sm, playbook, hung_server):
+    results = by_name(playbook.run(ROLE, play_vars=fast_readiness(sm, hung_server), env=token_env(sm),
+                                   expect_failure=True))
+    msg = failed_readiness(results)
+    assert "got no answer within 2 s (timeout)" in msg and hung_server in msg
+    elapsed = float(msg.split("not ready after ")[1].split(" s")[0])
+    assert elapsed <= 8
+    readiness = results["Wait for the Stream Manager cloud controller to be ready"]
+    assert readiness["ready"] is False and readiness["attempts"] >= 1
+
+
+def test_role_wrong_token_shows_status_and_first_line(sm, playbook):
+    results = by_name(playbook.run(ROLE, play_vars=role_vars(sm), env={"RED5PRO_SM_ACCESS_TOKEN": "bad-777"},
+                                   expect_failure=True))
+    readiness = results["Wait for the Stream Manager cloud controller to be ready"]
+    assert readiness["status"] == 401 and readiness["attempts"] == 1
+    assert readiness["msg"] == ("GET %s/streammanager/api/4.0/admin/debug/cloudcontroller?accessToken=******** "
+                                "failed with HTTP 401: Invalid or missing accessToken (check access_token)" % sm.url)
+    assert "bad-777" not in playbook.last_output

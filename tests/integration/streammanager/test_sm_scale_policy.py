@@ -126,3 +126,22 @@ def test_features_warn_with_fewer_than_two_of_each(sm, run_module, clear_warning
     clear_warnings()
     quiet = run_module("red5pro_scale_policy", policy_args(sm, features=["multibitrate"]))
     assert not quiet.get("warnings")
+
+
+def test_limits_stored_as_floats_or_strings_are_not_a_change(sm, run_module):
+    """The vendor's script posts limits as floats (40.0), its docs as strings ("2")."""
+    import json
+    import urllib.request
+
+    body = {"policy": {"name": "tf", "description": "", "version": "0.0.1",
+                       "type": "com.red5pro.services.autoscaling.model.ScalePolicyMaster",
+                       "targets": {"region": [{"name": "default", "target": [
+                           {"role": "origin", "minLimit": 1.0, "maxLimit": "40", "scaleAdjustment": 1.0}]}]}}}
+    req = urllib.request.Request(sm.url + "/streammanager/api/4.0/admin/configurations/scalepolicy?accessToken="
+                                 + sm.token, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert json.loads(resp.read())["policy"]["name"] == "tf"
+    result = run_module("red5pro_scale_policy", sm.conn(name="tf", regions=[
+        {"name": "default", "targets": [{"role": "origin", "min_limit": 1, "max_limit": 40}]}]))
+    assert result["changed"] is False

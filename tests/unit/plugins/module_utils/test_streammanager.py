@@ -249,11 +249,17 @@ def test_documents_read_wrapped_or_bare(calls):
     assert client().create_launch_config(LAUNCH_BARE) == LAUNCH_BARE
 
 
-def test_document_that_is_text_fails_with_its_first_line(calls):
-    calls["answers"] = [Raw(b"Service Unavailable\nretry later")]
+@pytest.mark.parametrize("call, raw, ending", [
+    (lambda c: c.get_scale_policy("p"), b"Service Unavailable\nretry later",
+     "answered something that is not a JSON object: Service Unavailable"),
+    (lambda c: c.list_nodes("g"), b"<html><title>Login</title></html>",
+     "answered something that is not a JSON list: Login"),
+])
+def test_text_where_json_is_expected_fails_with_its_first_line(calls, call, raw, ending):
+    calls["answers"] = [Raw(raw)]
     with pytest.raises(StreamManagerError) as info:
-        client().get_scale_policy("p")
-    assert info.value.message.endswith("answered something that is not a JSON object: Service Unavailable")
+        call(client())
+    assert info.value.message.endswith(ending)
 
 
 def test_groups_nodes_and_origin_on_documented_shapes(calls):
@@ -266,13 +272,6 @@ def test_groups_nodes_and_origin_on_documented_shapes(calls):
     assert c.list_nodes("g") == []
     assert c.delete_node_group("g") is None
     assert sm.node_summary(NODE)["region"] == "us-central1-a"
-
-
-def test_node_list_that_is_text_fails(calls):
-    calls["answers"] = [Raw(b"<html><title>Login</title></html>")]
-    with pytest.raises(StreamManagerError) as info:
-        client().list_nodes("g")
-    assert info.value.message.endswith("answered something that is not a JSON list: Login")
 
 
 def test_timeout_is_named_and_retried(calls):
