@@ -13,7 +13,8 @@
 - ``base_image_id``: a stock moto AMI; ``instance_id``: a running untagged instance to bake from.
 - ``fault_proxy``: an HTTP proxy in front of moto that answers the next requests with
   throttling or 503 errors (``fault_proxy.inject("throttle", "503", ...)``), for retry tests;
-  ``"denied"`` answers 403 (not retryable).
+  ``"denied"`` answers 403 (not retryable); ``"lost"`` forwards the request to moto (so it is
+  carried out) but answers 503, as when the answer of a create is lost; ``"pass"`` forwards.
 """
 import json
 import os
@@ -192,7 +193,7 @@ def _service_of(headers):
 
 def _fault_response(kind, headers):
     """(status, content type, body) imitating how the service would answer."""
-    if kind == "503":
+    if kind in ("503", "lost"):
         return 503, "text/html", b"<html><body>Service Unavailable</body></html>"
     if kind == "denied":
         if _service_of(headers) == "ec2":
@@ -236,10 +237,14 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 with proxy.lock:
                     kind = proxy.faults.popleft() if proxy.faults else None
+                    if kind == "pass":
+                        kind = None
                     if kind:
                         proxy.served.append((kind, _service_of(self.headers)))
-                    else:
+                    if kind in (None, "lost"):
                         proxy.forwarded += 1
+                if kind == "lost":
+                    self._forward(body)  # carried out upstream; its answer is dropped
                 if kind:
                     status, ctype, payload = _fault_response(kind, self.headers)
                     self.send_response(status)
@@ -248,11 +253,7 @@ class FaultProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                conn = HTTPConnection(proxy.upstream, timeout=60)
-                conn.request(self.command, self.path, body=body,
-                             headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
-                resp = conn.getresponse()
-                payload = resp.read()
+                resp, payload = self._forward(body)
                 self.send_response(resp.status)
                 for key, value in resp.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
@@ -260,7 +261,16 @@ class FaultProxy:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-                conn.close()
+
+            def _forward(self, body):
+                conn = HTTPConnection(proxy.upstream, timeout=60)
+                try:
+                    conn.request(self.command, self.path, body=body,
+                                 headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+                    resp = conn.getresponse()
+                    return resp, resp.read()
+                finally:
+                    conn.close()
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
@@ -270,7 +280,8 @@ class FaultProxy:
         self.thread.start()
 
     def inject(self, *kinds):
-        """Queue faults for the next requests: ``"throttle"``, ``"503"`` or ``"denied"``."""
+        """Queue faults for the next requests: ``"throttle"``, ``"503"``, ``"denied"``, ``"lost"``
+        or ``"pass"`` (see the module docstring)."""
         with self.lock:
             self.faults.extend(kinds)
 

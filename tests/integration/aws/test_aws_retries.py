@@ -56,3 +56,18 @@ def test_playbook_honours_aws_endpoint_url(playbook, aws, fault_proxy, base_imag
     assert results[0]["changed"] is True
     assert len(fault_proxy.served) == 3 and fault_proxy.forwarded >= 3
     assert aws.ec2.describe_launch_templates(LaunchTemplateNames=["retried-pb"])["LaunchTemplates"]
+
+
+def test_create_whose_answer_is_lost_is_not_sent_twice(run_module, aws, fault_proxy):
+    # DescribeVpcs passes; CreateVpc is carried out by moto but answered 503. The module looks
+    # for the VPC (by its tags) before sending the create again, finds it, and goes on.
+    fault_proxy.inject("pass", "lost")
+    args = dict(name="once", deployment=DEPLOYMENT, cidr_block="10.42.0.0/16", endpoint_url=fault_proxy.url)
+    result = run_module("aws_network", args)
+    assert result.get("failed") is not True, result
+    assert fault_proxy.served == [("lost", "ec2")]
+    assert result["api_calls"]["ec2.CreateVpc"] == 1
+    assert "api_retries" not in result  # found by the re-read: nothing was re-sent
+    vpcs = aws.ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["once"]}])["Vpcs"]
+    assert len(vpcs) == 1 and vpcs[0]["VpcId"] == result["vpc_id"]
+    assert run_module("aws_network", args)["changed"] is False
