@@ -325,7 +325,7 @@ def mongodb_url(hosts, user=None, password=None, port=None, srv=False, replica_s
     ``mongodb+srv://`` takes one DNS name and no port, so no default port is added there.
     """
     if isinstance(hosts, str):
-        hosts = [item for item in hosts.split(",")] if "," in hosts else [hosts]
+        hosts = hosts.split(",")
     elif hosts is not None and not isinstance(hosts, (list, tuple)):
         try:
             if isinstance(hosts, dict):
