@@ -4,13 +4,22 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-from ansible.errors import AnsibleFilterError
+from ansible.module_utils import _internal as module_utils_internal
 
-from ansible_collections.streamfleet.cluster.plugins.filter.mongodb import (
+# A filter plugin is controller code: importing it (ansible.errors) marks the whole process as
+# the controller, after which module warnings are printed instead of returned, and the
+# in-process module tests that run later in the same pytest process would miss them. The mark
+# is only set at import time, so put it back once the plugin is imported.
+_WAS_CONTROLLER = module_utils_internal.is_controller
+from ansible.errors import AnsibleFilterError  # noqa: E402
+
+from ansible_collections.streamfleet.cluster.plugins.filter.mongodb import (  # noqa: E402
     FilterModule,
     mongodb_url_filter,
     mongodb_url_redact_filter,
 )
+
+module_utils_internal.is_controller = _WAS_CONTROLLER
 from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     mongodb_url,
     parse_mongo_url,
