@@ -22,6 +22,8 @@ description:
   - Only the files an option refers to are read and written. Red5 Pro reads both files at
     start, so RV(restart_required) tells a handler to restart the service.
 author: streamfleet maintainers (@streamfleet)
+extends_documentation_fragment:
+  - streamfleet.cluster.config_file
 options:
   home:
     description: Red5 Pro installation directory.
@@ -70,17 +72,8 @@ options:
         Manager's C(cluster.password). Never shown in output or diff.
       - The property must already exist in the file.
     type: str
-  backup:
-    description: Keep a timestamped copy of each file before changing it.
-    type: bool
-    default: false
 attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
     details: The cluster password is masked in the diff.
 notes:
   - The vendor guide edits autoscale.xml by hand on an image; this module sets the same

@@ -217,3 +217,12 @@ def test_missing_controller_bean_fails_before_any_file_is_written(run_module, ho
     assert result.get("failed") is True, result
     assert "applicationContext.xml" in result["msg"] and "AWSInstanceController" in result["msg"]
     assert content(home) == before
+
+
+def test_aws_keys_may_be_written_empty_for_the_controllers_placeholders(run_module, home):
+    result = run_module("red5pro_streammanager_config",
+                        dict(home=str(home), aws_access_key="", aws_secret_key=""))
+    assert result["changed"] is True and result["changed_keys"] == ["aws.accessKey", "aws.accessSecret"]
+    text = content(home).decode()
+    assert "\r\naws.accessKey=\r\n" in text and "\r\naws.accessSecret=\r\n" in text
+    assert "#aws.accessKey=" not in text
