@@ -268,30 +268,29 @@ class RosClient:
         request = ros_models.ListStackResourcesRequest(region_id=self.region, stack_id=stack_id)
         return self._call('ListStackResources', 'list_stack_resources', request).get('Resources') or []
 
-    def create_stack(self, name, template_body, parameters, tags, disable_rollback, timeout_in_minutes):
-        request = ros_models.CreateStackRequest(
+    def _stack_request(self, request_class, parameter_class, tag_class, template_body, parameters, tags,
+                       disable_rollback, timeout_in_minutes, **identity):
+        """A CreateStack/UpdateStack request: the two differ only in their SDK classes and identity."""
+        return request_class(
             region_id=self.region,
-            stack_name=name,
             template_body=template_body,
-            parameters=[ros_models.CreateStackRequestParameters(parameter_key=k, parameter_value=v)
-                        for k, v in sorted(parameters.items())],
-            tags=[ros_models.CreateStackRequestTags(key=k, value=v) for k, v in sorted(tags.items())],
+            parameters=[parameter_class(parameter_key=k, parameter_value=v) for k, v in sorted(parameters.items())],
+            tags=[tag_class(key=k, value=v) for k, v in sorted(tags.items())],
             disable_rollback=disable_rollback,
             timeout_in_minutes=timeout_in_minutes,
+            **identity
         )
+
+    def create_stack(self, name, template_body, parameters, tags, disable_rollback, timeout_in_minutes):
+        request = self._stack_request(
+            ros_models.CreateStackRequest, ros_models.CreateStackRequestParameters, ros_models.CreateStackRequestTags,
+            template_body, parameters, tags, disable_rollback, timeout_in_minutes, stack_name=name)
         return self._call('CreateStack', 'create_stack', request)['StackId']
 
     def update_stack(self, stack_id, template_body, parameters, tags, disable_rollback, timeout_in_minutes):
-        request = ros_models.UpdateStackRequest(
-            region_id=self.region,
-            stack_id=stack_id,
-            template_body=template_body,
-            parameters=[ros_models.UpdateStackRequestParameters(parameter_key=k, parameter_value=v)
-                        for k, v in sorted(parameters.items())],
-            tags=[ros_models.UpdateStackRequestTags(key=k, value=v) for k, v in sorted(tags.items())],
-            disable_rollback=disable_rollback,
-            timeout_in_minutes=timeout_in_minutes,
-        )
+        request = self._stack_request(
+            ros_models.UpdateStackRequest, ros_models.UpdateStackRequestParameters, ros_models.UpdateStackRequestTags,
+            template_body, parameters, tags, disable_rollback, timeout_in_minutes, stack_id=stack_id)
         return self._call('UpdateStack', 'update_stack', request).get('StackId') or stack_id
 
     def preview_stack(self, name, template_body, parameters, stack_id=None, timeout_in_minutes=None):
