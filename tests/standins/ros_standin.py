@@ -18,7 +18,11 @@ UpdateStack, PreviewStack, ListStackResources, GetTemplate, DeleteStack.
 
 Test control (unsigned, under /_standin/): POST /_standin/fail with JSON
 {"stack_name": ..., "resource": ..., "reason": ...} makes the next create or update of that
-stack fail at that resource; GET /_standin/stacks lists what exists; POST /_standin/reset.
+stack fail at that resource; GET /_standin/stacks lists what exists (with the NoEcho parameter
+names); POST /_standin/resolve with JSON {"stack_name": ..., "resource": ..., "property": ...}
+answers that property of a live stack's resource with the template functions applied (Ref,
+Fn::GetAtt, Fn::Join, Fn::Replace), e.g. the user data an instance would get; POST
+/_standin/reset.
 Nothing in a template can trigger a failure, so production templates carry no test markers.
 
 What it does NOT check: resource property schemas, quotas, real ids, ordering/dependencies,
@@ -133,6 +137,36 @@ def _refs(node):
     return found
 
 
+def evaluate(node, ref, getatt):
+    """Value of a template node with ROS's functions applied (the ones our templates use).
+
+    ``ref(name)`` answers Ref, ``getatt(logical, attribute)`` answers Fn::GetAtt. Written from
+    Alibaba's ROS function reference: Fn::Join
+    (https://www.alibabacloud.com/help/en/ros/user-guide/function-join) joins the values of a
+    list with a delimiter; Fn::Replace
+    (https://www.alibabacloud.com/help/en/ros/user-guide/function-replace) takes
+    ``[{old: new, ...}, string]`` and replaces every occurrence of each old substring with its
+    new value. Anything else evaluates to its JSON text, as before.
+    """
+    if isinstance(node, dict) and len(node) == 1:
+        (key, val), = node.items()
+        if key == "Ref":
+            return ref(val)
+        if key == "Fn::GetAtt":
+            return getatt(val[0], val[1])
+        if key == "Fn::Join":
+            return val[0].join(str(evaluate(v, ref, getatt)) for v in val[1])
+        if key == "Fn::Replace":
+            replacements, text = val
+            result = str(evaluate(text, ref, getatt))
+            for old, new in replacements.items():
+                result = result.replace(old, str(evaluate(new, ref, getatt)))
+            return result
+    if isinstance(node, (dict, list)):
+        return json.dumps(node, sort_keys=True)
+    return node
+
+
 def indexed_list(params, prefix, fields):
     """Collect Prefix.N.Field entries into a list of dicts ordered by N."""
     items = {}
@@ -210,25 +244,20 @@ class RosState:
         return "%s.%s" % (phys, attribute)
 
     def _evaluate(self, stack, node):
-        if isinstance(node, dict) and len(node) == 1:
-            (key, val), = node.items()
-            if key == "Ref":
-                if val in stack["parameters"]:
-                    return stack["parameters"][val]
-                if val == "ALIYUN::StackId":
-                    return stack["StackId"]
-                if val == "ALIYUN::StackName":
-                    return stack["StackName"]
-                if val == "ALIYUN::Region":
-                    return stack["RegionId"]
-                return stack["resources"].get(val, {}).get("PhysicalResourceId", val)
-            if key == "Fn::GetAtt":
-                return self._attribute(stack, val[0], val[1])
-            if key == "Fn::Join":
-                return val[0].join(str(self._evaluate(stack, v)) for v in val[1])
-        if isinstance(node, (dict, list)):
-            return json.dumps(node, sort_keys=True)
-        return node
+        return evaluate(node, lambda name: self._ref(stack, name),
+                        lambda logical, attribute: self._attribute(stack, logical, attribute))
+
+    @staticmethod
+    def _ref(stack, name):
+        if name in stack["parameters"]:
+            return stack["parameters"][name]
+        if name == "ALIYUN::StackId":
+            return stack["StackId"]
+        if name == "ALIYUN::StackName":
+            return stack["StackName"]
+        if name == "ALIYUN::Region":
+            return stack["RegionId"]
+        return stack["resources"].get(name, {}).get("PhysicalResourceId", name)
 
     def _apply(self, stack, verb):
         """Finish a create/update: build resources and outputs, or fail as the test asked."""
@@ -495,8 +524,16 @@ class Handler(BaseHTTPRequestHandler):
             return {"ok": True}
         if path == "/_standin/stacks":
             return {"stacks": [{"StackId": s["StackId"], "StackName": s["StackName"], "Status": s["Status"],
-                                "deleted": s["deleted"]} for s in state.stacks.values()],
+                                "deleted": s["deleted"], "no_echo": sorted(s["no_echo"])}
+                               for s in state.stacks.values()],
                     "calls": list(state.calls)}
+        if path == "/_standin/resolve" and method == "POST":
+            spec = json.loads(body or b"{}")
+            live = [s for s in state.stacks.values() if s["StackName"] == spec["stack_name"] and not s["deleted"]]
+            if not live:
+                raise ApiError(404, "StackNotFound", "no live stack %s" % spec["stack_name"])
+            resource = live[0]["template"]["Resources"][spec["resource"]]
+            return {"value": state._evaluate(live[0], resource["Properties"][spec["property"]])}
         raise ApiError(404, "NotFound", "unknown control path %s" % path)
 
     def _dispatch(self, method):

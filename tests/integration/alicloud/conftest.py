@@ -43,6 +43,10 @@ class RosStandin:
     def calls(self):
         return self.control("stacks")["calls"]
 
+    def resolve(self, stack_name, resource, prop):
+        """A resource property of a live stack with ROS's functions applied."""
+        return self.control("resolve", {"stack_name": stack_name, "resource": resource, "property": prop})["value"]
+
     def fail_next(self, stack_name, resource, reason):
         return self.control("fail", {"stack_name": stack_name, "resource": resource, "reason": reason})
 

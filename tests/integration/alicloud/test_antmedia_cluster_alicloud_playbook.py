@@ -51,12 +51,31 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert stats["changed"] == 0, tasks
     assert "UpdateStack" not in standin.calls()
 
-    stats, tasks = run_playbook(standin, playbook, {"antmedia_cluster_alicloud_edge": {
-        "instance_type": "ecs.g6e.2xlarge", "min_size": 2, "max_size": 12, "desired_capacity": 3, "cooldown": 300}})
+    stats, tasks = run_playbook(standin, playbook, {"antmedia_cluster_alicloud_instance_type": "ecs.g6e.2xlarge",
+                                                    "antmedia_cluster_alicloud_edge_max": 12,
+                                                    "antmedia_cluster_alicloud_edge_desired": 3})
     assert stats["changed"] == 1 and tasks["Apply the ROS stack"]["status"] == "UPDATE_COMPLETE"
 
     stats, tasks = run_playbook(standin, playbook, {"antmedia_cluster_alicloud_state": "absent"})
     assert stats["changed"] == 1 and standin.stacks() == []
+    assert tasks["Delete the ROS stack"]["status"] == "DELETE_COMPLETE"
+
+
+def test_playbook_with_a_hostile_password_keeps_it_out_of_the_output(standin, playbook):
+    password = "@:/?#[]%&+ "
+    stats, tasks = run_playbook(standin, playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
+                                                    "antmedia_cluster_alicloud_mongodb_password": password})
+    assert stats["failures"] == 0 and tasks["Apply the ROS stack"]["censored"]
+    [live] = standin.stacks()
+    assert {"MongoDbPassword", "MongoDbUrl"} <= set(live["no_echo"])
+    assert password not in str(tasks) and "%40%3A%2F" not in str(tasks)
+    # The boot script a node gets: the URL percent-encoded, the host filled in by ROS.
+    address = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]["MongoDbPrivateIp"]
+    script = standin.resolve("antmedia-example", "EdgeLaunchTemplate", "UserData")
+    expected = "mongodb://antmedia:%40%3A%2F%3F%23%5B%5D%25%26%2B%20@" + address + ":27017"
+    assert "\nMONGODB_URL='" + expected + "'\n" in script
+    assert "\nMONGODB_PASSWORD='@:/?#[]%&+ '\n" in script
+    run_playbook(standin, playbook, {"antmedia_cluster_alicloud_state": "absent"})
 
 
 def test_playbook_refuses_ssh_from_everywhere(standin, playbook):
@@ -64,9 +83,10 @@ def test_playbook_refuses_ssh_from_everywhere(standin, playbook):
                         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": standin.access_key_secret})
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), str(PLAYBOOK),
            "-e", json.dumps({"antmedia_cluster_alicloud_endpoint": standin.endpoint,
-                             "antmedia_cluster_alicloud_admin_cidr": "0.0.0.0/0"})]
+                             "antmedia_cluster_alicloud_admin_cidrs": ["0.0.0.0/0"]})]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(REPO), timeout=300, check=False)
     assert proc.returncode != 0
+    assert "antmedia_cluster_alicloud_admin_cidrs holds 0.0.0.0/0" in proc.stdout
     assert standin.calls() == []
 
 

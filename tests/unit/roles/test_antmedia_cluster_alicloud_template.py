@@ -1,7 +1,9 @@
 """The antmedia_cluster_alicloud ROS template, rendered for the seed's values, against our checks.
 
-Rendering goes through Ansible itself (include_vars of the role defaults, then the template
-lookup), so filters and variable precedence are exactly what the role uses.
+Rendering goes through Ansible itself (include_vars of the role defaults and derived vars, then
+the template lookup), so filters and variable precedence are exactly what the role uses. The
+stack parameters come from the same vars file the role passes to ROS, and user data is
+evaluated with the ROS stand-in's functions (Ref, Fn::GetAtt, Fn::Join, Fn::Replace).
 """
 import ipaddress
 import os
@@ -11,14 +13,17 @@ from pathlib import Path
 import pytest
 import yaml
 
+from standins.ros_standin import evaluate
+
 REPO = Path(__file__).resolve().parents[3]
 ROLE = REPO / "roles" / "antmedia_cluster_alicloud"
 TEMPLATE = ROLE / "templates" / "antmedia_cluster.ros.yml.j2"
 SEED_VARS = {
     "antmedia_cluster_alicloud_image_id": "m-antmedia-marketplace",
     "antmedia_cluster_alicloud_certificate_id": "1234567-cn-hangzhou",
-    "antmedia_cluster_alicloud_admin_cidr": "203.0.113.0/24",
+    "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24"],
 }
+HOSTILE_PASSWORD = "@:/?#[]%&+ "
 
 # Required properties: Alibaba's ROS reference, plus what this topology must always set.
 REQUIRED = {
@@ -55,15 +60,20 @@ ATTRIBUTES = {
 PSEUDO = {"ALIYUN::StackId", "ALIYUN::StackName", "ALIYUN::Region", "ALIYUN::AccountId", "ALIYUN::NoValue"}
 
 
-def render(playbook, overrides=None):
+def render(playbook, overrides=None, with_parameters=False):
+    """The template as the role renders it; with_parameters: also the parameters it passes."""
     extra = dict(SEED_VARS)
     extra.update(overrides or {})
     results = playbook.run([
         {"name": "role defaults", "ansible.builtin.include_vars": {"file": str(ROLE / "defaults" / "main.yml")}},
+        {"name": "role vars", "ansible.builtin.include_vars": {"file": str(ROLE / "vars" / "main.yml")}},
         {"name": "render", "ansible.builtin.set_fact": {
-            "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE}},
+            "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE,
+            "parameters": "{{ antmedia_cluster_alicloud_stack_parameters }}"}},
     ], extra_vars=extra)
-    return yaml.safe_load(results[-1]["ansible_facts"]["rendered"])
+    facts = results[-1]["ansible_facts"]
+    template = yaml.safe_load(facts["rendered"])
+    return (template, facts["parameters"]) if with_parameters else template
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +150,7 @@ def test_no_mongodb_from_anywhere_and_no_open_ssh(seed_template):
             assert props["SecurityGroupId"] == getatt("MongoDbSecurityGroup", "SecurityGroupId")
         if start <= 22 <= end:
             assert props["SourceCidrIp"] == {"Ref": "AdminCidr"}
+            assert seed_template["Parameters"]["AdminCidr"]["Type"] == "String"
         if props.get("SourceCidrIp") == "0.0.0.0/0":
             assert (props["IpProtocol"], props["PortRange"]) == ("udp", "50000/60000"), props
 
@@ -209,44 +220,76 @@ def test_scaling_groups(seed_template):
     assert resources["OriginServerGroup"]["Properties"]["StickySessionConfig"]["StickySessionEnabled"] is True
 
 
-def test_user_data_sets_cluster_mode_from_the_mongodb_address(seed_template):
+def user_data(template, parameters, address="192.168.1.7", group="Origin"):
+    """The boot script a node of the group gets: ROS's functions applied to its UserData."""
+    node = template["Resources"][group + "LaunchTemplate"]["Properties"]["UserData"]
+    attributes = {("MongoDb", "PrivateIp"): address}
+    return evaluate(node, lambda name: parameters[name], lambda logical, attribute: attributes[(logical, attribute)])
+
+
+def test_user_data_sets_cluster_mode_from_the_mongodb_address(playbook):
+    template, parameters = render(playbook, with_parameters=True)
     for group in ("Origin", "Edge"):
-        join = seed_template["Resources"][group + "LaunchTemplate"]["Properties"]["UserData"]["Fn::Join"]
+        join = template["Resources"][group + "LaunchTemplate"]["Properties"]["UserData"]["Fn::Join"]
         assert join[0] == ""
         parts = join[1]
         assert parts[0].startswith("#!/bin/bash\nMONGODB_HOST=")
         assert parts[1] == getatt("MongoDb", "PrivateIp")
         assert {"Ref": "MongoDbPassword"} in parts and {"Ref": "MongoDbUser"} in parts
         assert "change_server_mode.sh cluster \"$MONGODB_URL\"" in parts[-1]
-        # MONGODB_URL is built by the mongodb_url filter; ROS fills in the address.
-        assert join_user_data(parts, "192.168.1.7", "").count("\nMONGODB_URL='mongodb://192.168.1.7:27017'\n") == 1
-    assert seed_template["Parameters"]["MongoDbPassword"]["NoEcho"] is True
-    assert "UserData" not in seed_template["Resources"]["MongoDb"]["Properties"]
-    assert seed_template["Resources"]["MongoDb"]["Properties"]["AllocatePublicIP"] is False
-
-
-def join_user_data(parts, address, password):
-    """The user data as ROS joins it, for this MongoDB address and password parameter."""
-    values = {"MongoDb.PrivateIp": address, "MongoDbPassword": password}
-    out = []
-    for part in parts:
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            out.append(values[".".join(part["Fn::GetAtt"])])
-        elif isinstance(part, dict) and "Ref" in part:
-            out.append(values.get(part["Ref"], "antmedia" if part["Ref"] == "MongoDbUser" else ""))
-        else:
-            out.append(part)
-    return "".join(out)
+        # The line another change added: no marketplace default administrator on a node.
+        assert any('touch "${AMS_DIR:-/usr/local/antmedia}/conf/initialized"' in str(p) for p in parts)
+        # MONGODB_URL is built by the mongodb_url filter; ROS puts in the address.
+        script = user_data(template, parameters, group=group)
+        assert script.count("\nMONGODB_URL='mongodb://192.168.1.7:27017'\n") == 1
+    for secret in ("MongoDbPassword", "MongoDbUrl"):
+        assert template["Parameters"][secret]["NoEcho"] is True
+    assert "UserData" not in template["Resources"]["MongoDb"]["Properties"]
+    assert template["Resources"]["MongoDb"]["Properties"]["AllocatePublicIP"] is False
 
 
 def test_user_data_url_with_credentials_comes_from_the_builder(playbook):
-    template = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
-                                 "antmedia_cluster_alicloud_mongodb_password": "Pw-1.x~y",
-                                 "antmedia_cluster_alicloud_mongodb_port": 27018})
-    parts = template["Resources"]["OriginLaunchTemplate"]["Properties"]["UserData"]["Fn::Join"][1]
-    assert "Pw-1.x~y" not in str(parts), "the password stays a NoEcho parameter"
-    script = join_user_data(parts, "192.168.1.7", "Pw-1.x~y")
+    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
+                                             "antmedia_cluster_alicloud_mongodb_password": "Pw-1.x~y",
+                                             "antmedia_cluster_alicloud_mongodb_port": 27018}, with_parameters=True)
+    assert "Pw-1.x~y" not in str(template), "the password stays in NoEcho parameters"
+    assert parameters["MongoDbUrl"] == "mongodb://antmedia:Pw-1.x~y@mongodb-host.invalid:27018"
+    script = user_data(template, parameters)
     assert "\nMONGODB_URL='mongodb://antmedia:Pw-1.x~y@192.168.1.7:27018'\n" in script
+
+
+def run_script_prefix(tmp_path, script):
+    """Run the boot script with a body that prints what it set (the vendor script is not run)."""
+    head = script[:script.index("\n# No marketplace default administrator")]
+    path = tmp_path / "prefix.sh"
+    path.write_text(head + '\nprintf "%s\\n" "$MONGODB_USER" "$MONGODB_PASSWORD" "$MONGODB_URL"\n')
+    proc = subprocess.run(["bash", str(path)], capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split("\n")[:3]
+
+
+@pytest.mark.parametrize("user", ["antmedia", "ant media@ops"])
+def test_hostile_password_reaches_the_node_percent_encoded(playbook, tmp_path, user):
+    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": user,
+                                             "antmedia_cluster_alicloud_mongodb_password": HOSTILE_PASSWORD},
+                                  with_parameters=True)
+    assert HOSTILE_PASSWORD not in str(template)
+    for name, value in parameters.items():
+        if HOSTILE_PASSWORD in value or "%40%3A%2F" in value:
+            assert template["Parameters"][name].get("NoEcho") is True, name
+    script = user_data(template, parameters, address="10.0.1.23")
+    encoded_user = {"antmedia": "antmedia", "ant media@ops": "ant%20media%40ops"}[user]
+    url = "mongodb://%s:%%40%%3A%%2F%%3F%%23%%5B%%5D%%25%%26%%2B%%20@10.0.1.23:27017" % encoded_user
+    assert script.count("\nMONGODB_URL='%s'\n" % url) == 1
+    # The same bytes the builder gives for the real host, and the shell sees the raw values.
+    assert user_data(template, parameters, address="10.0.1.23").count(
+        "'" + mongodb_url(["10.0.1.23"], user=user, password=HOSTILE_PASSWORD) + "'") == 1
+    assert run_script_prefix(tmp_path, script) == [user, HOSTILE_PASSWORD, url]
+
+
+def mongodb_url(hosts, **kwargs):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import mongodb_url as build
+    return build(hosts, **kwargs)
 
 
 def test_every_taggable_resource_carries_the_deployment_tag(seed_template):
@@ -258,18 +301,23 @@ def test_every_taggable_resource_carries_the_deployment_tag(seed_template):
 
 def test_variables_change_the_template(playbook):
     template = render(playbook, {
-        "antmedia_cluster_alicloud_scale_in_enabled": True,
+        "antmedia_cluster_alicloud_protect_from_scale_in": False,
         "antmedia_cluster_alicloud_deployment": "prod",
         "antmedia_cluster_alicloud_extra_tags": {"owner": "o'brien: \"ops\""},
-        "antmedia_cluster_alicloud_key_pair_name": "ops-key",
-        "antmedia_cluster_alicloud_edge": {"instance_type": "ecs.c7.2xlarge", "min_size": 3, "max_size": 20,
-                                           "desired_capacity": 4, "cooldown": 120},
+        "antmedia_cluster_alicloud_key_name": "ops-key",
+        "antmedia_cluster_alicloud_instance_type": "ecs.c7.2xlarge",
+        "antmedia_cluster_alicloud_edge_min": 3,
+        "antmedia_cluster_alicloud_edge_max": 20,
+        "antmedia_cluster_alicloud_edge_desired": 4,
+        "antmedia_cluster_alicloud_edge_cooldown": 120,
         "antmedia_cluster_alicloud_node_user_data": "echo custom\n",
     })
     resources = template["Resources"]
     assert resources["EdgeCpuLowAlarm"]["Properties"]["AlarmAction"] == [getatt("EdgeScaleInRule", "ScalingRuleAri")]
     assert resources["EdgeScaleInRule"]["Properties"]["AdjustmentValue"] == -1
     assert resources["EdgeScalingGroup"]["Properties"]["MaxSize"] == 20
+    assert resources["EdgeScalingGroup"]["Properties"]["DefaultCooldown"] == 120
+    assert resources["OriginScalingGroup"]["Properties"]["DefaultCooldown"] == 300
     assert resources["EdgeLaunchTemplate"]["Properties"]["InstanceType"] == "ecs.c7.2xlarge"
     assert resources["EdgeLaunchTemplate"]["Properties"]["KeyPairName"] == "ops-key"
     assert resources["EdgeLaunchTemplate"]["Properties"]["UserData"]["Fn::Join"][1][-1] == "\necho custom\n"
@@ -307,3 +355,81 @@ def test_default_user_data_switches_to_cluster_mode_once(tmp_path):
     proc = run_user_data(tmp_path, body, host="192.168.1.8")
     assert proc.returncode == 0
     assert (ams / "calls").read_text().splitlines()[-1] == "cluster mongodb://192.168.1.8:27017"
+
+
+def test_cidr_lists_subnet_names_and_media_ports(playbook):
+    template, parameters = render(playbook, {
+        "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24", "198.51.100.7/32"],
+        "antmedia_cluster_alicloud_client_cidrs": ["10.0.0.0/8", "172.16.0.0/12"],
+        "antmedia_cluster_alicloud_media_ports": "40000-45000",
+        "antmedia_cluster_alicloud_subnets": [
+            {"name": "media-a", "cidr": "192.168.1.0/24", "availability_zone": "cn-hangzhou-h"},
+            {"cidr": "192.168.2.0/24", "availability_zone": "cn-hangzhou-i"}],
+    }, with_parameters=True)
+    resources = template["Resources"]
+    assert (parameters["AdminCidr"], parameters["AdminCidr2"]) == ("203.0.113.0/24", "198.51.100.7/32")
+    for prefix in ("Cluster", "MongoDb"):
+        assert resources[prefix + "SshIngress"]["Properties"]["SourceCidrIp"] == {"Ref": "AdminCidr"}
+        assert resources[prefix + "SshIngress2"]["Properties"]["SourceCidrIp"] == {"Ref": "AdminCidr2"}
+    media = {r["Properties"]["SourceCidrIp"]: r["Properties"]["PortRange"]
+             for r in ingress_rules(template) if r["Properties"]["IpProtocol"] == "udp"}
+    assert media == {"10.0.0.0/8": "40000/45000", "172.16.0.0/12": "40000/45000"}
+    assert resources["VSwitch1"]["Properties"]["VSwitchName"] == "media-a"
+    assert resources["VSwitch2"]["Properties"]["VSwitchName"] == "antmedia-cluster-vsw-2"
+    assert resources["MongoDb"]["Properties"]["ZoneId"] == "cn-hangzhou-h"
+
+
+def test_no_admin_cidrs_means_no_ssh(playbook):
+    template, parameters = render(playbook, {"antmedia_cluster_alicloud_admin_cidrs": []}, with_parameters=True)
+    assert not [r for r in ingress_rules(template) if r["Properties"]["PortRange"] == "22/22"]
+    assert not [name for name in list(template["Parameters"]) + list(parameters) if name.startswith("AdminCidr")]
+
+
+@pytest.mark.parametrize("overrides, variable", [
+    ({"antmedia_cluster_alicloud_admin_cidrs": ["0.0.0.0/0"]}, "antmedia_cluster_alicloud_admin_cidrs"),
+    ({"antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0"]}, "antmedia_cluster_alicloud_admin_cidrs"),
+    ({"antmedia_cluster_alicloud_image_id": ""}, "antmedia_cluster_alicloud_image_id"),
+    ({"antmedia_cluster_alicloud_certificate_id": ""}, "antmedia_cluster_alicloud_certificate_id"),
+    ({"antmedia_cluster_alicloud_subnets": [{"cidr": "192.168.1.0/24", "availability_zone": "cn-hangzhou-h"}]},
+     "antmedia_cluster_alicloud_subnets"),
+    ({"antmedia_cluster_alicloud_client_cidrs": []}, "antmedia_cluster_alicloud_client_cidrs"),
+    ({"antmedia_cluster_alicloud_media_ports": "50000/60000"}, "antmedia_cluster_alicloud_media_ports"),
+    ({"antmedia_cluster_alicloud_media_ports": "60000-50000"}, "antmedia_cluster_alicloud_media_ports"),
+    ({"antmedia_cluster_alicloud_edge_min": 5}, "antmedia_cluster_alicloud_edge_min"),
+    ({"antmedia_cluster_alicloud_origin_desired": 11}, "antmedia_cluster_alicloud_origin_desired"),
+    ({"antmedia_cluster_alicloud_mongodb_user": "antmedia"}, "antmedia_cluster_alicloud_mongodb_password"),
+    ({"antmedia_cluster_alicloud_mongodb_user": "antmedia",
+      "antmedia_cluster_alicloud_mongodb_password": "x-mongodb-host.invalid"}, "antmedia_cluster_alicloud_mongodb_password"),
+    ({"antmedia_cluster_alicloud_deployment": "-bad"}, "antmedia_cluster_alicloud_deployment"),
+])
+def test_preflight_names_the_variable(playbook, overrides, variable):
+    extra = dict(SEED_VARS)
+    extra.update(overrides)
+    playbook.run([{"name": "preflight", "ansible.builtin.include_role": {
+        "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}],
+        extra_vars=extra, expect_failure=True)
+    assert playbook.stats.get("failures") == 1, playbook.last_output
+    failed = json_failures(playbook.last_output)
+    assert any(variable in message for message in failed), failed
+    assert "x-mongodb-host.invalid" not in playbook.last_output
+
+
+def test_preflight_accepts_the_seed_and_a_hostile_password(playbook):
+    extra = dict(SEED_VARS, antmedia_cluster_alicloud_mongodb_user="antmedia",
+                 antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD)
+    playbook.run([{"name": "preflight", "ansible.builtin.include_role": {
+        "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}], extra_vars=extra)
+    assert playbook.stats.get("failures", 0) == 0
+
+
+def json_failures(output):
+    import json
+    doc = json.loads(output[:output.rindex("}") + 1])
+    messages = []
+    for play in doc["plays"]:
+        for task in play["tasks"]:
+            result = task["hosts"].get("localhost", {})
+            for item in result.get("results", [result]):
+                if item.get("failed"):
+                    messages.append(str(item.get("msg", "")))
+    return messages
