@@ -108,12 +108,15 @@ def validate_instance(module, ec2):
                          % (instance_id, state))
 
 
-def ensure_absent(module, ec2):
+def read_images(module, ec2):
+    """The image named ``name``; without a name (state=absent), the role's family."""
     p = module.params
     if p['name']:
-        targets = describe(module, ec2, {'name': p['name']})
-    else:
-        targets = family(module, ec2)
+        return describe(module, ec2, {'name': p['name']})
+    return family(module, ec2)
+
+
+def ensure_absent(module, ec2, targets):
     removed = deregister(module, ec2, targets)
     result = dict(changed=bool(removed), deregistered=removed)
     if module.diff_mode:
@@ -121,11 +124,9 @@ def ensure_absent(module, ec2):
     return result
 
 
-def ensure_present(module, ec2):
+def ensure_present(module, ec2, existing):
     p = module.params
     name = p['name']
-
-    existing = describe(module, ec2, {'name': name})
     image = existing[0] if existing else None
     tags = desired_tags(module)
     changed = False
@@ -231,6 +232,9 @@ class ImageConverger(Converger):
         if p['keep'] is not None and p['keep'] < 1:
             raise ConvergeError('keep must be at least 1')
 
+    def read(self):
+        self.images = read_images(self.module, self.client('ec2'))
+
     def apply(self):
         ensure = ensure_absent if self.params['state'] == 'absent' else ensure_present
-        self.result = ensure(self.module, self.client('ec2'))
+        self.result = ensure(self.module, self.client('ec2'), self.images)

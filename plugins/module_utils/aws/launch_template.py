@@ -186,9 +186,8 @@ def template_version(module, ec2, template_id, version):
     return versions[0] if versions else None
 
 
-def ensure_absent(module, ec2):
+def ensure_absent(module, ec2, template):
     name = module.params['name']
-    template = find_template(module, ec2, name)
     result = dict(changed=template is not None, launch_template_name=name,
                   launch_template_id=template['LaunchTemplateId'] if template else None)
     if module.diff_mode:
@@ -201,12 +200,10 @@ def ensure_absent(module, ec2):
     return result
 
 
-def ensure_present(module, ec2):
+def ensure_present(module, ec2, template):
     p = module.params
     name = p['name']
     desired = build_template_data(module)
-    validate(module, desired)
-    template = find_template(module, ec2, name)
     if template:
         owner = tag_dict(template.get('Tags')).get(DEPLOYMENT_TAG)
         if owner and owner != p['deployment']:
@@ -315,6 +312,9 @@ class LaunchTemplateConverger(Converger):
         if self.params['state'] == 'present':
             validate(self.module, build_template_data(self.module))
 
+    def read(self):
+        self.template = find_template(self.module, self.client('ec2'), self.params['name'])
+
     def apply(self):
         ensure = ensure_absent if self.params['state'] == 'absent' else ensure_present
-        self.result = ensure(self.module, self.client('ec2'))
+        self.result = ensure(self.module, self.client('ec2'), self.template)
