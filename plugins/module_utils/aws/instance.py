@@ -23,9 +23,9 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags impor
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.waiters import WaiterFailure, wait_for
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 except ImportError:  # reported by the shared AWS module class
-    BotoCoreError = ClientError = Exception
+    ClientError = Exception
 
 LIVE_STATES = ['pending', 'running', 'stopping', 'stopped']
 # Recorded on the instance so a changed user data is noticed without reading it back.

@@ -24,11 +24,11 @@ import random
 import time
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
     from botocore.exceptions import ConnectionError as BotoConnectionError
     from botocore.exceptions import HTTPClientError
 except ImportError:  # pragma: no cover - reported by the module class
-    BotoCoreError = ClientError = BotoConnectionError = HTTPClientError = Exception
+    ClientError = BotoConnectionError = HTTPClientError = Exception
 
 # Error codes AWS services use when a caller is going too fast.
 THROTTLING_CODES = frozenset([
