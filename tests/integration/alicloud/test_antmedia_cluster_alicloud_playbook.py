@@ -44,6 +44,10 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     outputs = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]
     assert set(outputs) >= {"AlbDnsName", "OriginScalingGroupId", "EdgeScalingGroupId", "MongoDbPrivateIp"}
     assert outputs["AlbDnsName"].endswith(".alb.aliyuncs.com")
+    # The keys the AWS role publishes for the same things.
+    assert outputs["balancer_dns_name"] == outputs["AlbDnsName"] and outputs["vpc_id"] == outputs["VpcId"]
+    assert outputs["mongodb_private_ip"] == outputs["MongoDbPrivateIp"]
+    assert outputs["deployment"] == "antmedia-example"
     [live] = standin.stacks()
     assert live["StackName"] == "antmedia-example"
 
