@@ -149,6 +149,17 @@ def test_no_firewall_change(host):
     assert not on(host).package("ufw").is_installed
 
 
+def test_boot_library_installed(host):
+    # server_boot: the launcher and the collection's own editor, runnable without Ansible.
+    launcher = on(host).file("/usr/local/sbin/streamfleet-boot")
+    assert launcher.user == "root" and launcher.mode == 0o755
+    lib = "/usr/local/lib/streamfleet/python/ansible_collections/streamfleet/cluster/plugins/module_utils"
+    for name in ("boot/cli.py", "boot/metadata.py", "files/properties.py", "servers/antmedia.py", "mongodb.py"):
+        assert on(host).file("%s/%s" % (lib, name)).mode == 0o644, name
+    assert on(host).run("/usr/local/sbin/streamfleet-boot --help").rc == 0
+    assert on(host).run("python3 -c 'import ansible'").rc != 0, "the test host should have no Ansible"
+
+
 def test_user_data_twice_leaves_every_key_once(host):
     address = private_address(host)
     # What the vendor's boot script leaves after a few boots: the same keys appended again.
