@@ -99,6 +99,22 @@ def snapshot(root):
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
+def test_server_boot_layout(boot_launcher):
+    lib = boot_launcher.parent.parent / "lib"
+    package = lib / "ansible_collections" / "streamfleet" / "cluster" / "plugins" / "module_utils"
+    parents = [p for p in package.parents if lib in p.parents]
+    for directory in [package / "boot", package / "files", package / "servers", package] + parents:
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o755, directory
+        assert (directory / "__init__.py").is_file(), directory
+    installed = sorted(str(p.relative_to(package)) for p in package.rglob("*.py"))
+    assert "boot/cli.py" in installed and "servers/antmedia.py" in installed
+    assert not any(name.startswith("aws/") for name in installed), "only what the boot command imports"
+    assert stat.S_IMODE(boot_launcher.stat().st_mode) == 0o755
+    assert boot_launcher.read_text().startswith("#!%s -sE\n" % PLAIN_PYTHON)
+    help_text = subprocess.run([str(boot_launcher), "--help"], capture_output=True, text=True, check=True).stdout
+    assert "antmedia-cluster-mode" in help_text
+
+
 # -- the templates ------------------------------------------------------------------------------
 def test_glue_is_one_file_linked_from_every_role():
     target = (REPO / "roles" / "server_boot" / "templates" / LIB).resolve()
