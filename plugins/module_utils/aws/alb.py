@@ -400,12 +400,17 @@ class ApplicationBalancer(BalancerConverger):
                 groups[group["TargetGroupName"]] = group
         return groups, tags
 
+    def read(self):
+        """The balancer, and the target groups it owns with the tags of both."""
+        client = self.client("elbv2")
+        balancer = self._alb_describe(client)
+        balancer_arn = balancer["LoadBalancerArn"] if balancer else None
+        self.found = (balancer, balancer_arn) + self._owned_target_groups(client, balancer_arn)
+
     def present(self):
         client = self.client("elbv2")
         name = self.params["name"]
-        balancer = self._alb_describe(client)
-        balancer_arn = balancer["LoadBalancerArn"] if balancer else None
-        groups, tags = self._owned_target_groups(client, balancer_arn)
+        balancer, balancer_arn, groups, tags = self.found
         self.after = self._application_desired()
         if balancer is None:
             self.before = {}
@@ -688,9 +693,7 @@ class ApplicationBalancer(BalancerConverger):
 
     def absent(self):
         client = self.client("elbv2")
-        balancer = self._alb_describe(client)
-        balancer_arn = balancer["LoadBalancerArn"] if balancer else None
-        groups, tags = self._owned_target_groups(client, balancer_arn)
+        balancer, balancer_arn, groups, tags = self.found
         if balancer is not None:
             self.refuse_foreign("application balancer", self.params["name"], tags.get(balancer_arn, {}))
         # only groups made for this balancer (tagged so), declared or not

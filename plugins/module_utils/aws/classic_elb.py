@@ -102,10 +102,13 @@ class ClassicBalancer(BalancerConverger):
         return (item["Protocol"].upper(), item["LoadBalancerPort"], item["InstanceProtocol"].upper(),
                 item["InstancePort"], item.get("SSLCertificateId") or None)
 
+    def read(self):
+        self.found = self._classic_describe(self.client("elb"))
+
     def present(self):
         client = self.client("elb")
         name = self.params["name"]
-        balancer, tags = self._classic_describe(client)
+        balancer, tags = self.found
         wanted_listeners = [self._classic_listener(item) for item in self.params["listeners"]]
         check = self.params.get("health_check")
         self.after = {
@@ -227,7 +230,7 @@ class ClassicBalancer(BalancerConverger):
 
     def absent(self):
         client = self.client("elb")
-        balancer, tags = self._classic_describe(client)
+        balancer, tags = self.found
         if balancer is None:
             return
         self.refuse_foreign("classic balancer", self.params["name"], tags)

@@ -13,7 +13,7 @@
    records the change and returns ``False`` in check mode, so a check-mode run lists exactly
    the changes a real run would make. Where a later write needs an id an earlier write
    returns (a listener needs its target group's ARN) plan and apply are one pass through
-   these gates;
+   these gates (all the modules of the collection so far);
 5. ``report()`` - the result; ``run()`` adds ``changed``, ``changes``, ``diff`` (before/after)
    and, through the module class, ``api_calls``.
 

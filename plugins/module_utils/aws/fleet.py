@@ -245,6 +245,9 @@ class FleetConverger(Converger):
                              "not adopt or change groups it did not create" % (
                                  self.params["name"], DEPLOYMENT_TAG, self.params["deployment"]))
 
+    def read(self):
+        self.group = self.describe_group()
+
     def apply(self):
         if self.params["state"] == "absent":
             self._absent()
@@ -339,7 +342,7 @@ class FleetConverger(Converger):
 
     def _present(self):
         name = self.params["name"]
-        group = self.describe_group()
+        group = self.group
         if group is not None:
             self._check_owner(group)
         target_group_arns = self._resolve_target_groups()
@@ -556,7 +559,7 @@ class FleetConverger(Converger):
     # ------------------------------------------------------------------ absent
     def _absent(self):
         name = self.params["name"]
-        group = self.describe_group()
+        group = self.group
         alarms = self._owned_alarms()
         if group is None:
             for alarm in sorted(alarms):

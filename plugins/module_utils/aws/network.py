@@ -216,6 +216,10 @@ class NetworkConverger(Converger):
     def validate(self):
         self.desired_rules = validate(self.params)
 
+    def read(self):
+        p = self.params
+        self.vpc = find_vpc(self.ec2, p['deployment'], p['name'], p.get('vpc_id'))
+
     def apply(self):
         if self.params['state'] == 'absent':
             self.delete()
@@ -243,7 +247,7 @@ class NetworkConverger(Converger):
 
     def converge(self, desired_rules):
         p = self.params
-        vpc = find_vpc(self.ec2, p['deployment'], p['name'], p.get('vpc_id'))
+        vpc = self.vpc
         if p.get('vpc_id') and vpc is None:
             self.module.fail_json(msg='VPC %s does not exist' % p['vpc_id'])
         if vpc is None:
@@ -383,7 +387,7 @@ class NetworkConverger(Converger):
     def delete(self):
         """Remove what the deployment owns in the VPC, then the VPC when the task created it."""
         p = self.params
-        vpc = find_vpc(self.ec2, p['deployment'], p['name'], p.get('vpc_id'))
+        vpc = self.vpc
         if vpc is None:
             return
         current = read_network(self.ec2, vpc['VpcId'])

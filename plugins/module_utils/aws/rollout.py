@@ -111,6 +111,9 @@ class Rollout(Converger):
         if self.params['poll_interval'] < 1 or self.params['wait_timeout'] < 1:
             raise RolloutError('poll_interval and wait_timeout must be at least 1')
 
+    def read(self):
+        self.group = self.describe_group()
+
     def apply(self):
         try:
             self.result = self.roll()
@@ -203,7 +206,7 @@ class Rollout(Converger):
     # ---------------------------------------------------------------- main
     def roll(self):
         p = self.params
-        group = self.describe_group()
+        group = self.group
         if group is None:
             raise RolloutError('Auto Scaling group %s does not exist' % p['name'])
         group_tags = dict((t['Key'], t['Value']) for t in group.get('Tags', []))
