@@ -174,6 +174,7 @@ api_calls:
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.rollout import Rollout
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
+
 def main():
     argument_spec = dict(
         name=dict(type='str', required=True),

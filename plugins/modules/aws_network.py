@@ -213,6 +213,7 @@ api_calls:
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.network import NetworkConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
+
 def main():
     rule_spec = dict(
         protocol=dict(type='str', default='tcp'),
