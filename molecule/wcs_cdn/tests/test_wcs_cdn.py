@@ -153,9 +153,8 @@ def test_boot_library_installed(host):
     # server_boot: the launcher and the collection's own editor, runnable without Ansible.
     launcher = on(host).file("/usr/local/sbin/streamfleet-boot")
     assert launcher.user == "root" and launcher.mode == 0o755
-    lib = "/usr/local/lib/streamfleet/python/ansible_collections/streamfleet/cluster/plugins/module_utils"
-    for name in ("boot/cli.py", "boot/metadata.py", "files/properties.py", "servers/antmedia.py", "mongodb.py"):
-        assert on(host).file("%s/%s" % (lib, name)).mode == 0o644, name
+    bundle = on(host).file("/usr/local/lib/streamfleet/python/streamfleet-boot.zip")
+    assert bundle.user == "root" and bundle.mode == 0o644
     assert on(host).run("/usr/local/sbin/streamfleet-boot --help").rc == 0
     assert on(host).run("python3 -c 'import ansible'").rc != 0, "the test host should have no Ansible"
 

@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,8 @@ def boot_launcher(tmp_path_factory):
     (root / "sbin").mkdir()
     task = {"name": "install", "ansible.builtin.include_role": {"name": "streamfleet.cluster.server_boot"},
             "vars": role_vars}
+    runner.run([task], check=True)
+    assert runner.stats.get("changed", 0) > 0 and not (root / "lib").exists(), "check mode writes nothing"
     runner.run([task])
     assert runner.stats.get("changed", 0) > 0
     runner.run([task])
@@ -100,15 +103,18 @@ def snapshot(root):
 
 
 def test_server_boot_layout(boot_launcher):
-    lib = boot_launcher.parent.parent / "lib"
-    package = lib / "ansible_collections" / "streamfleet" / "cluster" / "plugins" / "module_utils"
-    parents = [p for p in package.parents if lib in p.parents]
-    for directory in [package / "boot", package / "files", package / "servers", package] + parents:
-        assert stat.S_IMODE(directory.stat().st_mode) == 0o755, directory
-        assert (directory / "__init__.py").is_file(), directory
-    installed = sorted(str(p.relative_to(package)) for p in package.rglob("*.py"))
-    assert "boot/cli.py" in installed and "servers/antmedia.py" in installed
-    assert not any(name.startswith("aws/") for name in installed), "only what the boot command imports"
+    bundle = boot_launcher.parent.parent / "lib" / "streamfleet-boot.zip"
+    assert stat.S_IMODE(bundle.stat().st_mode) == 0o644
+    package = "ansible_collections/streamfleet/cluster/plugins/module_utils/"
+    with zipfile.ZipFile(str(bundle)) as archive:
+        names = archive.namelist()
+    assert names == sorted(names)
+    for directory in ("ansible_collections/", "ansible_collections/streamfleet/", "ansible_collections/streamfleet/cluster/",
+                      "ansible_collections/streamfleet/cluster/plugins/", package, package + "boot/", package + "files/",
+                      package + "servers/"):
+        assert directory + "__init__.py" in names, directory
+    assert package + "boot/cli.py" in names and package + "servers/antmedia.py" in names
+    assert not any(name.startswith(package + "aws/") for name in names), "only what the boot command imports"
     assert stat.S_IMODE(boot_launcher.stat().st_mode) == 0o755
     assert boot_launcher.read_text().startswith("#!%s -sE\n" % PLAIN_PYTHON)
     help_text = subprocess.run([str(boot_launcher), "--help"], capture_output=True, text=True, check=True).stdout

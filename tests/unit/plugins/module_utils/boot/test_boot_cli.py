@@ -210,30 +210,29 @@ def interpreters():
 
 
 @pytest.mark.parametrize("python", interpreters())
-def test_runs_with_plain_python_and_only_the_installed_files(tmp_path, python):
-    """The files the server_boot role installs are enough, and none needs Ansible."""
-    lib = tmp_path / "lib"
-    package = lib / "ansible_collections" / "streamfleet" / "cluster" / "plugins" / "module_utils"
-    for rel in installed_files():
-        (package / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(MODULE_UTILS / rel, package / rel)
-    for parent in (package, *package.parents):
-        if parent == lib:
-            break
-        (parent / "__init__.py").touch()
+def test_runs_with_plain_python_from_the_bundle(tmp_path, python):
+    """The bundle the server_boot role installs is enough, and nothing in it needs Ansible."""
+    bundle = tmp_path / "streamfleet-boot.zip"
+    subprocess.run([sys.executable, str(REPO / "roles" / "server_boot" / "files" / "build_bundle.py"), str(MODULE_UTILS),
+                    str(bundle)] + installed_files(), check=True)
+    again = tmp_path / "again.zip"
+    subprocess.run([sys.executable, str(REPO / "roles" / "server_boot" / "files" / "build_bundle.py"), str(MODULE_UTILS),
+                    str(again)] + installed_files(), check=True)
+    assert again.read_bytes() == bundle.read_bytes(), "the same files give the same bundle"
     home = tree(tmp_path, "antmedia")
     code = ("import sys; sys.path.insert(0, sys.argv[1]); "
             "from ansible_collections.streamfleet.cluster.plugins.module_utils.boot.cli import main; "
             "sys.exit(main(sys.argv[2:]))")
-    argv = [python, "-I", "-c", code, str(lib), "antmedia-cluster-mode", "--home", str(home), "--mode", "cluster",
+    argv = [python, "-I", "-c", code, str(bundle), "antmedia-cluster-mode", "--home", str(home), "--mode", "cluster",
             "--url-stdin"]
     first = subprocess.run(argv, input=REPLICA_URL + "\n", capture_output=True, text=True, timeout=60, check=False)
     assert first.returncode == cli.EXIT_CHANGED, first.stderr
-    assert "ansible" not in subprocess.run(
+    loaded = subprocess.run(
         [python, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
          "import ansible_collections.streamfleet.cluster.plugins.module_utils.boot.cli; "
-         "print(sorted(m for m in sys.modules if m == 'ansible' or m.startswith('ansible.')))", str(lib)],
-        capture_output=True, text=True, check=True).stdout.replace("ansible_collections", "")
+         "print(sorted(m for m in sys.modules if m == 'ansible' or m.startswith('ansible.')))", str(bundle)],
+        capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
     second = subprocess.run(argv, input=REPLICA_URL + "\n", capture_output=True, text=True, timeout=60, check=False)
     assert second.returncode == cli.EXIT_UNCHANGED, second.stderr
     assert PASSWORD not in first.stderr + second.stderr
