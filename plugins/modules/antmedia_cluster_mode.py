@@ -134,7 +134,9 @@ EXAMPLES = r"""
   streamfleet.cluster.antmedia_cluster_mode:
     mode: cluster
     method: script
-    database_url: "mongodb://antmedia:{{ vault_pw | urlencode }}@10.0.1.10:27017,10.0.2.10:27017/?replicaSet=rs0&authSource=admin"
+    database_url: >-
+      {{ ['10.0.1.10', '10.0.2.10'] | streamfleet.cluster.mongodb_url(user='antmedia', password=vault_pw,
+         replica_set='rs0', auth_source='admin') }}
 
 - name: Back to standalone with the embedded store
   streamfleet.cluster.antmedia_cluster_mode:
