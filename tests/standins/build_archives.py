@@ -80,14 +80,9 @@ def wcs_entries(version):
 
 def antmedia_entries(version):
     top = "ant-media-server/"
+    # archives/antmedia is also the unit tests' fixture tree; it carries our change_server_mode.sh
+    # stand-in, so `method: script` runs the very same stand-in on a host.
     entries = _collect(os.path.join(SOURCES, "antmedia"), top)
-    # The unit tests' tree carries the change_server_mode.sh stand-in; the archive ships that
-    # very file, so `method: script` runs the same stand-in on a host.
-    script = os.path.join(HERE, "trees", "antmedia", "change_server_mode.sh")
-    if os.path.exists(script):
-        with open(script, "rb") as handle:
-            entries = [e for e in entries if not e[0].endswith("/change_server_mode.sh")]
-            entries.append((top + "change_server_mode.sh", handle.read()))
     entries.append((top + "lib/standin_server.py", _server_file()))
     entries.append((top + "VERSION", (version + "\n").encode()))
     return entries

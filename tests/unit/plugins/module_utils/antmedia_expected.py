@@ -4,7 +4,7 @@
 Semantics: ant-media/Ant-Media-Server@5130ad8893a2a36d36f167045cf3db41cdf0057c
 ``src/main/server/change_server_mode.sh`` and ``src/main/server/conf/functions.sh`` (see
 docs/config-files-antmedia-red5node.md). The expected files are the shipped-layout fixture
-(tests/standins/trees/antmedia) with the lines the script replaces spelled out literally here,
+(tests/standins/archives/antmedia, which the stand-in archive ships) with the lines the script replaces spelled out literally here,
 independently of plugins/module_utils/servers/antmedia.py.
 
 Also: a runner that puts a tree at /usr/local/antmedia in a private mount namespace, because
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[4]
-TREE = REPO / "tests" / "standins" / "trees" / "antmedia"
-ARCHIVE = REPO / "tests" / "standins" / "archives" / "antmedia"
+# One tree: the files the stand-in archive ships are the unit tests' fixtures.
+TREE = REPO / "tests" / "standins" / "archives" / "antmedia"
 APPS = ("LiveApp", "WebRTCAppEE", "root")
 SERVER = "conf/red5.properties"
 JEE = "conf/jee-container.xml"

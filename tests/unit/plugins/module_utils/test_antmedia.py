@@ -35,7 +35,6 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmed
 from antmedia_expected import (
     ACTIVE_START,
     APPS,
-    ARCHIVE,
     JEE,
     PLAIN_URL,
     REPLICA_URL,
@@ -75,11 +74,6 @@ def test_fixture_has_the_shipped_layout():
     assert "db.host=localhost\ndb.user=\ndb.password=\n" in files[app_path("root")]
     assert "clusterdb.host=localhost\nclusterdb.user=\nclusterdb.password=\n" in files[SERVER]
     assert "useGlobalIp=false\n" in files[SERVER]
-
-
-def test_archive_ships_the_fixture_files():
-    for rel in SETTINGS_FILES + [JEE, "change_server_mode.sh"]:
-        assert (ARCHIVE / rel).read_bytes() == (TREE / rel).read_bytes(), rel
 
 
 def test_every_standin_file_cites_the_vendor_commit():
