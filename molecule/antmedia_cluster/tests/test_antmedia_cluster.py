@@ -7,12 +7,23 @@ scenario verifies that one).
 import json
 import os
 import pathlib
+import sys
 import time
 from urllib.parse import quote
 
 import pytest
-import testinfra
 import yaml
+
+# The helpers every scenario's verifier shares (molecule/shared/streamfleet_verifier.py).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "shared"))
+from streamfleet_verifier import (  # noqa: E402
+    host_groups,
+    lines_of,
+    on,
+    other_host,
+    private_address,
+    run_user_data_twice,
+)
 
 SCENARIO = pathlib.Path(__file__).resolve().parent.parent
 CREDENTIALS = yaml.safe_load((SCENARIO / "vars" / "credentials.yml").read_text())
@@ -26,7 +37,6 @@ APPS = ("LiveApp", "WebRTCAppEE", "root")
 APPS_WITH_CREDENTIAL_LINES = ("root",)
 JEE = HOME + "/conf/jee-container.xml"
 SETTINGS = [SERVER_CONFIG] + ["%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app) for app in APPS] + [JEE]
-IMDS_PORT = 18169
 
 # Runs on an Ant Media host with pymongo. It reads the cluster URL from the server's own
 # configuration file, so no credential is ever on a command line.
@@ -34,6 +44,7 @@ PROBE = r"""
 import json, socket, time
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
+
 url = None
 for line in open("/usr/local/antmedia/conf/red5.properties"):
     if line.startswith("clusterdb.host="):
@@ -59,56 +70,18 @@ print(json.dumps(out))
 """
 
 
-_PODMAN = {}
-
-
-def on(host):
-    """The same host through `podman exec`: much faster per command than through Ansible."""
-    name = host.backend.get_hostname()
-    if name not in _PODMAN:
-        _PODMAN[name] = testinfra.get_host("podman://" + name)
-    return _PODMAN[name]
-
-
 def is_antmedia(host):
     return "antmedia" in host_groups(host)
 
 
-_ADDRESSES = {}
-_GROUPS = {}
-
-
-def host_groups(host):
-    # Each Ansible call costs seconds on a loaded machine: ask once per host.
-    name = host.backend.get_hostname()
-    if name not in _GROUPS:
-        _GROUPS[name] = host.ansible.get_variables()["group_names"]
-    return _GROUPS[name]
-
-
-def private_address(host):
-    name = host.backend.get_hostname()
-    if name not in _ADDRESSES:
-        _ADDRESSES[name] = host.ansible("ansible.builtin.setup", "gather_subset=network")[
-            "ansible_facts"]["ansible_default_ipv4"]["address"]
-    return _ADDRESSES[name]
-
-
 def mongodb_address(host):
-    mongo = host.get_host("ansible://sf-ams-mongodb", ansible_inventory=host.backend.ansible_inventory)
-    return private_address(mongo)
+    return private_address(other_host(host, "sf-ams-mongodb"))
 
 
 def expected_url(host):
     # The mongodb role's mongodb_cluster_url: user and password percent-encoded.
     return "mongodb://antmedia:%s@%s:27017" % (
         quote(CREDENTIALS["mongodb_app_password"], safe=""), mongodb_address(host))
-
-
-def lines_of(host, path, key, content=None):
-    if content is None:
-        content = on(host).file(path).content_string
-    return [line for line in content.splitlines() if line.split("=", 1)[0].strip() == key]
 
 
 def assert_cluster_keys_once(host):
@@ -242,26 +215,17 @@ def test_user_data_after_the_vendor_standalone_switch(ams):
     undo = on(ams).run("%s/change_server_mode.sh standalone" % HOME)
     assert undo.rc == 0, undo.stderr
     assert "<!-- cluster start -->" not in on(ams).file(JEE).content_string
-    unit = "sf-imds-standin"
-    on(ams).run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (unit, unit))
-    started = on(ams).run("systemd-run --unit %s python3 /root/imds_standin.py --port %d --meta local-ipv4=%s"
-                          % (unit, IMDS_PORT, private_address(ams)))
-    assert started.rc == 0, started.stderr
-    try:
-        time.sleep(1)
-        env = "IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1" % IMDS_PORT
-        first = on(ams).run("%s /root/streamfleet-user-data.sh" % env)
-        assert first.rc == 0, first.stderr
-        after_first = settings_digests(ams)
-        mtime = on(ams).file(SERVER_CONFIG).mtime
-        second = on(ams).run("%s /root/streamfleet-user-data.sh" % env)
-        assert second.rc == 0, second.stderr
-        assert settings_digests(ams) == after_first and on(ams).file(SERVER_CONFIG).mtime == mtime
-        for output in (first.stdout + first.stderr, second.stdout + second.stderr):
-            for secret in SECRET_FORMS:
-                assert secret not in output
-    finally:
-        on(ams).run("systemctl stop %s" % unit)
+    recorded = {}
+
+    def record_first_run():
+        recorded["digests"] = settings_digests(ams)
+        recorded["mtime"] = on(ams).file(SERVER_CONFIG).mtime
+
+    first, second = run_user_data_twice(ams, {"local-ipv4": private_address(ams)}, between=record_first_run)
+    assert settings_digests(ams) == recorded["digests"] and on(ams).file(SERVER_CONFIG).mtime == recorded["mtime"]
+    for output in (first.stdout + first.stderr, second.stdout + second.stderr):
+        for secret in SECRET_FORMS:
+            assert secret not in output
     assert_cluster_keys_once(ams)
     # The same bytes the module wrote, but for the space the vendor's standalone switch left
     # after each start marker (kept, as the vendor script keeps it).

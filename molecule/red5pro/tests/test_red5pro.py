@@ -1,5 +1,6 @@
 """Verify Red5 Pro (Molecule scenario `red5pro`, testinfra): a Stream Manager and a node."""
 
+import sys
 import html
 import json
 import os
@@ -8,8 +9,19 @@ import re
 import time
 
 import pytest
-import testinfra
 import yaml
+
+# The helpers every scenario's verifier shares (molecule/shared/streamfleet_verifier.py).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "shared"))
+from streamfleet_verifier import (  # noqa: E402
+    host_groups,
+    lines_of,
+    on,
+    other_host,
+    private_address,
+    run_user_data_twice,
+)
+
 
 SCENARIO = pathlib.Path(__file__).resolve().parent.parent
 CREDENTIALS = yaml.safe_load((SCENARIO / "vars" / "credentials.yml").read_text())
@@ -26,51 +38,10 @@ AWS_KEYS = {
     "aws.accessSecret": "", "aws.ec2KeyPairName": "sf-molecule", "aws.ec2SecurityGroup": "sf-molecule-nodes",
     "aws.defaultVPC": "false", "aws.vpcName": "sf-molecule-vpc", "aws.faultZoneBlockMilliseconds": "3600000",
 }
-IMDS_PORT = 18169
-
-_PODMAN = {}
-
-
-def on(host):
-    """The same host through `podman exec`: much faster per command than through Ansible."""
-    name = host.backend.get_hostname()
-    if name not in _PODMAN:
-        _PODMAN[name] = testinfra.get_host("podman://" + name)
-    return _PODMAN[name]
 
 
 def is_streammanager(host):
     return "red5pro_streammanager" in host_groups(host)
-
-
-_ADDRESSES = {}
-_GROUPS = {}
-
-
-def host_groups(host):
-    # Each Ansible call costs seconds on a loaded machine: ask once per host.
-    name = host.backend.get_hostname()
-    if name not in _GROUPS:
-        _GROUPS[name] = host.ansible.get_variables()["group_names"]
-    return _GROUPS[name]
-
-
-def private_address(host):
-    name = host.backend.get_hostname()
-    if name not in _ADDRESSES:
-        _ADDRESSES[name] = host.ansible("ansible.builtin.setup", "gather_subset=network")[
-            "ansible_facts"]["ansible_default_ipv4"]["address"]
-    return _ADDRESSES[name]
-
-
-def other(host, name):
-    return host.get_host("ansible://" + name, ansible_inventory=host.backend.ansible_inventory)
-
-
-def lines_of(host, path, key, content=None):
-    if content is None:
-        content = on(host).file(path).content_string
-    return [line for line in content.splitlines() if line.split("=", 1)[0].strip() == key]
 
 
 def xml_property(host, path, name):
@@ -186,7 +157,7 @@ def test_cluster_schema_in_mariadb(host):
 def test_node_reports_to_the_streammanager(host):
     if is_streammanager(host):
         pytest.skip("Stream Manager")
-    sm_address = private_address(other(host, "sf-red5pro-sm"))
+    sm_address = private_address(other_host(host, "sf-red5pro-sm"))
     autoscale = HOME + "/conf/autoscale.xml"
     assert xml_property(host, autoscale, "active") == ["true"]
     assert xml_property(host, autoscale, "cloudWatchHost") == [
@@ -225,22 +196,9 @@ def test_user_data_twice_leaves_every_key_once(host):
     # The seed's way: a random streammanager.ip, plus a duplicate line.
     on(host).run("sed -i 's/^streammanager.ip=.*/streammanager.ip=z2go1nhorcpsxlxy.com/' %s" % SM_CONFIG)
     on(host).run("printf 'streammanager.ip=0.0.0.0\\n' >> %s" % SM_CONFIG)
-    unit = "sf-imds-standin"
-    on(host).run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (unit, unit))
-    started = on(host).run("systemd-run --unit %s python3 /root/imds_standin.py --port %d --meta local-ipv4=%s"
-                           % (unit, IMDS_PORT, private_address(host)))
-    assert started.rc == 0, started.stderr
-    try:
-        time.sleep(1)
-        env = "IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1" % IMDS_PORT
-        first = on(host).run("%s /root/streamfleet-user-data.sh" % env)
-        assert first.rc == 0, first.stderr
-        assert "restarted red5pro" in first.stderr
-        second = on(host).run("%s /root/streamfleet-user-data.sh" % env)
-        assert second.rc == 0, second.stderr
-        assert "settings already current" in second.stderr
-    finally:
-        on(host).run("systemctl stop %s" % unit)
+    first, second = run_user_data_twice(host, {"local-ipv4": private_address(host)})
+    assert "restarted red5pro" in first.stderr
+    assert "settings already current" in second.stderr
     assert_sm_keys_once(host)
     config = on(host).file(SM_CONFIG)
     assert (config.user, config.mode) == ("root", 0o600)

@@ -1,24 +1,26 @@
 """Verify the WCS CDN (Molecule scenario `wcs_cdn`, testinfra): an origin and an edge."""
 
+import pathlib
+import sys
 import time
 
-import testinfra
+
+# The helpers every scenario's verifier shares (molecule/shared/streamfleet_verifier.py).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "shared"))
+from streamfleet_verifier import (  # noqa: E402
+    lines_of,
+    on,
+    other_host,
+    private_address,
+    host_groups,
+    run_user_data_twice,
+)
+
 
 HOME = "/usr/local/FlashphonerWebCallServer"
 CONFIG = HOME + "/conf/flashphoner.properties"
 JVM = HOME + "/conf/wcs-core.properties"
 STATS = "http://127.0.0.1:8081/?action=stat"
-IMDS_PORT = 18169
-
-_PODMAN = {}
-
-
-def on(host):
-    """The same host through `podman exec`: much faster per command than through Ansible."""
-    name = host.backend.get_hostname()
-    if name not in _PODMAN:
-        _PODMAN[name] = testinfra.get_host("podman://" + name)
-    return _PODMAN[name]
 
 
 def groups(host):
@@ -29,35 +31,8 @@ def is_origin(host):
     return "wcs_origin" in groups(host)
 
 
-_ADDRESSES = {}
-_GROUPS = {}
-
-
-def host_groups(host):
-    # Each Ansible call costs seconds on a loaded machine: ask once per host.
-    name = host.backend.get_hostname()
-    if name not in _GROUPS:
-        _GROUPS[name] = host.ansible.get_variables()["group_names"]
-    return _GROUPS[name]
-
-
-def private_address(host):
-    name = host.backend.get_hostname()
-    if name not in _ADDRESSES:
-        _ADDRESSES[name] = host.ansible("ansible.builtin.setup", "gather_subset=network")[
-            "ansible_facts"]["ansible_default_ipv4"]["address"]
-    return _ADDRESSES[name]
-
-
 def origin_address(host):
-    origin = host.get_host("ansible://sf-wcs-origin", ansible_inventory=host.backend.ansible_inventory)
-    return private_address(origin)
-
-
-def lines_of(host, path, key, content=None):
-    if content is None:
-        content = on(host).file(path).content_string
-    return [line for line in content.splitlines() if line.split("=", 1)[0].strip() == key]
+    return private_address(other_host(host, "sf-wcs-origin"))
 
 
 def stats(host):
@@ -163,23 +138,9 @@ def test_user_data_twice_leaves_every_key_once(host):
     address = private_address(host)
     # What the vendor's boot script leaves after a few boots: the same keys appended again.
     on(host).run("printf '\\ncdn_ip=0.0.0.0\\n\\ncdn_ip=0.0.0.0\\ncdn_role=transcoder\\ncdn_enabled=true\\n' >> %s" % CONFIG)
-    unit = "sf-imds-standin"
-    on(host).run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (unit, unit))
-    started = on(host).run(
-        "systemd-run --unit %s python3 /root/imds_standin.py --port %d --meta local-ipv4=%s --meta instance-id=i-0test"
-        % (unit, IMDS_PORT, address))
-    assert started.rc == 0, started.stderr
-    try:
-        time.sleep(1)
-        env = "IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1" % IMDS_PORT
-        first = on(host).run("%s /root/streamfleet-user-data.sh" % env)
-        assert first.rc == 0, first.stderr
-        assert "restarted webcallserver" in first.stderr
-        second = on(host).run("%s /root/streamfleet-user-data.sh" % env)
-        assert second.rc == 0, second.stderr
-        assert "settings already current" in second.stderr
-    finally:
-        on(host).run("systemctl stop %s" % unit)
+    first, second = run_user_data_twice(host, {"local-ipv4": address, "instance-id": "i-0test"})
+    assert "restarted webcallserver" in first.stderr
+    assert "settings already current" in second.stderr
     assert_keys_once(host)
     per_boot = on(host).file("/var/lib/cloud/scripts/per-boot/streamfleet-wcs.sh")
     assert per_boot.exists and per_boot.mode == 0o700

@@ -167,8 +167,6 @@ def _commented_beans(text, bean_id, bean_class):
     return found
 
 
-
-
 def activate_bean(text, bean_id, bean_class):
     """Make the bean ``bean_id`` of class ``bean_class`` the active one; see the module doc."""
     active = _active_beans(text, bean_id)

@@ -1,0 +1,95 @@
+"""Helpers shared by the scenarios' testinfra verifiers (imported from molecule/<scenario>/tests).
+
+Not a scenario (no molecule.yml): scripts/molecule.sh and Molecule's glob pass it over.
+"""
+
+import testinfra
+
+# The IMDSv2 stand-in (tests/standins/imds_standin.py) that a scenario's prepare/converge copies
+# to /root on the hosts; the boot-time user data is pointed at it with IMDS_ENDPOINT.
+IMDS_PORT = 18169
+IMDS_UNIT = "sf-imds-standin"
+USER_DATA = "/root/streamfleet-user-data.sh"
+
+_PODMAN = {}
+_ADDRESSES = {}
+_GROUPS = {}
+
+
+def on(host):
+    """The same host through `podman exec`: much faster per command than through Ansible."""
+    name = host.backend.get_hostname()
+    if name not in _PODMAN:
+        _PODMAN[name] = testinfra.get_host("podman://" + name)
+    return _PODMAN[name]
+
+
+def host_groups(host):
+    # Each Ansible call costs seconds on a loaded machine: ask once per host.
+    name = host.backend.get_hostname()
+    if name not in _GROUPS:
+        _GROUPS[name] = host.ansible.get_variables()["group_names"]
+    return _GROUPS[name]
+
+
+def private_address(host):
+    name = host.backend.get_hostname()
+    if name not in _ADDRESSES:
+        _ADDRESSES[name] = host.ansible("ansible.builtin.setup", "gather_subset=network")[
+            "ansible_facts"]["ansible_default_ipv4"]["address"]
+    return _ADDRESSES[name]
+
+
+def other_host(host, name):
+    """Another host of the scenario's inventory, by its inventory name."""
+    return host.get_host("ansible://" + name, ansible_inventory=host.backend.ansible_inventory)
+
+
+def lines_of(host, path, key, content=None):
+    """The lines of a properties file that set `key` (comments are other keys: '#key')."""
+    if content is None:
+        content = on(host).file(path).content_string
+    return [line for line in content.splitlines() if line.split("=", 1)[0].strip() == key]
+
+
+# Waits for the stand-in to answer its token call instead of sleeping a fixed time.
+_WAIT_FOR_IMDS = (
+    "python3 -c 'import sys, time, urllib.request\n"
+    "deadline = time.monotonic() + 20\n"
+    "while True:\n"
+    "    try:\n"
+    "        urllib.request.urlopen(urllib.request.Request(\"http://127.0.0.1:%d/latest/api/token\", method=\"PUT\","
+    " headers={\"X-aws-ec2-metadata-token-ttl-seconds\": \"60\"}), timeout=2)\n"
+    "        sys.exit(0)\n"
+    "    except OSError:\n"
+    "        if time.monotonic() > deadline:\n"
+    "            sys.exit(1)\n"
+    "        time.sleep(0.2)\n'"
+)
+
+
+def run_user_data_twice(host, meta, between=None):
+    """Run the rendered boot-time user data twice against the IMDSv2 stand-in serving `meta`.
+
+    `between` (optional) is called after the first run, to record what the second must keep.
+    Returns the two command results; the stand-in is stopped whatever happens.
+    """
+    remote = on(host)
+    remote.run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (IMDS_UNIT, IMDS_UNIT))
+    options = " ".join("--meta %s=%s" % (key, value) for key, value in sorted(meta.items()))
+    started = remote.run("systemd-run --unit %s python3 /root/imds_standin.py --port %d %s"
+                         % (IMDS_UNIT, IMDS_PORT, options))
+    assert started.rc == 0, started.stderr
+    try:
+        ready = remote.run(_WAIT_FOR_IMDS % IMDS_PORT)
+        assert ready.rc == 0, "the IMDS stand-in did not answer: %s" % ready.stderr
+        env = "IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1" % IMDS_PORT
+        first = remote.run("%s %s" % (env, USER_DATA))
+        assert first.rc == 0, first.stderr
+        if between is not None:
+            between()
+        second = remote.run("%s %s" % (env, USER_DATA))
+        assert second.rc == 0, second.stderr
+        return first, second
+    finally:
+        remote.run("systemctl stop %s" % IMDS_UNIT)
