@@ -19,7 +19,11 @@ import argparse
 import http.server
 import secrets
 import sys
-import threading
+
+try:  # imported by the tests as the package `standins`
+    from standins.imds_standin import Running
+except ImportError:  # run as a script from this folder
+    from imds_standin import Running
 
 TTL_HEADER = "X-aliyun-ecs-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aliyun-ecs-metadata-token"
@@ -66,21 +70,6 @@ def make_handler(metadata, token, hardened, calls=None, quiet=False):
                 self._send(404)
 
     return Handler
-
-
-class Running(object):
-    """A stand-in served from a thread: ``endpoint``, ``calls``, ``stop()``."""
-
-    def __init__(self, server, calls):
-        self.server = server
-        self.calls = calls
-        self.endpoint = "http://%s:%d" % server.server_address[:2]
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def start(metadata, hardened=False, bind="127.0.0.1", port=0):
