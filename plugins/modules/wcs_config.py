@@ -17,8 +17,15 @@ description:
     place, keeping comments, blank lines, order, separators, escapes, CRLF and a missing final
     newline. Keys that appear more than once are collapsed to their last occurrence (the one
     Java uses) when this task manages them; the others are reported as warnings.
-  - Sets the Java heap (C(-Xmx), C(-Xms)) in C(conf/wcs-core.properties), which holds one JVM
-    option a line. That file is only read when O(heap_size) or O(heap_initial_size) is given.
+  - WCS ships C(flashphoner.properties) without any C(cdn_*) key, so those keys are added at
+    the end the first time. A key the file holds only as a commented default (C(#key=value))
+    is uncommented where it stands instead of being added a second time.
+  - Sets the Java heap (C(-Xmx), C(-Xms)) in C(conf/wcs-core.properties), which holds JVM
+    options one (or a few) a line in two sections headed C(### SERVER OPTIONS ###) and
+    C(### JVM OPTIONS ###); the headers and comments are kept. That file is only read when
+    O(heap_size) or O(heap_initial_size) is given.
+  - WCS ships C(-Xmx1024M) and no C(-Xms). O(heap_size) replaces the C(-Xmx) option where it
+    stands; O(heap_initial_size) replaces an C(-Xms), or adds one on the line after C(-Xmx).
   - Validates the resulting CDN configuration before writing anything. It refuses an origin
     whose O(cdn_point_of_entry) is its own O(cdn_ip) (or one of O(node_addresses)), an edge or
     transcoder without a point of entry, and an enabled CDN node without O(cdn_ip).
@@ -107,11 +114,12 @@ options:
   heap_size:
     description:
       - Maximum Java heap, written as C(-Xmx<size>) in C(wcs-core.properties), for example
-        V(1024m) or V(2g). Other C(-Xmx) lines are replaced.
+        V(1024m) or V(2g). The last C(-Xmx) is replaced where it stands, earlier ones removed.
     type: str
   heap_initial_size:
     description:
       - Initial Java heap, written as C(-Xms<size>). Must not exceed the maximum heap.
+      - WCS ships no C(-Xms) (the JVM then picks the initial heap); leave this unset to keep it so.
     type: str
 notes:
   - The vendor's boot scripts append keys with C(echo >>), so keys pile up on every boot; this
@@ -241,7 +249,10 @@ def main():
     try:
         updates, removals, equivalent = desired_properties(params)
         jvm_options = desired_jvm_options(params)
-        edits = [plan_properties_edit(properties_file, updates, removals, equivalent=equivalent)]
+        # WCS ships no cdn_* key (they are added); a key a file carries only as a commented
+        # default (#key=value) is set where that comment stands, never appended a second time.
+        edits = [plan_properties_edit(properties_file, updates, removals, equivalent=equivalent,
+                                      uncomment=True)]
         if jvm_options:
             edits.append(plan_jvm_options_edit(jvm_options_file, set_options=jvm_options))
         validate_cdn(edits[0].after, params["node_addresses"])

@@ -14,7 +14,10 @@ edits files with the very code the modules use, so a boot and a playbook leave t
         set keys in a Java properties file, in place; a key the file ships only as a commented
         default (``#key=...``) is uncommented where it stands; never appended twice
     streamfleet-boot set-jvm-options FILE OPTION [OPTION ...]
-        set JVM options (``-Xmx2g`` replaces any ``-Xmx``) in a one-option-a-line file
+        set JVM options in a file of options one (or a few) a line, as ``wcs_config`` does:
+        ``-Xmx2g`` replaces the ``-Xmx`` where it stands (WCS ships ``-Xmx1024M`` and no
+        ``-Xms``); a new ``-Xms`` goes on the line after ``-Xmx``; comments and WCS's section
+        headers (``### JVM OPTIONS ###``) are kept
     streamfleet-boot antmedia-cluster-mode --home DIR --mode cluster|standalone [--url-stdin]
         Ant Media cluster mode as ``antmedia_cluster_mode`` applies it; the database URL is
         read from standard input (never from the command line, where ``ps`` shows it)
@@ -229,6 +232,3 @@ def main(argv=None, out=None, err=None):
         _say(err, "error: %s" % exc)
         return EXIT_ERROR
 
-
-if __name__ == "__main__":
-    sys.exit(main())

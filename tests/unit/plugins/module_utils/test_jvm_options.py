@@ -87,3 +87,80 @@ def test_parse_memory_size(text, size):
 def test_parse_memory_size_refuses(text):
     with pytest.raises(ValueError):
         parse_memory_size(text)
+
+
+# -- WCS's wcs-core.properties: two sections, several options on a line ---------------------
+WCS = (
+    "# our header\n"
+    "### SERVER OPTIONS ###\n"
+    "-DsessionDebugEnabled=false\n"
+    "\n"
+    "### JVM OPTIONS ###\n"
+    "-Xmx1024M\n"
+    "\n"
+    "-XX:NewSize=256m -XX:MaxNewSize=256m\n"
+    "#-XX:+CMSIncrementalMode\n"
+    "-Djava.net.preferIPv4Stack=true\n"
+)
+
+
+def read_like_setenv(text):
+    """(server options, JVM options) as WCS's bin/setenv.sh sorts the lines of the file."""
+    server, jvm = [], []
+    target = jvm
+    for line in text.splitlines():
+        stripped = line.strip()
+        if line == "### SERVER OPTIONS ###":
+            target = server
+        elif line == "### JVM OPTIONS ###":
+            target = jvm
+        elif stripped.startswith("-"):
+            target.extend(stripped.split())
+    return server, jvm
+
+
+def test_wcs_section_headers_are_comments_and_stay():
+    doc = parse(WCS)
+    assert "### SERVER OPTIONS ###" not in doc.options() and "### JVM OPTIONS ###" not in doc.options()
+    assert doc.options() == ["-DsessionDebugEnabled=false", "-Xmx1024M", "-XX:NewSize=256m",
+                             "-XX:MaxNewSize=256m", "-Djava.net.preferIPv4Stack=true"]
+    assert doc.set("-Xmx2g") is True
+    assert doc.render() == WCS.replace("-Xmx1024M\n", "-Xmx2g\n")
+
+
+def test_new_initial_heap_goes_after_the_maximum_in_the_jvm_section():
+    doc = parse(WCS)
+    assert doc.set("-Xms512m") is True
+    assert doc.render() == WCS.replace("-Xmx1024M\n", "-Xmx1024M\n-Xms512m\n")
+    server, jvm = read_like_setenv(doc.render())
+    assert server == ["-DsessionDebugEnabled=false"] and "-Xms512m" in jvm
+    # Without an -Xmx to stand next to, a new -Xms is appended (the JVM section is the last).
+    doc = parse(WCS.replace("-Xmx1024M\n", ""))
+    doc.set("-Xms512m")
+    assert doc.render().endswith("-Djava.net.preferIPv4Stack=true\n-Xms512m\n")
+    assert "-Xms512m" in read_like_setenv(doc.render())[1]
+
+
+def test_an_option_sharing_a_line_is_edited_in_its_place():
+    doc = parse(WCS)
+    assert doc.set("-XX:MaxNewSize=512m") is True
+    assert doc.render() == WCS.replace("-XX:MaxNewSize=256m", "-XX:MaxNewSize=512m")
+    assert doc.set("-XX:MaxNewSize=512m") is False
+    assert doc.remove("-XX:NewSize=") is True
+    assert doc.render() == WCS.replace("-XX:NewSize=256m -XX:MaxNewSize=256m", "-XX:MaxNewSize=512m")
+    assert doc.remove("-XX:MaxNewSize=") is True
+    assert "NewSize" not in doc.render() and "#-XX:+CMSIncrementalMode\n" in doc.render()
+
+
+def test_heap_inside_a_multi_option_line_is_replaced_there_not_appended():
+    text = "### JVM OPTIONS ###\n-XX:+UseConcMarkSweepGC -Xms24g -Xmx24g\n-Dx=1\n"
+    doc = parse(text)
+    assert doc.set("-Xmx8g") is True and doc.set("-Xms8g") is True
+    assert doc.render() == "### JVM OPTIONS ###\n-XX:+UseConcMarkSweepGC -Xms8g -Xmx8g\n-Dx=1\n"
+
+
+def test_commented_out_heap_is_not_an_option():
+    doc = parse("### JVM OPTIONS ###\n#-Xmx4g\n-Xmx1024M\n")
+    assert doc.find("-Xmx") == ["-Xmx1024M"]
+    doc.set("-Xmx2g")
+    assert doc.render() == "### JVM OPTIONS ###\n#-Xmx4g\n-Xmx2g\n"

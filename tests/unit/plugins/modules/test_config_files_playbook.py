@@ -41,16 +41,21 @@ def test_wcs_edge_check_diff_then_apply_then_idempotent(playbook, trees):
     assert checked["changed"] is True
     assert snapshot(home) == before
     props_diff = checked["diff"][0]
-    assert "cdn_point_of_entry=\n" in props_diff["before"]
-    assert "cdn_point_of_entry=10.0.0.5\n" in props_diff["after"]
+    # WCS ships no cdn_* key: the point of entry is added, not changed.
+    assert "cdn_point_of_entry" not in props_diff["before"]
+    assert "\ncdn_point_of_entry =10.0.0.5\n" in props_diff["after"]
 
     applied = playbook.run([task], diff=True)[0]
     assert applied["changed"] is True and applied["restart_required"] is True
     assert applied["changed_keys"] == checked["changed_keys"]
     text = (home / "conf" / "flashphoner.properties").read_text()
-    assert "cdn_role=edge\n" in text and text.count("periodic_fir_request") == 1
+    for key in ("cdn_enabled", "cdn_role", "cdn_ip", "cdn_point_of_entry", "keep_alive.enabled", "periodic_fir_request"):
+        assert text.count("\n%s =" % key) == 1, key
+    assert "\ncdn_role =edge\n" in text
     jvm = (home / "conf" / "wcs-core.properties").read_text()
-    assert "-Xmx2g\n-Xms1g\n" in jvm
+    shipped_jvm = before["conf/wcs-core.properties"].decode()
+    # -Xmx replaced where the shipped one stood, -Xms on the next line, nothing else moved.
+    assert jvm == shipped_jvm.replace("\n-Xmx1024M\n", "\n-Xmx2g\n-Xms1g\n")
 
     again = playbook.run([task], diff=True)
     assert again[0]["changed"] is False

@@ -40,28 +40,37 @@ def jvm(home):
 
 ORIGIN = dict(cdn_enabled=True, cdn_role="origin", cdn_ip="10.0.0.5", cdn_nodes_timeout=30,
               periodic_fir_request=True, keep_alive_enabled=["websocket", "rtmfp"], heap_size="2g")
+CONF_FILES = ["cdn_profiles.yml", "flashphoner.properties", "wcs-core.properties"]
+
+
+def test_the_fixture_is_the_shipped_layout():
+    """WCS ships no cdn_* key, no -Xms, one -Xmx1024M in the JVM section (the stand-in says so)."""
+    text = (TREE / "conf" / "flashphoner.properties").read_text()
+    assert "cdn_" not in "".join(line for line in text.splitlines(True) if not line.startswith("#"))
+    core = (TREE / "conf" / "wcs-core.properties").read_text().splitlines()
+    assert [line for line in core if line.startswith("-Xm")] == ["-Xmx1024M"]
+    assert core.index("### SERVER OPTIONS ###") < core.index("### JVM OPTIONS ###") < core.index("-Xmx1024M")
 
 
 def test_origin_then_second_run_unchanged(run_module, home):
-    before = props(home)
+    before = props(home).decode()
+    before_jvm = jvm(home).decode()
     result = run_module("wcs_config", dict(ORIGIN, home=str(home)))
     assert result["changed"] is True, result
     assert result["restart_required"] is True
     assert result["changed_keys"] == ["cdn_enabled", "cdn_role", "cdn_ip", "cdn_nodes_timeout",
                                       "periodic_fir_request", "keep_alive.enabled", "-Xmx"]
-    text = props(home).decode()
-    assert "cdn_enabled=true\n" in text and "cdn_role=origin\n" in text and "cdn_ip=10.0.0.5\n" in text
-    assert "keep_alive.enabled=websocket,rtmfp\n" in text
-    assert text.count("periodic_fir_request") == 1
-    # Lines the task does not manage are untouched.
-    for line in before.decode().splitlines(True):
-        if not line.startswith(("cdn_enabled", "cdn_role", "cdn_ip", "cdn_nodes_timeout", "periodic_fir", "keep_alive")):
-            assert line in text
-    assert "-Xmx2g\n" in jvm(home).decode() and "-Xmx1024M" not in jvm(home).decode()
+    # The shipped file has none of these keys: each is added once, after the untouched text,
+    # spelled as the file spells its keys ("key =value").
+    assert props(home).decode() == before + (
+        "cdn_enabled =true\ncdn_role =origin\ncdn_ip =10.0.0.5\ncdn_nodes_timeout =30\n"
+        "periodic_fir_request =true\nkeep_alive.enabled =websocket,rtmfp\n")
+    # The shipped -Xmx1024M is replaced where it stands; no -Xms appears, headers stay.
+    assert jvm(home).decode() == before_jvm.replace("\n-Xmx1024M\n", "\n-Xmx2g\n")
+    assert "-Xms" not in jvm(home).decode()
     assert result["properties_file"] == str(home / "conf" / "flashphoner.properties")
     assert result["jvm_options_file"] == str(home / "conf" / "wcs-core.properties")
-    assert "'periodic_fir_request' appeared more than once" in warnings_text(result)
-    assert "collapsed" in warnings_text(result)
+    assert not result.get("warnings")
 
     ansible_warnings._global_warnings.clear()
     again = run_module("wcs_config", dict(ORIGIN, home=str(home)))
@@ -70,12 +79,57 @@ def test_origin_then_second_run_unchanged(run_module, home):
     assert not again.get("warnings")
 
 
+def test_initial_heap_goes_on_the_line_after_the_maximum(run_module, home):
+    before_jvm = jvm(home).decode()
+    result = run_module("wcs_config", dict(home=str(home), heap_size="2g", heap_initial_size="1g"))
+    assert result["changed_keys"] == ["-Xmx", "-Xms"]
+    after = jvm(home).decode()
+    assert after == before_jvm.replace("\n-Xmx1024M\n", "\n-Xmx2g\n-Xms1g\n")
+    lines = after.splitlines()
+    assert lines.count("### SERVER OPTIONS ###") == 1 and lines.count("### JVM OPTIONS ###") == 1
+    assert lines.index("### JVM OPTIONS ###") < lines.index("-Xmx2g") < lines.index("-Xms1g")
+    # Options sharing a line and commented-out options are left as they were.
+    assert "-XX:NewSize=256m -XX:MaxNewSize=256m" in lines and "#-XX:+CMSIncrementalMode" in lines
+    assert run_module("wcs_config", dict(home=str(home), heap_size="2g", heap_initial_size="1g"))["changed"] is False
+
+
+def test_commented_default_is_uncommented_where_it_stands(run_module, home):
+    path = home / "conf" / "flashphoner.properties"
+    path.write_text("ip =\n# periodic FIR\n#periodic_fir_request=false\n#keep_alive.enabled = websocket\nws.port =8080\n")
+    result = run_module("wcs_config", dict(home=str(home), periodic_fir_request=True,
+                                           keep_alive_enabled=["websocket", "rtmfp"]))
+    assert result["changed_keys"] == ["periodic_fir_request", "keep_alive.enabled"]
+    text = path.read_text()
+    assert text == ("ip =\n# periodic FIR\nperiodic_fir_request=true\nkeep_alive.enabled = websocket,rtmfp\n"
+                    "ws.port =8080\n")
+    assert text.count("periodic_fir_request") == 1 and text.count("keep_alive.enabled") == 1
+
+
+def test_duplicates_collapse_to_the_last_with_a_warning(run_module, home):
+    path = home / "conf" / "flashphoner.properties"
+    path.write_text("periodic_fir_request=false\nws.port =8080\nperiodic_fir_request=true\n")
+    result = run_module("wcs_config", dict(home=str(home), periodic_fir_request=True))
+    assert result["changed"] is True
+    assert path.read_text() == "ws.port =8080\nperiodic_fir_request=true\n"
+    assert "'periodic_fir_request' appeared more than once" in warnings_text(result)
+    assert "collapsed" in warnings_text(result)
+
+
+def test_unmanaged_lines_keep_their_spelling(run_module, home):
+    path = home / "conf" / "flashphoner.properties"
+    text = ("! bang comment\nws.port = 8080\nwss.port : 8443\ncodecs=opus,\\\n       h264\n"
+            "welcome_text=\\ leading space \\u00e9\ncdn_port\t8084\n")
+    path.write_text(text)
+    run_module("wcs_config", dict(home=str(home), cdn_port=8085))
+    assert path.read_text() == text.replace("cdn_port\t8084", "cdn_port\t8085")
+
+
 def test_check_mode_writes_nothing_and_reports_the_same(run_module, home):
     before_props, before_jvm = props(home), jvm(home)
     checked = run_module("wcs_config", dict(ORIGIN, home=str(home)), check_mode=True, diff=True)
     assert checked["changed"] is True
     assert props(home) == before_props and jvm(home) == before_jvm
-    assert sorted(os.listdir(home / "conf")) == ["flashphoner.properties", "wcs-core.properties"]
+    assert sorted(os.listdir(home / "conf")) == CONF_FILES
     real = run_module("wcs_config", dict(ORIGIN, home=str(home)), diff=True)
     assert real["changed"] is True
     assert real["changed_keys"] == checked["changed_keys"]
@@ -87,8 +141,11 @@ def test_diff_has_before_and_after_per_file(run_module, home):
     result = run_module("wcs_config", dict(home=str(home), cdn_port=8085, heap_size="1g"), diff=True)
     props_diff, jvm_diff = result["diff"]
     assert props_diff["before_header"].endswith("flashphoner.properties")
-    assert "cdn_port\t8084\n" in props_diff["before"] and "cdn_port\t8085\n" in props_diff["after"]
-    assert "-Xmx1024M" in jvm_diff["before"] and "-Xmx1g" in jvm_diff["after"]
+    assert "cdn_port" not in props_diff["before"] and props_diff["after"].endswith("\ncdn_port =8085\n")
+    assert "\n-Xmx1024M\n" in jvm_diff["before"] and "\n-Xmx1g\n" in jvm_diff["after"]
+    assert "-Xmx1024M" not in jvm_diff["after"]
+    # The shipped keystore password is a secret-looking key: masked in the diff.
+    assert "wss.keystore.password =password" not in props_diff["before"]
 
 
 def test_edge_with_point_of_entry_and_free_settings(run_module, home):
@@ -96,15 +153,17 @@ def test_edge_with_point_of_entry_and_free_settings(run_module, home):
                 cdn_point_of_entry="10.0.0.5", cdn_groups=["eu", "hd"], cdn_nodes_resolve_ip=False,
                 settings={"rest_auth_url": "http://auth.example/check?a=1&b=2", "new_flag": True,
                           "media_port_to": 33000, "ws.port": None},
-                remove=["client_log_path"])
+                remove=["dtmf"])
     result = run_module("wcs_config", args)
     assert result["changed"] is True, result
     text = props(home).decode()
-    assert "cdn_groups=eu,hd\n" in text
-    assert "rest_auth_url=http://auth.example/check?a=1&b=2\n" in text
-    assert "new_flag=true\n" in text and "media_port_to=33000\n" in text
-    assert "ws.port" not in text and "client_log_path" not in text
-    assert "cdn_nodes_resolve_ip" not in result["changed_keys"]
+    assert "\ncdn_groups =eu,hd\n" in text and text.count("cdn_groups") == 1
+    assert "\nrest_auth_url =http://auth.example/check?a=1&b=2\n" in text
+    assert "\nnew_flag =true\n" in text
+    # A shipped key is changed in place, with the file's own "key =value" spacing.
+    assert "\nmedia_port_to =33000\n" in text and text.count("media_port_to") == 1
+    assert "ws.port" not in text and "dtmf" not in text
+    assert "\ncdn_nodes_resolve_ip =false\n" in text
     assert run_module("wcs_config", args)["changed"] is False
 
 
@@ -166,7 +225,7 @@ def test_invalid_input_fails_and_changes_nothing(run_module, home, args, message
     assert result.get("failed") is True, result
     assert message in result["msg"]
     assert props(home) == before_props and jvm(home) == before_jvm
-    assert sorted(os.listdir(home / "conf")) == ["flashphoner.properties", "wcs-core.properties"]
+    assert sorted(os.listdir(home / "conf")) == CONF_FILES
 
 
 def test_existing_values_count_in_validation(run_module, home):

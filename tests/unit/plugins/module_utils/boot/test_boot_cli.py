@@ -64,14 +64,21 @@ def test_wcs_keys_in_place_then_nothing(tmp_path):
     rc, out, err = run(args)
     assert rc == cli.EXIT_CHANGED, err
     assert "changed %s: cdn_enabled, cdn_ip, cdn_role, periodic_fir_request" % conf in err
-    expected = (before.replace("cdn_enabled=false", "cdn_enabled=true").replace("cdn_role=edge", "cdn_role=origin")
-                .replace("cdn_ip=\n", "cdn_ip=10.0.3.7\n")
-                .replace("periodic_fir_request=false\n", ""))  # the duplicate collapsed to the last one
+    # WCS ships none of these keys: each is added once, after the untouched shipped text.
+    expected = before + "cdn_enabled =true\ncdn_ip =10.0.3.7\ncdn_role =origin\nperiodic_fir_request =true\n"
     assert conf.read_text() == expected
     assert stat.S_IMODE(conf.stat().st_mode) == 0o640
     rc, out, err = run(args)
     assert (rc, conf.read_text()) == (cli.EXIT_UNCHANGED, expected)
     assert "already current" in err
+
+
+def test_wcs_commented_default_uncommented_in_place(tmp_path):
+    conf = tmp_path / "flashphoner.properties"
+    conf.write_text("ip =\n#periodic_fir_request=false\nws.port =8080\ncdn_ip=0.0.0.0\ncdn_ip=0.0.0.0\n")
+    rc, _out, err = run(["set-properties", str(conf), "periodic_fir_request=true", "cdn_ip=10.0.3.7"])
+    assert rc == cli.EXIT_CHANGED, err
+    assert conf.read_text() == "ip =\nperiodic_fir_request=true\nws.port =8080\ncdn_ip=10.0.3.7\n"
 
 
 def test_same_bytes_as_the_wcs_module(tmp_path, run_module):
@@ -128,12 +135,27 @@ def test_usage_errors_exit_2(capsys):
 def test_jvm_options(tmp_path):
     jvm = tree(tmp_path, "wcs") / "conf" / "wcs-core.properties"
     before = jvm.read_text()
+    rc, _out, err = run(["set-jvm-options", str(jvm), "-Xmx2g"])
+    assert rc == cli.EXIT_CHANGED, err
+    # The shipped -Xmx1024M is replaced where it stands; no -Xms is added.
+    assert jvm.read_text() == before.replace("\n-Xmx1024M\n", "\n-Xmx2g\n")
     rc, _out, err = run(["set-jvm-options", str(jvm), "-Xmx2g", "-Xms2g"])
     assert rc == cli.EXIT_CHANGED, err
-    assert jvm.read_text() == before.replace("-Xmx1024M", "-Xmx2g").replace("-Xms1024M", "-Xms2g")
+    assert jvm.read_text() == before.replace("\n-Xmx1024M\n", "\n-Xmx2g\n-Xms2g\n")
+    assert jvm.read_text().count("### JVM OPTIONS ###") == 1
     assert run(["set-jvm-options", str(jvm), "-Xmx2g", "-Xms2g"])[0] == cli.EXIT_UNCHANGED
     rc, _out, err = run(["set-jvm-options", str(jvm), "-Xmx2g -Xms1g"])
     assert rc == cli.EXIT_ERROR and "not a single JVM option" in err
+
+
+def test_jvm_options_same_bytes_as_the_wcs_module(tmp_path, run_module):
+    by_module = tree(tmp_path, "wcs", "module")
+    by_boot = tree(tmp_path, "wcs", "boot")
+    result = run_module("wcs_config", {"home": str(by_module), "heap_size": "3g", "heap_initial_size": "1g"})
+    assert result["changed"] is True, result
+    rc, _out, err = run(["set-jvm-options", str(by_boot / "conf" / "wcs-core.properties"), "-Xmx3g", "-Xms1g"])
+    assert rc == cli.EXIT_CHANGED, err
+    assert snapshot(by_boot) == snapshot(by_module)
 
 
 # -- Ant Media cluster mode ---------------------------------------------------------------------
