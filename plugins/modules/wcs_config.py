@@ -20,10 +20,10 @@ description:
   - WCS ships C(flashphoner.properties) without any C(cdn_*) key, so those keys are added at
     the end the first time. A key the file holds only as a commented default (C(#key=value))
     is uncommented where it stands instead of being added a second time.
-  - Sets the Java heap (C(-Xmx), C(-Xms)) in C(conf/wcs-core.properties), which holds JVM
+  - "Sets the Java heap (C(-Xmx), C(-Xms)) in C(conf/wcs-core.properties), which holds JVM
     options one (or a few) a line in two sections headed C(### SERVER OPTIONS ###) and
     C(### JVM OPTIONS ###); the headers and comments are kept. That file is only read when
-    O(heap_size) or O(heap_initial_size) is given.
+    O(heap_size) or O(heap_initial_size) is given."
   - WCS ships C(-Xmx1024M) and no C(-Xms). O(heap_size) replaces the C(-Xmx) option where it
     stands; O(heap_initial_size) replaces an C(-Xms), or adds one on the line after C(-Xmx).
   - Validates the resulting CDN configuration before writing anything. It refuses an origin

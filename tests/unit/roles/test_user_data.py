@@ -89,8 +89,9 @@ def key_lines(path, key):
 
 
 def assert_once(path, key, value):
+    """`key` set on exactly one line, to `value`, however the file spaces it (WCS ships "key =value")."""
     found = key_lines(path, key)
-    assert found == ["%s=%s" % (key, value)], "%s in %s: %r" % (key, path, found)
+    assert [line.split("=", 1)[1].strip() for line in found] == [value], "%s in %s: %r" % (key, path, found)
 
 
 def copy_tree(source, dest):
@@ -116,7 +117,9 @@ def test_server_boot_layout(boot_launcher):
     assert package + "boot/cli.py" in names and package + "servers/antmedia.py" in names
     assert not any(name.startswith(package + "aws/") for name in names), "only what the boot command imports"
     assert stat.S_IMODE(boot_launcher.stat().st_mode) == 0o755
-    assert boot_launcher.read_text().startswith("#!%s -sE\n" % PLAIN_PYTHON)
+    assert "__main__.py" in names, "python3 runs the bundle itself"
+    launcher = boot_launcher.read_text()
+    assert launcher.startswith("#!/bin/sh\n") and ("\nexec %s -sE " % PLAIN_PYTHON) in launcher
     help_text = subprocess.run([str(boot_launcher), "--help"], capture_output=True, text=True, check=True).stdout
     assert "antmedia-cluster-mode" in help_text
 
@@ -180,6 +183,7 @@ def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, boot_launcher
 def test_wcs_user_data_on_alibaba_cloud(playbook, tmp_path, boot_launcher, hardened):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
     conf = home / "conf" / "flashphoner.properties"
+    shipped = conf.read_text()
     script = render(playbook, tmp_path, "wcs", {
         "wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "172.16.1.10", "wcs_user_data_metadata_source": "alicloud"})
     assert "METADATA_SOURCE=${METADATA_SOURCE:-alicloud}" in script.read_text()
@@ -189,6 +193,11 @@ def test_wcs_user_data_on_alibaba_cloud(playbook, tmp_path, boot_launcher, harde
     finally:
         running.stop()
     assert_once(conf, "cdn_ip", ALICLOUD_METADATA["private-ipv4"])
+    # WCS ships no cdn_* key: the boot adds each once after the shipped text, which stays as it was.
+    assert not [line for line in shipped.splitlines() if line.startswith("cdn_")]
+    assert conf.read_text().startswith(shipped)
+    for key, value in (("cdn_enabled", "true"), ("cdn_role", "edge"), ("cdn_point_of_entry", "172.16.1.10")):
+        assert_once(conf, key, value)
     assert ("GET", "/latest/meta-data/private-ipv4", True) in running.calls
 
 
