@@ -7,8 +7,11 @@ Usage: build_archives.py OUTDIR [--wcs-version V] [--antmedia-version V] [--red5
 Writes into OUTDIR, with each vendor's top directory and file layout:
 
 * ``FlashphonerWebCallServer-<V>.tar.gz``: ``install.sh`` (honours ``-silent``, installs the
-  ``webcallserver`` systemd unit) and the server tree with ``conf/flashphoner.properties``,
-  ``conf/wcs-core.properties`` and ``conf/cdn_profiles.yml``;
+  ``webcallserver`` systemd unit) and the server tree laid out as the shipped one (each file
+  cites what it follows; ``tests/standins/trees/wcs`` links to the same tree):
+  ``conf/flashphoner.properties`` (no ``cdn_*`` key), ``conf/wcs-core.properties`` (the
+  ``SERVER OPTIONS`` and ``JVM OPTIONS`` sections, ``-Xmx1024M``, no ``-Xms``) and
+  ``conf/cdn_profiles.yml``;
 * ``ant-media-server-enterprise-<V>.zip``: top directory ``ant-media-server/`` with the files
   laid out as the shipped server's (each cites the vendor file and commit it follows):
   ``conf/red5.properties``, ``conf/jee-container.xml`` (three cluster blocks, commented out),
