@@ -340,3 +340,26 @@ def test_uncomment_on_the_shipped_layout_sets_each_aws_key_once():
     # Same number of lines: replaced in place, nothing appended.
     assert len(lines) == len(text.splitlines())
     assert set_properties(after, updates) == (after, [])
+
+
+# -- WCS's flashphoner.properties: "key =value" spacing, no cdn_* key shipped -------------------
+WCS_SHIPPED = Path(__file__).resolve().parents[3] / "standins" / "archives" / "wcs" / "server" / "conf" / "flashphoner.properties"
+
+
+def test_wcs_absent_keys_are_added_once_in_the_file_spelling():
+    shipped = WCS_SHIPPED.read_text()
+    assert not [line for line in shipped.splitlines() if line.startswith("cdn_")]
+    after, changed = set_properties(shipped, {"cdn_enabled": "true", "cdn_ip": "10.0.0.5"})
+    assert changed == ["cdn_enabled", "cdn_ip"]
+    assert after == shipped + "cdn_enabled =true\ncdn_ip =10.0.0.5\n"
+    assert set_properties(after, {"cdn_enabled": "true", "cdn_ip": "10.0.0.5"}) == (after, [])
+
+
+def test_wcs_commented_default_with_spaced_separator_is_uncommented_in_place():
+    text = "ip =\n#periodic_fir_request =false\nws.port =8080\n"
+    after, changed = set_properties(text, {"periodic_fir_request": "true"})
+    assert changed == ["periodic_fir_request"]
+    assert after == "ip =\nperiodic_fir_request =true\nws.port =8080\n"
+    # Without uncommenting (what wcs_config did before), the key would have been appended.
+    appended, _ = set_properties(text, {"periodic_fir_request": "true"}, uncomment=False)
+    assert appended.count("periodic_fir_request") == 2
