@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Switches the server between cluster and standalone mode with exactly the edits of the
     vendor's C(change_server_mode.sh) (read from ant-media/Ant-Media-Server, see
-    C(docs/config-files-antmedia-red5node.md)), on C(conf/red5.properties), the
+    C(docs/config-files.md)), on C(conf/red5.properties), the
     C(WEB-INF/red5-web.properties) of every application under C(webapps/) (C(root) included) and
     every cluster block of C(conf/jee-container.xml).
   - Reads the current mode from those files first. A tree already in the mode asked for, with

@@ -131,8 +131,7 @@ def _end_of_start_tag(data, offset):
 def _walk(element):
     yield element
     for child in element.children:
-        for found in _walk(child):
-            yield found
+        yield from _walk(child)
 
 
 def _active_beans(text, bean_id):

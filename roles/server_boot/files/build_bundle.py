@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bundle the collection's boot code into one zip file that Python imports from (zipimport).
 
@@ -7,7 +6,8 @@
 Run on the controller by the server_boot role. The zip holds
 ``ansible_collections/streamfleet/cluster/plugins/module_utils/<file>`` for each file given,
 plus an empty ``__init__.py`` in every package directory that has none, so the code imports
-itself by its usual names. Entries are sorted, stored uncompressed, dated 1980-01-01 and mode
+itself by its usual names, and a ``__main__.py`` that runs the boot command: ``python3 BUNDLE``
+runs it (Python puts the zip itself first on the import path). Entries are sorted, stored uncompressed, dated 1980-01-01 and mode
 0644: the same files give the same bytes, so copying the bundle to a host is idempotent.
 Standard library only.
 """
@@ -17,6 +17,9 @@ import sys
 import zipfile
 
 PACKAGE = "ansible_collections/streamfleet/cluster/plugins/module_utils"
+MAIN = (b"import sys\n\n"
+        b"from ansible_collections.streamfleet.cluster.plugins.module_utils.boot.cli import main\n\n"
+        b"sys.exit(main())\n")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -31,6 +34,7 @@ def entries(source, files):
         parts = name.split("/")[:-1]
         for depth in range(1, len(parts) + 1):
             found.setdefault("/".join(parts[:depth]) + "/__init__.py", b"")
+    found["__main__.py"] = MAIN
     return found
 
 

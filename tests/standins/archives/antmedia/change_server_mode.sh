@@ -1,8 +1,8 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # streamfleet TEST STAND-IN for Ant Media Server's change_server_mode.sh. Written by us from the
 # behaviour of ant-media/Ant-Media-Server@5130ad8893a2a36d36f167045cf3db41cdf0057c
 # src/main/server/change_server_mode.sh and src/main/server/conf/functions.sh (see
-# docs/config-files-antmedia-red5node.md); not the vendor's text.
+# docs/config-files.md); not the vendor's text.
 #
 # Usage: change_server_mode.sh cluster URL | standalone [URL] [USER PASSWORD]
 #

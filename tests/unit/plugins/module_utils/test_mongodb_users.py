@@ -82,7 +82,8 @@ APP = [{"name": "antmedia", "password": "app-pw", "database": "admin",
         "roles": [{"role": "readWrite", "db": "clusterdb"}]}]
 
 
-def run(server, admin_password="admin-pw", users=APP, check_mode=False, update_password="always"):
+def run(server, admin_password="admin-pw", users=None, check_mode=False, update_password="always"):
+    users = APP if users is None else users
     login = MongoLogin("127.0.0.1", 27017, 5, client_factory=server.client)
     return ensure_users(login, "admin", admin_password, [{"role": "root", "db": "admin"}], users,
                         update_password, check_mode)

@@ -54,7 +54,7 @@ def test_small_file_exact_result_and_other_beans_untouched():
 
 
 def test_switch_back_restores_a_working_file():
-    aws, _ = activate_bean(SMALL, "apiBridge", "b.Aws")
+    aws, _changed = activate_bean(SMALL, "apiBridge", "b.Aws")
     back, changed = activate_bean(aws, "apiBridge", "a.Dummy")
     assert changed and active_bean_classes(back, "apiBridge") == ["a.Dummy"]
     assert active_bean_classes(back, "keep") == ["k.Keep"]
@@ -84,7 +84,7 @@ def test_prose_comment_mentioning_a_bean_is_not_activated():
 
 def test_crlf_and_bytes_elsewhere_kept():
     text = SMALL.replace("\n", "\r\n")
-    after, _ = activate_bean(text, "apiBridge", "b.Aws")
+    after, _changed = activate_bean(text, "apiBridge", "b.Aws")
     assert after == activate_bean(SMALL, "apiBridge", "b.Aws")[0].replace("\n", "\r\n")
 
 

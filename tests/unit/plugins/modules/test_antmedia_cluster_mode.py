@@ -16,7 +16,6 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properti
 # module_utils tests).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 from antmedia_expected import (  # noqa: E402
-    JEE,
     PLAIN_URL,
     REPLICA_URL,
     REPO,

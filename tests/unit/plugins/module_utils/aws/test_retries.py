@@ -148,7 +148,7 @@ def test_jitter_is_full_range_and_capped():
     assert delays[-1] == 20
     real = random.Random(7)
     for attempt in range(12):
-        for _ in range(50):
+        for _draw in range(50):
             assert 0 <= aws.backoff_delay(attempt, base=0.5, cap=20, rng=real) <= min(20, 0.5 * 2 ** attempt)
 
 
