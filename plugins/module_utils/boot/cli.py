@@ -231,4 +231,3 @@ def main(argv=None, out=None, err=None):
     except (BootError, MetadataError) as exc:
         _say(err, "error: %s" % exc)
         return EXIT_ERROR
-

@@ -135,7 +135,7 @@ class JvmOptionsDocument:
 
     def _drop(self, matches):
         """Remove the options at ``matches`` (``(line, position)`` pairs); a line left empty goes."""
-        for index in sorted(set(i for i, _ in matches), reverse=True):
+        for index in sorted(set(i for i, _position in matches), reverse=True):
             line = self._lines[index]
             positions = set(j for i, j in matches if i == index)
             kept = [option for j, option in enumerate(line.options) if j not in positions]

@@ -361,5 +361,5 @@ def test_wcs_commented_default_with_spaced_separator_is_uncommented_in_place():
     assert changed == ["periodic_fir_request"]
     assert after == "ip =\nperiodic_fir_request =true\nws.port =8080\n"
     # Without uncommenting (what wcs_config did before), the key would have been appended.
-    appended, _ = set_properties(text, {"periodic_fir_request": "true"}, uncomment=False)
+    appended, _keys = set_properties(text, {"periodic_fir_request": "true"}, uncomment=False)
     assert appended.count("periodic_fir_request") == 2
