@@ -3,6 +3,8 @@
 Not a scenario (no molecule.yml): scripts/molecule.sh and Molecule's glob pass it over.
 """
 
+import time
+
 import testinfra
 
 # The IMDSv2 stand-in (tests/standins/imds_standin.py) that a scenario's prepare/converge copies
@@ -93,3 +95,24 @@ def run_user_data_twice(host, meta, between=None):
         return first, second
     finally:
         remote.run("systemctl stop %s" % IMDS_UNIT)
+
+
+# python3, not curl: the server roles install no curl (the boot path needs only python3).
+_HTTP_GET = ("import sys, urllib.request; "
+             "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read().decode())")
+
+
+def http_get(host, url, timeout=5):
+    """GET `url` from the host itself; returns the command result (rc 0 and the body on 2xx)."""
+    return on(host).run("python3 -c %s %s %s", _HTTP_GET, url, str(timeout))
+
+
+def wait_http(host, url, timeout=60):
+    """Poll `url` from the host until it answers 2xx, at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if http_get(host, url, timeout=3).rc == 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("%s does not answer within %d s" % (url, timeout))
+        time.sleep(1)

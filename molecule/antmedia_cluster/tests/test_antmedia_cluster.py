@@ -8,7 +8,6 @@ import json
 import os
 import pathlib
 import sys
-import time
 from urllib.parse import quote
 
 import pytest
@@ -23,6 +22,8 @@ from streamfleet_verifier import (  # noqa: E402
     other_host,
     private_address,
     run_user_data_twice,
+    http_get,
+    wait_http,
 )
 
 SCENARIO = pathlib.Path(__file__).resolve().parent.parent
@@ -113,19 +114,14 @@ def settings_digests(host):
     return dict(reversed(line.split()) for line in result.stdout.splitlines())
 
 
-def http_get(host, path):
-    result = on(host).run("curl -fsS --max-time 5 http://127.0.0.1:5080%s" % path)
+def ams_get(host, path):
+    result = http_get(host, "http://127.0.0.1:5080%s" % path)
     assert result.rc == 0, result.stderr
     return result.stdout
 
 
 def wait_live(host, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if on(host).run("curl -fsS --max-time 3 http://127.0.0.1:5080/rest/v2/liveness").rc == 0:
-            return
-        time.sleep(2)
-    raise AssertionError("antmedia is not live")
+    wait_http(host, "http://127.0.0.1:5080/rest/v2/liveness", timeout)
 
 
 @pytest.fixture
@@ -143,7 +139,7 @@ def test_service_enabled_and_running(ams):
 
 
 def test_liveness_answers(ams):
-    assert json.loads(http_get(ams, "/rest/v2/liveness"))["host"]
+    assert json.loads(ams_get(ams, "/rest/v2/liveness"))["host"]
 
 
 def test_cluster_keys_once_with_the_right_values(ams):
@@ -158,7 +154,7 @@ def test_configuration_reaches_mongod_with_least_privilege(ams):
 
 
 def test_first_administrator_exists(ams):
-    assert json.loads(http_get(ams, "/rest/v2/first-login-status"))["success"] is False
+    assert json.loads(ams_get(ams, "/rest/v2/first-login-status"))["success"] is False
     users = on(ams).file(HOME + "/standin-state/users.json")
     assert users.mode == 0o600 and users.user == "antmedia"
     content = users.content_string

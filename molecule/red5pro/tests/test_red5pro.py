@@ -6,7 +6,6 @@ import json
 import os
 import pathlib
 import re
-import time
 
 import pytest
 import yaml
@@ -20,6 +19,7 @@ from streamfleet_verifier import (  # noqa: E402
     other_host,
     private_address,
     run_user_data_twice,
+    wait_http,
 )
 
 
@@ -71,17 +71,6 @@ def assert_sm_keys_once(host):
         assert not lines_of(host, SM_CONFIG, "#" + key, content), key
         right = found[0].split("=", 1)[1] == value  # not compared in the assert: no secret in reports
         assert right, key
-
-
-def wait_http(host, url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        # python3, not curl: a node image needs no curl.
-        probe = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=3)"
-        if on(host).run("python3 -c %s %s", probe, url).rc == 0:
-            return
-        time.sleep(2)
-    raise AssertionError("%s does not answer" % url)
 
 
 def test_service_enabled_and_running(host):

@@ -14,6 +14,7 @@ from streamfleet_verifier import (  # noqa: E402
     private_address,
     host_groups,
     run_user_data_twice,
+    http_get,
 )
 
 
@@ -36,7 +37,7 @@ def origin_address(host):
 
 
 def stats(host):
-    result = on(host).run("curl -fsS --max-time 5 '%s'" % STATS)
+    result = http_get(host, STATS)
     assert result.rc == 0, result.stderr
     return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
 
