@@ -3,8 +3,11 @@
 Not a scenario (no molecule.yml): scripts/molecule.sh and Molecule's glob pass it over.
 """
 
+import json
+import os
 import time
 
+import pytest
 import testinfra
 
 # The IMDSv2 stand-in (tests/standins/imds_standin.py) that a scenario's prepare/converge copies
@@ -116,3 +119,27 @@ def wait_http(host, url, timeout=60):
         if time.monotonic() > deadline:
             raise AssertionError("%s does not answer within %d s" % (url, timeout))
         time.sleep(1)
+
+
+def assert_no_secret_in_world_readable_files(host, secrets):
+    """No world-readable file in the usual places holds one of `secrets`.
+
+    grep reads the patterns on standard input: the secrets never reach a command line.
+    """
+    script = ("find /usr/local /etc /tmp /var/tmp /var/cache /var/lib/cloud /root /home -xdev -type f "
+              "-perm -o=r -size -2M -print0 2>/dev/null | xargs -0 -r grep -lF -f /dev/stdin || true")
+    args = {"argv": ["sh", "-c", script], "stdin": "\n".join(secrets)}
+    result = host.ansible("ansible.builtin.command", json.dumps(args), check=False)
+    assert result.get("rc") == 0, result.get("stderr")
+    assert result["stdout"].strip() == "", "secrets in world-readable files: " + result["stdout"]
+
+
+def assert_no_secret_in_ansible_output(secrets):
+    """The scenario's Ansible output (kept by scripts/molecule.sh) holds none of `secrets`."""
+    log = os.environ.get("STREAMFLEET_MOLECULE_LOG")
+    if not log or not os.path.exists(log):
+        pytest.skip("run through scripts/molecule.sh to check the output")
+    with open(log, errors="replace") as handle:
+        text = handle.read()
+    for secret in secrets:
+        assert secret not in text

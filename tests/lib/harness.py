@@ -104,3 +104,9 @@ class PlaybookRunner:
                 results.append(res)
         self.stats = doc.get("stats", {}).get("localhost", {})
         return results
+
+
+def tree_snapshot(root):
+    """Every file below ``root`` by relative path, as bytes: compare before and after a run."""
+    root = Path(root)
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}

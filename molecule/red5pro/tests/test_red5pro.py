@@ -2,8 +2,6 @@
 
 import sys
 import html
-import json
-import os
 import pathlib
 import re
 
@@ -13,6 +11,8 @@ import yaml
 # The helpers every scenario's verifier shares (molecule/shared/streamfleet_verifier.py).
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "shared"))
 from streamfleet_verifier import (  # noqa: E402
+    assert_no_secret_in_ansible_output,
+    assert_no_secret_in_world_readable_files,
     host_groups,
     lines_of,
     on,
@@ -162,21 +162,11 @@ def test_node_reports_to_the_streammanager(host):
 
 
 def test_no_secret_in_world_readable_files(host):
-    script = ("find /usr/local /etc /tmp /var/tmp /var/cache /var/lib/cloud /root /home -xdev -type f "
-              "-perm -o=r -size -2M -print0 2>/dev/null | xargs -0 -r grep -lF -f /dev/stdin || true")
-    args = {"argv": ["sh", "-c", script], "stdin": "\n".join(SECRETS)}
-    result = host.ansible("ansible.builtin.command", json.dumps(args), check=False)
-    assert result.get("rc") == 0, result.get("stderr")
-    assert result["stdout"].strip() == "", "secrets in world-readable files: " + result["stdout"]
+    assert_no_secret_in_world_readable_files(host, SECRETS)
 
 
 def test_no_secret_in_the_ansible_output():
-    log = os.environ.get("STREAMFLEET_MOLECULE_LOG")
-    if not log or not os.path.exists(log):
-        pytest.skip("run through scripts/molecule.sh to check the output")
-    text = pathlib.Path(log).read_text(errors="replace")
-    for secret in SECRETS:
-        assert secret not in text
+    assert_no_secret_in_ansible_output(SECRETS)
 
 
 def test_user_data_twice_leaves_every_key_once(host):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
-from lib.harness import PlaybookRunner
+from lib.harness import PlaybookRunner, tree_snapshot as snapshot
 from standins import alicloud_metadata_standin, imds_standin
 
 REPO = Path(__file__).resolve().parents[3]
@@ -97,10 +97,6 @@ def assert_once(path, key, value):
 def copy_tree(source, dest):
     shutil.copytree(source, dest)
     return dest
-
-
-def snapshot(root):
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 def test_server_boot_layout(boot_launcher):

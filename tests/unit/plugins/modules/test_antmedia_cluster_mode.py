@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.files.properties import PropertiesDocument
+from lib.harness import tree_snapshot as snapshot
 
 # Expected trees written from the vendor script's documented semantics (shared with the
 # module_utils tests).
@@ -36,10 +37,6 @@ def home(tmp_path):
     dest = tmp_path / "antmedia"
     shutil.copytree(TREE, dest)
     return dest
-
-
-def snapshot(root):
-    return dict((str(p.relative_to(root)), p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file())
 
 
 def parts(root, **extra):

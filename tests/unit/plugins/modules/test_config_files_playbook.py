@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from lib.harness import tree_snapshot as snapshot
 
 TREES = Path(__file__).resolve().parents[3] / "standins" / "trees"
 SM_FILE = Path("webapps") / "streammanager" / "WEB-INF" / "red5-web.properties"
@@ -14,10 +15,6 @@ def trees(tmp_path):
     shutil.copytree(TREES / "wcs", dest / "wcs")
     shutil.copytree(TREES / "red5pro_streammanager", dest / "red5pro")
     return dest
-
-
-def snapshot(root):
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_wcs_edge_check_diff_then_apply_then_idempotent(playbook, trees):

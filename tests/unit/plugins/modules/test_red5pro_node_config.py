@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from lib.harness import tree_snapshot as snapshot
 
 TREE = Path(__file__).resolve().parents[3] / "standins" / "trees" / "red5pro_node"
 PASSWORD = "Cl&ster<\"pw'%"
@@ -19,10 +20,6 @@ def home(tmp_path):
     dest = tmp_path / "red5pro"
     shutil.copytree(TREE, dest)
     return dest
-
-
-def snapshot(root):
-    return dict((str(p.relative_to(root)), p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file())
 
 
 def args(home, **extra):

@@ -18,6 +18,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.boot import cl
 from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import mongodb_url
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
 from standins import imds_standin
+from lib.harness import tree_snapshot as snapshot
 
 REPO = Path(__file__).resolve().parents[5]
 TREES = REPO / "tests" / "standins" / "trees"
@@ -48,10 +49,6 @@ def tree(tmp_path, name, dest=None):
     else:
         shutil.copytree(TREES / name, target)
     return target
-
-
-def snapshot(root):
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 # -- properties ---------------------------------------------------------------------------------
