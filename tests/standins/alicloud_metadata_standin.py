@@ -21,9 +21,9 @@ import secrets
 import sys
 
 try:  # imported by the tests as the package `standins`
-    from standins.imds_standin import Running
+    from standins.imds_standin import Running, send_text
 except ImportError:  # run as a script from this folder
-    from imds_standin import Running
+    from imds_standin import Running, send_text
 
 TTL_HEADER = "X-aliyun-ecs-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aliyun-ecs-metadata-token"
@@ -36,12 +36,7 @@ def make_handler(metadata, token, hardened, calls=None, quiet=False):
                 sys.stderr.write("alicloud-metadata-standin: " + (fmt % args) + "\n")
 
         def _send(self, status, body=""):
-            data = body.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_text(self, status, body)
 
         def _record(self):
             if calls is not None:

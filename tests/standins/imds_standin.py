@@ -19,6 +19,16 @@ import sys
 import threading
 
 
+def send_text(handler, status, body=""):
+    """Answer a request with a plain-text body, as both metadata services do."""
+    data = body.encode("utf-8")
+    handler.send_response(status)
+    handler.send_header("Content-Type", "text/plain")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def make_handler(metadata, token, calls=None, quiet=False):
     """``calls``, when given, receives ``(method, path, token header sent?)`` per request."""
 
@@ -32,12 +42,7 @@ def make_handler(metadata, token, calls=None, quiet=False):
                 calls.append((self.command, self.path, bool(self.headers.get("X-aws-ec2-metadata-token"))))
 
         def _send(self, status, body=""):
-            data = body.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_text(self, status, body)
 
         def do_PUT(self):
             self._record()
