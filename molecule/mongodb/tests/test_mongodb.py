@@ -140,3 +140,32 @@ def test_no_credential_in_ansible_output():
     for secret in SECRETS:
         for form in (secret, secret.replace(":", "%3A").replace("@", "%40").replace("/", "%2F")):
             assert form not in text
+
+
+# Lists the node documents of Ant Media's cluster collection as the application user.
+LIST_NODES = r"""
+import json, sys
+from pymongo import MongoClient
+req = json.load(sys.stdin)
+client = MongoClient(host=req["host"], port=27017, username=req["user"], password=req["password"],
+                     authSource="admin", serverSelectionTimeoutMS=10000)
+print(json.dumps(sorted(d["_id"] for d in client["clusterdb"][req["collection"]].find({}, {"_id": 1}))))
+"""
+
+
+def node_ids(host, collection="clusternode"):
+    request = {"host": private_address(host), "user": APP[0], "password": APP[1], "collection": collection}
+    result = subprocess.run(
+        ["podman", "exec", "-i", host.backend.name, "python3", "-c", LIST_NODES],
+        input=json.dumps(request), capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_dead_cluster_nodes_were_removed_live_ones_kept(host):
+    """converge seeded Ant Media's node layout and ran antmedia_cluster_nodes on it."""
+    assert node_ids(host) == ["node-live-1", "node-live-2", "node-old-on-live-address"]
+
+
+def test_cleanup_refused_to_empty_a_collection(host):
+    assert node_ids(host, "clusternode_all_dead") == ["node-dead-1", "node-dead-2", "node-old-on-live-address"]
