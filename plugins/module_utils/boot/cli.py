@@ -21,6 +21,10 @@ edits files with the very code the modules use, so a boot and a playbook leave t
     streamfleet-boot antmedia-cluster-mode --home DIR --mode cluster|standalone [--url-stdin]
         Ant Media cluster mode as ``antmedia_cluster_mode`` applies it; the database URL is
         read from standard input (never from the command line, where ``ps`` shows it)
+    streamfleet-boot drain [--config /etc/streamfleet/drain.json]
+        the drain agent (service ``streamfleet-drain``): waits for the Auto Scaling termination
+        lifecycle hook, drains the server, completes the lifecycle action; exit 0 once completed
+        (see ``plugins/module_utils/drain/agent.py``)
 
 Every file is checked and planned before the first write; each changed file is written
 atomically (owner and mode kept). What changed is reported on standard error by file and key,
@@ -187,6 +191,12 @@ def cmd_antmedia_cluster_mode(args, out, err):
     return EXIT_UNCHANGED
 
 
+def cmd_drain(args, out, err):
+    # Imported here: only this command needs the drain agent.
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.drain import agent
+    return agent.main(args.config, out=out, err=err)
+
+
 # -- command line -------------------------------------------------------------------------------
 def build_parser():
     parser = _Parser(prog=PROG, description="Boot-time settings of a streamfleet.cluster server "
@@ -219,6 +229,10 @@ def build_parser():
     ams.add_argument("--mode", choices=("cluster", "standalone"), required=True)
     ams.add_argument("--url-stdin", action="store_true", help="read the database URL from standard input")
     ams.set_defaults(func=cmd_antmedia_cluster_mode)
+
+    drain = commands.add_parser("drain", help="the drain agent (run by the streamfleet-drain service)")
+    drain.add_argument("--config", default="/etc/streamfleet/drain.json", help="the agent's JSON settings")
+    drain.set_defaults(func=cmd_drain)
     return parser
 
 
