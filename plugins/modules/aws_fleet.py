@@ -21,8 +21,16 @@ description:
   - Scaling policies (simple with cooldown, step, target tracking) are created, updated and, when
     no longer declared, deleted; a simple or step policy may declare the CloudWatch alarm that
     triggers it. Alarms named after the group that watch it and are no longer declared are deleted.
-  - O(min_size) <= O(desired_capacity) <= O(max_size), the launch template and target group names
-    are checked before anything changes.
+  - O(min_size) <= O(desired_capacity) <= O(max_size), the lifecycle hooks and the warm pool, the
+    launch template and target group names are checked before anything changes.
+  - The desired capacity belongs to the scaling policies and operators. A new group starts at
+    O(desired_capacity), else at O(min_size). On an existing group it is changed only when
+    O(desired_capacity) is given (the diff shows it before and after) or when a new O(min_size) or
+    O(max_size) puts the current value outside the range; then it moves to the nearest bound,
+    C(capacity_clamped) is V(true) and C(changes) says so. Otherwise it is never sent.
+  - Scaling policies, lifecycle hooks and the warm pool are converged only when declared; when
+    omitted, what the group has (for example a policy or hook an operator added) is left alone.
+    Group tags not declared in O(tags) stay unless O(purge_tags=true).
   - With O(wait=true) the module waits for O(wait_for_instances) (default O(desired_capacity),
     else O(min_size)) InService instances; the progress is returned in C(wait_progress).
   - O(state=absent) deletes the alarms, then the group with its policies, hooks and instances
@@ -36,7 +44,7 @@ attributes:
     description: Reports what would change without calling any AWS operation that changes something.
   diff_mode:
     support: full
-    description: Returns the group's current and declared settings, policies and alarms.
+    description: Returns the group's current and declared settings (desired capacity included), tags, policies, alarms, lifecycle hooks and warm pool.
 options:
   name:
     description: Name of the Auto Scaling group. Alarms the module creates are named C(<name>-<policy>).
@@ -87,7 +95,10 @@ options:
     description:
       - Desired number of instances, between O(min_size) and O(max_size).
       - When not given, a new group starts at O(min_size) and an existing group keeps the capacity
-        its scaling policies chose. When given, every run sets it again.
+        its scaling policies or an operator chose (moved into the range only when a new
+        O(min_size)/O(max_size) excludes it). When given, the run sets it, and the diff shows it.
+      - Give it only for a run that is meant to resize the group; a topology re-run without it
+        never undoes a scale-out.
     type: int
   health_check_type:
     description: V(EC2) or V(ELB) (replace instances the balancer finds unhealthy).
@@ -120,7 +131,9 @@ options:
     description: How many InService instances to wait for when O(wait=true).
     type: int
   policies:
-    description: Scaling policies of the group, matched by name; undeclared ones are deleted.
+    description:
+      - Scaling policies of the group, matched by name; when given, undeclared ones (and their
+        alarms) are deleted, V([]) deletes them all. Omit to leave the policies and alarms alone.
     type: list
     elements: dict
     suboptions:
@@ -220,12 +233,19 @@ options:
             type: int
             default: 2
   lifecycle_hooks:
-    description: Lifecycle hooks; when given, undeclared hooks are deleted. Omit to leave hooks alone.
+    description:
+      - Lifecycle hooks, matched by name; when given, undeclared hooks are deleted (V([]) deletes
+        them all). Omit to leave the hooks alone.
+      - A termination hook (V(autoscaling:EC2_INSTANCE_TERMINATING)) holds a leaving instance in
+        C(Terminating:Wait) until something on it (the drain agent) sends
+        C(CompleteLifecycleAction), or the heartbeat timeout passes without a
+        C(RecordLifecycleActionHeartbeat); then O(lifecycle_hooks[].default_result) applies.
+      - Checked before any call, as the C(PutLifecycleHook) API reference states the rules.
     type: list
     elements: dict
     suboptions:
       name:
-        description: Hook name.
+        description: Hook name, 1-255 characters of C(A-Z a-z 0-9 - _ /).
         type: str
         required: true
       transition:
@@ -234,42 +254,60 @@ options:
         choices: ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']
         required: true
       heartbeat_timeout:
-        description: Seconds before the default result applies.
+        description: Seconds (30-7200) before the default result applies unless a heartbeat is recorded.
         type: int
         default: 300
       default_result:
-        description: Result when the timeout passes.
+        description: Result when the timeout passes (for a termination hook both let the instance go).
         type: str
         choices: [CONTINUE, ABANDON]
         default: CONTINUE
       notification_metadata:
-        description: Free text passed to the notification target.
+        description:
+          - Text (1-1023 characters) handed to the notification target with each lifecycle action,
+            for example V('{"max_drain_seconds": 3600}').
+          - Omit to leave the metadata of an existing hook as it is.
+          - moto does not store it, so against moto a hook that declares it is updated on every run.
         type: str
   warm_pool:
-    description: Warm pool of pre-initialised instances. Omit to leave it alone.
+    description:
+      - Warm pool of pre-initialised instances the group takes from when it scales out.
+      - Omit (or V(null)) to leave the group's warm pool as it is, whether it has one or not;
+        O(warm_pool.state=absent) removes it.
     type: dict
     suboptions:
-      enabled:
-        description: V(false) deletes the warm pool.
-        type: bool
-        default: true
+      state:
+        description: V(present) creates or converges the pool, V(absent) deletes it (with its instances).
+        type: str
+        choices: [present, absent]
+        default: present
       min_size:
         description: Instances kept in the pool at least.
         type: int
         default: 0
       max_group_prepared_capacity:
-        description: Instances in the group and the pool together at most.
+        description:
+          - Instances in the group and the pool together at most (not counting terminated ones).
+          - Omit for the default, the group's max_size (the pool holds max_size minus desired capacity).
         type: int
       pool_state:
         description: State of pooled instances.
         type: str
         choices: [Stopped, Running, Hibernated]
         default: Stopped
+      reuse_on_scale_in:
+        description: Put instances back into the pool on scale-in instead of terminating them.
+        type: bool
+        default: false
 notes:
   - moto, the local stand-in used by the tests, launches instances at once (all in the first
     subnet), returns no C(PolicyARN) from C(put_scaling_policy) (the module reads it back), never
     runs alarm actions, creates no alarms for target tracking and leaves instances running after a
     force delete (the module terminates them).
+  - moto stores lifecycle hooks but drops C(NotificationMetadata), accepts any heartbeat timeout
+    (the module checks 30-7200), never holds an instance in C(Terminating:Wait) and does not
+    implement C(CompleteLifecycleAction) or C(RecordLifecycleActionHeartbeat). Its warm pool is
+    configuration only (no pooled instances).
 '''
 
 EXAMPLES = r'''
@@ -308,6 +346,34 @@ EXAMPLES = r'''
     policies:
       - {name: cpu60, type: target_tracking, target_value: 60, disable_scale_in: true}
 
+- name: Edge group whose scale-in waits for the drain agent, with a stopped warm pool
+  streamfleet.cluster.aws_fleet:
+    name: ams-edge
+    deployment: ams
+    launch_template: {name: ams-edge}
+    subnets: "{{ subnet_ids }}"
+    min_size: 2
+    max_size: 10
+    lifecycle_hooks:
+      - name: drain
+        transition: autoscaling:EC2_INSTANCE_TERMINATING
+        heartbeat_timeout: 300
+        default_result: CONTINUE
+    warm_pool:
+      min_size: 1
+      pool_state: Stopped
+      reuse_on_scale_in: true
+
+- name: Scale the edges to 6 for an event (a re-run without desired_capacity keeps whatever the scaler chose)
+  streamfleet.cluster.aws_fleet:
+    name: ams-edge
+    deployment: ams
+    launch_template: {name: ams-edge}
+    subnets: "{{ subnet_ids }}"
+    min_size: 2
+    max_size: 10
+    desired_capacity: 6
+
 - name: Remove the group, its policies, alarms and instances
   streamfleet.cluster.aws_fleet:
     name: streammanager
@@ -333,9 +399,32 @@ group:
     instances: [{instance_id: i-0abc, lifecycle_state: InService, health_status: Healthy,
                  availability_zone: us-east-1a, protected_from_scale_in: true}]
     in_service: 1
+capacity:
+  description:
+    - What the run did (or would do) to the desired capacity. C(source) is V(declared)
+      (O(desired_capacity) given), V(scaler) (left as it was), V(clamped) (moved into a new
+      min/max range, with C(reason)) or V(min_size) (a new group without O(desired_capacity)).
+  returned: when state=present
+  type: dict
+  sample: {before: 6, after: 4, source: clamped, reason: above the new max_size 4}
+capacity_clamped:
+  description: Whether a new O(min_size)/O(max_size) moved the desired capacity into the range.
+  returned: when state=present
+  type: bool
+  sample: false
+lifecycle_hooks:
+  description: The declared hooks after the run, by name.
+  returned: when O(lifecycle_hooks) is given
+  type: dict
+  sample: {drain: {transition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout: 300, default_result: CONTINUE}}
+warm_pool:
+  description: The warm pool after the run (V({}) when there is none).
+  returned: when O(warm_pool) is given
+  type: dict
+  sample: {min_size: 1, pool_state: Stopped, max_group_prepared_capacity: null, reuse_on_scale_in: true}
 policies:
   description: Declared policies and the alarm wired to each.
-  returned: when state=present
+  returned: when O(policies) is given
   type: dict
   sample: {scale-out: {alarm: streammanager-scale-out}}
 changes:
@@ -424,10 +513,11 @@ def argument_spec():
             notification_metadata=dict(type='str'),
         )),
         warm_pool=dict(type='dict', options=dict(
-            enabled=dict(type='bool', default=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
             min_size=dict(type='int', default=0),
             max_group_prepared_capacity=dict(type='int'),
             pool_state=dict(type='str', choices=['Stopped', 'Running', 'Hibernated'], default='Stopped'),
+            reuse_on_scale_in=dict(type='bool', default=False),
         )),
     )
 

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import ConvergeError, Converger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import DEPLOYMENT_TAG
@@ -98,17 +100,135 @@ def validate(params):
             if not name.startswith(params["name"]):
                 # owned alarms are found by the group-name prefix
                 errors.append("%s: alarm name must start with the group name %s" % (where, params["name"]))
-    hooks = set()
-    for hook in params.get("lifecycle_hooks") or []:
-        if hook["name"] in hooks:
-            errors.append("lifecycle_hooks: %s declared twice" % hook["name"])
-        hooks.add(hook["name"])
-    pool = params.get("warm_pool")
-    if pool and pool.get("enabled", True) and pool.get("max_group_prepared_capacity") is not None \
-            and pool.get("min_size") is not None and pool["min_size"] > pool["max_group_prepared_capacity"]:
-        errors.append("warm_pool.min_size must not exceed warm_pool.max_group_prepared_capacity")
+    errors.extend(hook_errors(params.get("lifecycle_hooks")))
+    errors.extend(warm_pool_errors(params.get("warm_pool")))
     if errors:
         raise FleetError("; ".join(errors))
+
+
+# PutLifecycleHook, Amazon EC2 Auto Scaling API Reference
+# (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutLifecycleHook.html and the
+# LifecycleHook data type): LifecycleHookName 1-255 characters of [A-Za-z0-9\-_\/]+;
+# HeartbeatTimeout 30-7200 seconds; DefaultResult CONTINUE | ABANDON; NotificationMetadata
+# 1-1023 characters; LifecycleTransition autoscaling:EC2_INSTANCE_LAUNCHING | _TERMINATING.
+HOOK_NAME = re.compile(r"^[A-Za-z0-9\-_/]{1,255}$")
+HOOK_HEARTBEAT_RANGE = (30, 7200)
+HOOK_RESULTS = ("CONTINUE", "ABANDON")
+HOOK_TRANSITIONS = ("autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING")
+HOOK_METADATA_MAX = 1023
+WARM_POOL_STATES = ("Stopped", "Running", "Hibernated")
+
+
+def hook_errors(hooks):
+    """Problems of the declared lifecycle hooks (the rules above), one line each."""
+    errors = []
+    seen = set()
+    for index, hook in enumerate(hooks or []):
+        name = hook.get("name") or ""
+        where = "lifecycle_hooks[%d] (%s)" % (index, name)
+        if not HOOK_NAME.match(name):
+            errors.append("%s: name must be 1-255 characters of A-Z a-z 0-9 - _ /" % where)
+        if name in seen:
+            errors.append("lifecycle_hooks: %s declared twice" % name)
+        seen.add(name)
+        if hook.get("transition") not in HOOK_TRANSITIONS:
+            errors.append("%s: transition must be one of %s, not %r" % (where, ", ".join(HOOK_TRANSITIONS),
+                                                                        hook.get("transition")))
+        timeout = hook.get("heartbeat_timeout")
+        low, high = HOOK_HEARTBEAT_RANGE
+        if timeout is None or not low <= timeout <= high:
+            errors.append("%s: heartbeat_timeout must be between %d and %d seconds, not %s" % (where, low, high, timeout))
+        if hook.get("default_result") not in HOOK_RESULTS:
+            errors.append("%s: default_result must be CONTINUE or ABANDON, not %r" % (where, hook.get("default_result")))
+        metadata = hook.get("notification_metadata")
+        if metadata is not None and not 1 <= len(metadata) <= HOOK_METADATA_MAX:
+            errors.append("%s: notification_metadata must be 1-%d characters (it has %d)"
+                          % (where, HOOK_METADATA_MAX, len(metadata)))
+    return errors
+
+
+def warm_pool_errors(pool):
+    """Problems of the declared warm pool, one line each."""
+    if not pool or pool.get("state", "present") == "absent":
+        return []
+    errors = []
+    low, prepared = pool.get("min_size"), pool.get("max_group_prepared_capacity")
+    if low is None or low < 0:
+        errors.append("warm_pool.min_size must be 0 or more, not %s" % low)
+    if prepared is not None and prepared < 0:
+        errors.append("warm_pool.max_group_prepared_capacity must be 0 or more (omit it for the group's max_size), not %s"
+                      % prepared)
+    if prepared is not None and low is not None and low > prepared:
+        errors.append("warm_pool.min_size must not exceed warm_pool.max_group_prepared_capacity")
+    if pool.get("pool_state") not in WARM_POOL_STATES:
+        errors.append("warm_pool.pool_state must be one of %s, not %r" % (", ".join(WARM_POOL_STATES), pool.get("pool_state")))
+    return errors
+
+
+def hook_api(hook):
+    """Declared hook as put_lifecycle_hook keyword arguments (without the group name)."""
+    api = dict(LifecycleHookName=hook["name"], LifecycleTransition=hook["transition"],
+               HeartbeatTimeout=hook["heartbeat_timeout"], DefaultResult=hook["default_result"])
+    if hook.get("notification_metadata") is not None:
+        api["NotificationMetadata"] = hook["notification_metadata"]
+    return api
+
+
+def hook_view(api):
+    """A hook (declared or described) as the diff and the result show it."""
+    view = dict(transition=api.get("LifecycleTransition"), heartbeat_timeout=api.get("HeartbeatTimeout"),
+                default_result=api.get("DefaultResult"))
+    if api.get("NotificationMetadata") is not None:
+        view["notification_metadata"] = api["NotificationMetadata"]
+    return view
+
+
+def hook_differs(current, wanted):
+    """True when the described hook differs in a key the task declares (metadata only when declared)."""
+    return any(current.get(key) != value for key, value in wanted.items())
+
+
+def warm_pool_api(pool):
+    """Declared warm pool as put_warm_pool keyword arguments (without the group name)."""
+    api = {"MinSize": pool["min_size"], "PoolState": pool["pool_state"],
+           "InstanceReusePolicy": {"ReuseOnScaleIn": bool(pool.get("reuse_on_scale_in"))}}
+    if pool.get("max_group_prepared_capacity") is not None:
+        api["MaxGroupPreparedCapacity"] = pool["max_group_prepared_capacity"]
+    return api
+
+
+def warm_pool_view(config):
+    """A warm pool configuration (declared or described) in comparable form; {} when there is none.
+
+    MaxGroupPreparedCapacity -1 or absent both mean the default (max_size minus desired capacity);
+    an absent InstanceReusePolicy means no reuse.
+    """
+    if not config:
+        return {}
+    prepared = config.get("MaxGroupPreparedCapacity")
+    return dict(min_size=config.get("MinSize") or 0, pool_state=config.get("PoolState") or "Stopped",
+                max_group_prepared_capacity=None if prepared in (None, -1) else prepared,
+                reuse_on_scale_in=bool((config.get("InstanceReusePolicy") or {}).get("ReuseOnScaleIn")))
+
+
+def plan_capacity(group, params):
+    """What happens to the desired capacity of an existing group; a dict for the result.
+
+    ``source`` says who decides: ``declared`` (desired_capacity given: it is set), ``scaler``
+    (left as the scaling policies or an operator set it; DesiredCapacity is not sent) or
+    ``clamped`` (a new min_size/max_size puts the current capacity outside the range: it
+    moves to the nearest bound).
+    """
+    current = group.get("DesiredCapacity")
+    declared = params.get("desired_capacity")
+    if declared is not None:
+        return dict(before=current, after=declared, source="declared")
+    low, high = params["min_size"], params["max_size"]
+    if current is not None and current < low:
+        return dict(before=current, after=low, source="clamped", reason="below the new min_size %d" % low)
+    if current is not None and current > high:
+        return dict(before=current, after=high, source="clamped", reason="above the new max_size %d" % high)
+    return dict(before=current, after=current, source="scaler")
 
 
 def policy_api(group_name, policy):
@@ -348,13 +468,18 @@ class FleetConverger(Converger):
         target_group_arns = self._resolve_target_groups()
         wanted = self._group_settings(target_group_arns)
         tags = self._wanted_tags()
-        self.after = dict(settings=wanted, target_group_arns=target_group_arns,
-                          load_balancers=sorted(self.params.get("load_balancers") or []), tags=tags,
-                          policies=dict((p["name"], policy_key(policy_api(name, p)))
-                                        for p in self.params.get("policies") or []))
+        self.after = dict(settings=dict(wanted), target_group_arns=target_group_arns,
+                          load_balancers=sorted(self.params.get("load_balancers") or []), tags=tags)
+        if self.params.get("policies") is not None:
+            self.after["policies"] = dict((p["name"], policy_key(policy_api(name, p))) for p in self.params["policies"])
         if group is None:
             self._check_launch_template()
             self.before = {}
+            start = self.params.get("desired_capacity")
+            self.after["settings"]["DesiredCapacity"] = self.params["min_size"] if start is None else start
+            self.result["capacity"] = dict(before=None, after=self.after["settings"]["DesiredCapacity"],
+                                           source="min_size" if start is None else "declared")
+            self.result["capacity_clamped"] = False
             if self.change("create Auto Scaling group %s" % name):
                 kwargs = dict(wanted, AutoScalingGroupName=name, Tags=self._tag_api(tags))
                 kwargs.setdefault("DesiredCapacity", self.params["min_size"])
@@ -371,8 +496,14 @@ class FleetConverger(Converger):
                         self.change("create alarm %s" % alarm_name(name, policy))
                 for hook in self.params.get("lifecycle_hooks") or []:
                     self.change("create lifecycle hook %s" % hook["name"])
-                if (self.params.get("warm_pool") or {}).get("enabled"):
+                pool = self.params.get("warm_pool")
+                if pool and pool.get("state", "present") == "present":
                     self.change("create warm pool")
+                    self.after["warm_pool"] = warm_pool_view(warm_pool_api(pool))
+                if self.params.get("lifecycle_hooks") is not None:
+                    self.after["lifecycle_hooks"] = dict((h["name"], hook_view(hook_api(h)))
+                                                         for h in self.params["lifecycle_hooks"])
+                self._report_hooks_and_pool()
                 return
         else:
             self._update_group(group, wanted, target_group_arns, tags)
@@ -388,9 +519,15 @@ class FleetConverger(Converger):
             # a run that changed nothing needs no waiter when enough instances already serve
             if count and (self.changes or self._in_service(group) < count):
                 instances_in_service(self.module, self.autoscaling, name, count)
+        self._report_hooks_and_pool()
         final = group if self.check_mode or not self.changes and group is not None else self.describe_group()
         if final:
             self.result["group"] = self._group_result(final)
+
+    def _report_hooks_and_pool(self):
+        for key in ("lifecycle_hooks", "warm_pool"):
+            if key in self.after:
+                self.result[key] = self.after[key]
 
     @staticmethod
     def _in_service(group):
@@ -426,7 +563,20 @@ class FleetConverger(Converger):
             load_balancers=sorted(group.get("LoadBalancerNames", [])),
             tags=dict((k, v[0]) for k, v in current_tags.items()),
         )
+        self.before["settings"]["DesiredCapacity"] = group.get("DesiredCapacity")
         changed = self._settings_diff(group, wanted)
+        capacity = plan_capacity(group, self.params)
+        self.after["settings"]["DesiredCapacity"] = capacity["after"]
+        self.result["capacity"] = capacity
+        self.result["capacity_clamped"] = capacity["source"] == "clamped"
+        if capacity["source"] == "clamped":
+            # Sent explicitly, in the same call as the new bounds: UpdateAutoScalingGroup would
+            # move it too, but compares the bounds with the number of instances, not with the
+            # desired capacity (so does moto), which leaves it outside the range while
+            # instances are still launching or terminating.
+            changed["DesiredCapacity"] = capacity["after"]
+            self.changes.append("desired capacity %s -> %s (%s)" % (capacity["before"], capacity["after"],
+                                                                   capacity["reason"]))
         if "LaunchTemplate" in changed or "TerminationPolicies" in changed:
             self._check_launch_template()
         if changed and self.change("update group %s: %s" % (name, sorted(changed))):
@@ -445,6 +595,9 @@ class FleetConverger(Converger):
             self.autoscaling.attach_load_balancers(aws_retry=True, AutoScalingGroupName=name, LoadBalancerNames=sorted(want - have))
         if have - want and self.change("detach classic balancers %s" % sorted(have - want)):
             self.autoscaling.detach_load_balancers(aws_retry=True, AutoScalingGroupName=name, LoadBalancerNames=sorted(have - want))
+        kept = dict((k, v[0]) for k, v in current_tags.items()
+                    if not self.params.get("purge_tags") or k.startswith("aws:"))
+        self.after["tags"] = dict(kept, **tags)
         propagate = self.params["propagate_tags"]
         to_set = dict((k, v) for k, v in tags.items() if current_tags.get(k) != (v, propagate))
         if to_set and self.change("tag group %s" % sorted(to_set)):
@@ -468,7 +621,9 @@ class FleetConverger(Converger):
 
     def _converge_policies_and_alarms(self, new_group):
         name = self.params["name"]
-        declared = self.params.get("policies") or []
+        if self.params.get("policies") is None:
+            return  # not declared: the policies and alarms of the group are left as they are
+        declared = self.params["policies"]
         current = {}
         if not new_group:
             for policy in self.autoscaling.paginate("describe_policies", "ScalingPolicies", AutoScalingGroupName=name):
@@ -521,20 +676,20 @@ class FleetConverger(Converger):
         current = {} if new_group else dict(
             (h["LifecycleHookName"], h) for h in
             self.autoscaling.describe_lifecycle_hooks(aws_retry=True, AutoScalingGroupName=name)["LifecycleHooks"])
-        self.before["lifecycle_hooks"] = sorted(current)
+        self.before["lifecycle_hooks"] = dict((n, hook_view(h)) for n, h in current.items())
+        self.after["lifecycle_hooks"] = {}
         wanted_names = set(h["name"] for h in declared)
         for hook_name in sorted(set(current) - wanted_names):
             if self.change("delete lifecycle hook %s" % hook_name):
                 self.autoscaling.delete_lifecycle_hook(aws_retry=True, AutoScalingGroupName=name, LifecycleHookName=hook_name)
         for hook in declared:
-            wanted = dict(LifecycleHookName=hook["name"], LifecycleTransition=hook["transition"],
-                          HeartbeatTimeout=hook["heartbeat_timeout"], DefaultResult=hook["default_result"])
-            if hook.get("notification_metadata"):
-                wanted["NotificationMetadata"] = hook["notification_metadata"]
+            wanted = hook_api(hook)
             have = current.get(hook["name"])
-            if have is None or any(have.get(k) != v for k, v in wanted.items()):
+            self.after["lifecycle_hooks"][hook["name"]] = hook_view(dict(have or {}, **wanted))
+            if have is None or hook_differs(have, wanted):
                 verb = "create" if have is None else "update"
                 if self.change("%s lifecycle hook %s" % (verb, hook["name"])):
+                    # PutLifecycleHook creates or replaces the hook: idempotent, so retried
                     self.autoscaling.put_lifecycle_hook(aws_retry=True, AutoScalingGroupName=name, **wanted)
 
     def _converge_warm_pool(self, new_group):
@@ -544,17 +699,24 @@ class FleetConverger(Converger):
         name = self.params["name"]
         current = {} if new_group else (
             self.autoscaling.describe_warm_pool(aws_retry=True, AutoScalingGroupName=name).get("WarmPoolConfiguration") or {})
-        self.before["warm_pool"] = current
-        if not pool.get("enabled", True):
+        if current.get("Status") == "PendingDelete":
+            current = {}  # being deleted (asynchronously); counts as gone
+        self.before["warm_pool"] = warm_pool_view(current)
+        if pool.get("state", "present") == "absent":
+            self.after["warm_pool"] = {}
+            # ForceDelete: pooled instances serve no sessions, nothing to drain
             if current and self.change("delete warm pool"):
                 self.autoscaling.delete_warm_pool(aws_retry=True, AutoScalingGroupName=name, ForceDelete=True)
             return
-        wanted = {"PoolState": pool["pool_state"], "MinSize": pool["min_size"]}
-        if pool.get("max_group_prepared_capacity") is not None:
-            wanted["MaxGroupPreparedCapacity"] = pool["max_group_prepared_capacity"]
-        if not current or any(current.get(k) != v for k, v in wanted.items()):
-            if self.change("%s warm pool" % ("create" if not current else "update")):
-                self.autoscaling.put_warm_pool(aws_retry=True, AutoScalingGroupName=name, **wanted)
+        wanted = warm_pool_api(pool)
+        self.after["warm_pool"] = warm_pool_view(wanted)
+        if current and warm_pool_view(current) == self.after["warm_pool"]:
+            return
+        if current.get("MaxGroupPreparedCapacity") not in (None, -1) and "MaxGroupPreparedCapacity" not in wanted:
+            wanted["MaxGroupPreparedCapacity"] = -1  # back to the default: max_size minus desired capacity
+        if self.change("%s warm pool" % ("create" if not current else "update")):
+            # PutWarmPool creates or replaces the configuration: idempotent, so retried
+            self.autoscaling.put_warm_pool(aws_retry=True, AutoScalingGroupName=name, **wanted)
 
     # ------------------------------------------------------------------ absent
     def _absent(self):

@@ -176,7 +176,7 @@ def test_classic_balancer_and_warm_pool(run_module, aws, network, template):
     assert result["group"]["load_balancers"] == ["wcs-edge"]
     assert aws.autoscaling.describe_warm_pool(AutoScalingGroupName="wcs-edge")["WarmPoolConfiguration"]["MinSize"] == 1
     assert run_module("aws_fleet", args)["changed"] is False
-    args["warm_pool"] = dict(enabled=False)
+    args["warm_pool"] = dict(state="absent")
     result = run_module("aws_fleet", args)
     assert result["changed"] is True and "delete warm pool" in result["changes"]
     assert run_module("aws_fleet", dict(name="wcs-edge", deployment=DEPLOYMENT, state="absent"))["changed"]
@@ -200,3 +200,173 @@ def test_playbook_create_and_remove(playbook, aws, network, template, target_gro
     assert again["changed"] is False
     assert remove["changed"] is True
     assert live_tagged(aws) == []
+
+
+def group_of(aws, name="sm-fleet"):
+    return aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+
+
+def scaler_args(network, template, **overrides):
+    """A group the scaling policies own: no desired_capacity after the first run."""
+    args = dict(
+        name="sm-fleet", deployment=DEPLOYMENT, launch_template=dict(name=template),
+        subnets=network["subnet_ids"], min_size=1, max_size=8, tags={"role": "edge"},
+        policies=[dict(name="scale-out", scaling_adjustment=1, cooldown=300,
+                       alarm=dict(comparison=">=", threshold=70))],
+        lifecycle_hooks=[dict(name="drain", transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                              heartbeat_timeout=300, default_result="CONTINUE")],
+        wait_timeout=60,
+    )
+    args.update(overrides)
+    return args
+
+
+def test_capacity_is_the_scalers(run_module, aws, network, template):
+    """Scaled out of band, a re-run keeps the capacity; new bounds clamp it; an explicit value sets it."""
+    result = run_module("aws_fleet", scaler_args(network, template, desired_capacity=2))
+    assert result["changed"] is True, result
+    assert result["capacity"] == dict(before=None, after=2, source="declared")
+    assert group_of(aws)["DesiredCapacity"] == 2
+
+    # an operator (or a policy) scales out and tags the group
+    aws.autoscaling.set_desired_capacity(AutoScalingGroupName="sm-fleet", DesiredCapacity=6)
+    aws.autoscaling.create_or_update_tags(Tags=[dict(ResourceId="sm-fleet", ResourceType="auto-scaling-group",
+                                                     Key="owner", Value="ops", PropagateAtLaunch=False)])
+    args = scaler_args(network, template)
+
+    result = run_module("aws_fleet", args, diff=True)
+    assert result["changed"] is False, result["changes"]
+    assert not changing_calls(result), result["api_calls"]
+    assert result["capacity"] == dict(before=6, after=6, source="scaler") and result["capacity_clamped"] is False
+    assert result["group"]["desired_capacity"] == 6 and group_of(aws)["DesiredCapacity"] == 6
+
+    # a smaller max_size moves the capacity to the new bound, in check mode first
+    smaller = scaler_args(network, template, max_size=4)
+    result = run_module("aws_fleet", smaller, check_mode=True, diff=True)
+    assert result["changed"] is True and not changing_calls(result)
+    assert result["changes"] == ["desired capacity 6 -> 4 (above the new max_size 4)",
+                                 "update group sm-fleet: ['DesiredCapacity', 'MaxSize']"]
+    assert result["capacity_clamped"] is True
+    assert result["capacity"] == dict(before=6, after=4, source="clamped", reason="above the new max_size 4")
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert (before["settings"]["DesiredCapacity"], after["settings"]["DesiredCapacity"]) == (6, 4)
+    assert (before["settings"]["MaxSize"], after["settings"]["MaxSize"]) == (8, 4)
+    assert after["tags"]["owner"] == "ops", "the diff must not show the operator's tag as removed"
+    assert before["lifecycle_hooks"] == after["lifecycle_hooks"]
+    assert before["policies"] == after["policies"]
+    assert group_of(aws)["DesiredCapacity"] == 6
+
+    result = run_module("aws_fleet", smaller)
+    assert result["changed"] is True and result["capacity_clamped"] is True
+    assert changing_calls(result) == ["autoscaling.UpdateAutoScalingGroup"], result["api_calls"]
+    group = group_of(aws)
+    assert (group["DesiredCapacity"], group["MaxSize"], group["MinSize"]) == (4, 4, 1)
+    assert dict((t["Key"], t["Value"]) for t in group["Tags"])["owner"] == "ops"
+    hooks = aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="sm-fleet")["LifecycleHooks"]
+    assert [(h["LifecycleHookName"], h["HeartbeatTimeout"]) for h in hooks] == [("drain", 300)]
+    assert [p["PolicyName"] for p in aws.autoscaling.describe_policies(AutoScalingGroupName="sm-fleet")["ScalingPolicies"]] \
+        == ["scale-out"]
+    assert run_module("aws_fleet", smaller)["changed"] is False
+
+    # a larger min_size moves it up the same way
+    result = run_module("aws_fleet", scaler_args(network, template, min_size=2, max_size=4), check_mode=True)
+    assert result["capacity"]["source"] == "scaler", "4 is inside 2..4"
+
+    # the capacity given for this run is set, and the diff shows it
+    result = run_module("aws_fleet", scaler_args(network, template, max_size=4, desired_capacity=3), diff=True)
+    assert result["changed"] is True
+    assert result["changes"] == ["update group sm-fleet: ['DesiredCapacity']"]
+    assert result["capacity"] == dict(before=4, after=3, source="declared")
+    assert (result["diff"]["before"]["settings"]["DesiredCapacity"], result["diff"]["after"]["settings"]["DesiredCapacity"]) == (4, 3)
+    assert group_of(aws)["DesiredCapacity"] == 3
+
+    # policies not declared: an operator's policy stays
+    aws.autoscaling.put_scaling_policy(AutoScalingGroupName="sm-fleet", PolicyName="ops-extra",
+                                       AdjustmentType="ChangeInCapacity", ScalingAdjustment=2)
+    result = run_module("aws_fleet", scaler_args(network, template, max_size=4, policies=None, lifecycle_hooks=None))
+    assert result["changed"] is False, result["changes"]
+    names = sorted(p["PolicyName"] for p in aws.autoscaling.describe_policies(AutoScalingGroupName="sm-fleet")["ScalingPolicies"])
+    assert names == ["ops-extra", "scale-out"]
+    assert len(aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="sm-fleet")["LifecycleHooks"]) == 1
+
+
+def test_lifecycle_hooks_converge(run_module, aws, network, template):
+    """The drain hook: created, unchanged on a re-run, updated with a diff, removed when undeclared."""
+    args = scaler_args(network, template, policies=None, lifecycle_hooks=[
+        dict(name="drain", transition="autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout=300,
+             default_result="CONTINUE"),
+        dict(name="warm-up", transition="autoscaling:EC2_INSTANCE_LAUNCHING", heartbeat_timeout=60,
+             default_result="ABANDON")])
+    result = run_module("aws_fleet", args)
+    assert result["changed"] is True
+    hooks = dict((h["LifecycleHookName"], h) for h in
+                 aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="sm-fleet")["LifecycleHooks"])
+    assert (hooks["drain"]["LifecycleTransition"], hooks["drain"]["HeartbeatTimeout"], hooks["drain"]["DefaultResult"]) == (
+        "autoscaling:EC2_INSTANCE_TERMINATING", 300, "CONTINUE")
+    assert hooks["warm-up"]["DefaultResult"] == "ABANDON"
+    assert result["lifecycle_hooks"]["drain"] == dict(transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                                                      heartbeat_timeout=300, default_result="CONTINUE")
+    assert run_module("aws_fleet", args)["changed"] is False
+
+    args["lifecycle_hooks"] = [dict(args["lifecycle_hooks"][0], heartbeat_timeout=900)]
+    result = run_module("aws_fleet", args, check_mode=True, diff=True)
+    assert result["changes"] == ["delete lifecycle hook warm-up", "update lifecycle hook drain"]
+    assert not changing_calls(result)
+    assert result["diff"]["before"]["lifecycle_hooks"]["drain"]["heartbeat_timeout"] == 300
+    assert result["diff"]["after"]["lifecycle_hooks"] == {"drain": dict(
+        transition="autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout=900, default_result="CONTINUE")}
+    result = run_module("aws_fleet", args)
+    assert sorted(changing_calls(result)) == ["autoscaling.DeleteLifecycleHook", "autoscaling.PutLifecycleHook"]
+    hooks = aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="sm-fleet")["LifecycleHooks"]
+    assert [(h["LifecycleHookName"], h["HeartbeatTimeout"]) for h in hooks] == [("drain", 900)]
+    assert run_module("aws_fleet", args)["changed"] is False
+
+
+@pytest.mark.parametrize("hook, message", [
+    (dict(heartbeat_timeout=10), "heartbeat_timeout must be between 30 and 7200 seconds, not 10"),
+    (dict(name="drain me"), "name must be 1-255 characters"),
+])
+def test_bad_hook_changes_nothing(run_module, aws, network, template, hook, message):
+    """moto would take both; the module refuses them before the first call."""
+    base = dict(name="drain", transition="autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout=300)
+    result = run_module("aws_fleet", scaler_args(network, template, lifecycle_hooks=[dict(base, **hook)]))
+    assert result.get("failed") is True and message in result["msg"], result
+    assert result["api_calls"] == {}
+    assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+
+
+def test_warm_pool_converges(run_module, aws, network, template):
+    pool = dict(min_size=1, pool_state="Stopped", reuse_on_scale_in=True)
+    args = scaler_args(network, template, policies=None, lifecycle_hooks=None, warm_pool=pool)
+    result = run_module("aws_fleet", args, check_mode=True, diff=True)
+    assert "create warm pool" in result["changes"]
+    assert result["warm_pool"] == dict(min_size=1, pool_state="Stopped", max_group_prepared_capacity=None,
+                                       reuse_on_scale_in=True)
+    run_module("aws_fleet", args)
+    config = aws.autoscaling.describe_warm_pool(AutoScalingGroupName="sm-fleet")["WarmPoolConfiguration"]
+    assert (config["MinSize"], config["PoolState"], config["InstanceReusePolicy"]) == (1, "Stopped", {"ReuseOnScaleIn": True})
+    assert run_module("aws_fleet", args)["changed"] is False
+
+    args["warm_pool"] = dict(pool, pool_state="Running", max_group_prepared_capacity=3)
+    result = run_module("aws_fleet", args, diff=True)
+    assert result["changes"] == ["update warm pool"]
+    assert result["diff"]["before"]["warm_pool"]["pool_state"] == "Stopped"
+    assert result["diff"]["after"]["warm_pool"]["pool_state"] == "Running"
+    config = aws.autoscaling.describe_warm_pool(AutoScalingGroupName="sm-fleet")["WarmPoolConfiguration"]
+    assert (config["PoolState"], config["MaxGroupPreparedCapacity"]) == ("Running", 3)
+    assert run_module("aws_fleet", args)["changed"] is False
+
+    # back to the default prepared capacity
+    args["warm_pool"] = dict(pool, pool_state="Running")
+    assert run_module("aws_fleet", args)["changes"] == ["update warm pool"]
+    assert run_module("aws_fleet", args)["changed"] is False
+
+    # omitted (or null): the pool is left alone
+    args["warm_pool"] = None
+    assert run_module("aws_fleet", args)["changed"] is False
+    assert "WarmPoolConfiguration" in aws.autoscaling.describe_warm_pool(AutoScalingGroupName="sm-fleet")
+
+    args["warm_pool"] = dict(state="absent")
+    assert run_module("aws_fleet", args)["changes"] == ["delete warm pool"]
+    assert "WarmPoolConfiguration" not in aws.autoscaling.describe_warm_pool(AutoScalingGroupName="sm-fleet")
+    assert run_module("aws_fleet", args)["changed"] is False

@@ -22,9 +22,21 @@ def simple(name="out", **kw):
     return policy
 
 
+def hook(**kw):
+    value = dict(name="drain", transition="autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout=300,
+                 default_result="CONTINUE", notification_metadata=None)
+    value.update(kw)
+    return value
+
+
 def test_valid_fleet_passes():
     asg.validate(fleet(policies=[simple(), simple("in", scaling_adjustment=-1)]))
     asg.validate(dict(name="x", state="absent"))
+    asg.validate(fleet(lifecycle_hooks=[hook(name="a/b_c-1", heartbeat_timeout=30), hook(name="x", heartbeat_timeout=7200,
+                                                                                          notification_metadata="m" * 1023)],
+                       warm_pool=dict(state="present", min_size=0, max_group_prepared_capacity=0, pool_state="Hibernated")))
+    # a pool to remove needs no valid settings
+    asg.validate(fleet(warm_pool=dict(state="absent", min_size=-5, max_group_prepared_capacity=None, pool_state=None)))
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -40,7 +52,23 @@ def test_valid_fleet_passes():
     (dict(policies=[simple(type="target_tracking", cooldown=None, target_value=60)]), "target tracking creates"),
     (dict(policies=[simple(type="target_tracking", cooldown=None, alarm=None)]), "needs target_value"),
     (dict(policies=[simple(alarm=dict(simple()["alarm"], name="other-name"))]), "must start with the group name"),
-    (dict(warm_pool=dict(enabled=True, min_size=3, max_group_prepared_capacity=2)), "warm_pool.min_size"),
+    (dict(warm_pool=dict(state="present", min_size=3, max_group_prepared_capacity=2, pool_state="Stopped")),
+     "warm_pool.min_size must not exceed"),
+    (dict(warm_pool=dict(state="present", min_size=-1, max_group_prepared_capacity=None, pool_state="Stopped")),
+     "warm_pool.min_size must be 0 or more"),
+    (dict(warm_pool=dict(state="present", min_size=0, max_group_prepared_capacity=-1, pool_state="Stopped")),
+     "max_group_prepared_capacity must be 0 or more"),
+    (dict(warm_pool=dict(state="present", min_size=0, max_group_prepared_capacity=None, pool_state="Warm")),
+     "pool_state must be one of"),
+    (dict(lifecycle_hooks=[dict(hook(), heartbeat_timeout=29)]), r"heartbeat_timeout must be between 30 and 7200 seconds, not 29"),
+    (dict(lifecycle_hooks=[dict(hook(), heartbeat_timeout=7201)]), "heartbeat_timeout must be between"),
+    (dict(lifecycle_hooks=[dict(hook(), default_result="RETRY")]), "default_result must be CONTINUE or ABANDON"),
+    (dict(lifecycle_hooks=[dict(hook(), name="drain now")]), r"lifecycle_hooks\[0\] \(drain now\): name must be"),
+    (dict(lifecycle_hooks=[dict(hook(), name="")]), "name must be 1-255"),
+    (dict(lifecycle_hooks=[dict(hook(), name="d" * 256)]), "name must be 1-255"),
+    (dict(lifecycle_hooks=[hook(), hook()]), "drain declared twice"),
+    (dict(lifecycle_hooks=[dict(hook(), transition="autoscaling:EC2_INSTANCE_STOPPING")]), "transition must be one of"),
+    (dict(lifecycle_hooks=[dict(hook(), notification_metadata="x" * 1024)]), "notification_metadata must be 1-1023"),
 ])
 def test_validation(overrides, message):
     with pytest.raises(asg.FleetError, match=message):
@@ -82,3 +110,47 @@ def test_seed_001_alarms():
     described = dict(api, Threshold=30, AlarmArn="arn:alarm", StateValue="OK")
     assert not asg.alarm_differs(described, api)
     assert asg.alarm_differs(dict(described, AlarmActions=[]), api)
+
+
+def sizes(**kw):
+    params = dict(min_size=1, max_size=8, desired_capacity=None)
+    params.update(kw)
+    return params
+
+
+@pytest.mark.parametrize("current, params, expected", [
+    (6, sizes(), dict(before=6, after=6, source="scaler")),
+    (6, sizes(max_size=6), dict(before=6, after=6, source="scaler")),
+    (6, sizes(max_size=4), dict(before=6, after=4, source="clamped", reason="above the new max_size 4")),
+    (1, sizes(min_size=3), dict(before=1, after=3, source="clamped", reason="below the new min_size 3")),
+    (6, sizes(desired_capacity=2), dict(before=6, after=2, source="declared")),
+    (2, sizes(desired_capacity=2), dict(before=2, after=2, source="declared")),
+])
+def test_capacity_belongs_to_the_scaler(current, params, expected):
+    assert asg.plan_capacity({"DesiredCapacity": current}, params) == expected
+
+
+def test_hook_comparison():
+    declared = asg.hook_api(hook())
+    assert "NotificationMetadata" not in declared
+    described = dict(declared, AutoScalingGroupName="sm", GlobalTimeout=30000, NotificationMetadata="operator's")
+    # metadata not declared: whatever the hook carries is left alone
+    assert not asg.hook_differs(described, declared)
+    assert asg.hook_differs(dict(described, HeartbeatTimeout=600), declared)
+    with_metadata = asg.hook_api(hook(notification_metadata='{"max_drain_seconds": 3600}'))
+    assert asg.hook_differs(described, with_metadata)
+    assert asg.hook_view(with_metadata) == dict(transition="autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout=300,
+                                               default_result="CONTINUE",
+                                               notification_metadata='{"max_drain_seconds": 3600}')
+
+
+def test_warm_pool_comparison():
+    pool = dict(state="present", min_size=1, max_group_prepared_capacity=None, pool_state="Stopped", reuse_on_scale_in=False)
+    api = asg.warm_pool_api(pool)
+    assert api == {"MinSize": 1, "PoolState": "Stopped", "InstanceReusePolicy": {"ReuseOnScaleIn": False}}
+    # AWS leaves out a default MaxGroupPreparedCapacity (or says -1) and a reuse policy never set
+    assert asg.warm_pool_view({"MinSize": 1, "PoolState": "Stopped"}) == asg.warm_pool_view(api)
+    assert asg.warm_pool_view(dict(api, MaxGroupPreparedCapacity=-1)) == asg.warm_pool_view(api)
+    assert asg.warm_pool_view(dict(api, MaxGroupPreparedCapacity=5)) != asg.warm_pool_view(api)
+    assert asg.warm_pool_view(asg.warm_pool_api(dict(pool, reuse_on_scale_in=True))) != asg.warm_pool_view(api)
+    assert asg.warm_pool_view({}) == {}
