@@ -21,7 +21,7 @@ edits files with the very code the modules use, so a boot and a playbook leave t
     streamfleet-boot antmedia-cluster-mode --home DIR --mode cluster|standalone [--url-stdin]
         Ant Media cluster mode as ``antmedia_cluster_mode`` applies it; the database URL is
         read from standard input (never from the command line, where ``ps`` shows it)
-    streamfleet-boot drain [--config /etc/streamfleet/drain.json]
+    streamfleet-boot drain [--config /etc/streamfleet/drain.json] [--check]
         the drain agent (service ``streamfleet-drain``): waits for the Auto Scaling termination
         lifecycle hook, drains the server, completes the lifecycle action; exit 0 once completed
         (see ``plugins/module_utils/drain/agent.py``)
@@ -194,6 +194,8 @@ def cmd_antmedia_cluster_mode(args, out, err):
 def cmd_drain(args, out, err):
     # Imported here: only this command needs the drain agent.
     from ansible_collections.streamfleet.cluster.plugins.module_utils.drain import agent
+    if args.check:
+        return agent.check(args.config, out=out, err=err)
     return agent.main(args.config, out=out, err=err)
 
 
@@ -232,6 +234,7 @@ def build_parser():
 
     drain = commands.add_parser("drain", help="the drain agent (run by the streamfleet-drain service)")
     drain.add_argument("--config", default="/etc/streamfleet/drain.json", help="the agent's JSON settings")
+    drain.add_argument("--check", action="store_true", help="only check the settings (exit 0 when usable)")
     drain.set_defaults(func=cmd_drain)
     return parser
 

@@ -350,17 +350,30 @@ def build_agent(config, out=None, clock=time.monotonic, sleep=time.sleep, wall=t
     return DrainAgent(config, imds, sessions, autoscaling_factory, clock=clock, sleep=sleep, out=out)
 
 
-def main(config_path=CONFIG_PATH, out=None, err=None):
-    """Load ``config_path`` and run the agent; 0 after completing, 1 on a refusal or giving up."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+def _load(config_path, err):
     try:
         with open(config_path, "r") as handle:
-            config = load_config(handle.read())
+            return load_config(handle.read())
     except (IOError, OSError) as exc:
         err.write("streamfleet-drain: cannot read %s: %s\n" % (config_path, getattr(exc, "strerror", None) or exc))
-        return 1
     except ConfigError as exc:
         err.write("streamfleet-drain: %s: %s\n" % (config_path, exc))
+    return None
+
+
+def check(config_path=CONFIG_PATH, out=None, err=None):
+    """0 when ``config_path`` is a usable configuration (the role validates drain.json with it)."""
+    config = _load(config_path, err or sys.stderr)
+    if config is None:
         return 1
-    return build_agent(config, out=out).run()
+    (out or sys.stdout).write("streamfleet-drain: %s is usable (server %s, sessions from %s)\n"
+                              % (config_path, config["server"], config["sessions"]["url"].split("?")[0]))
+    return 0
+
+
+def main(config_path=CONFIG_PATH, out=None, err=None):
+    """Load ``config_path`` and run the agent; 0 after completing, 1 on a refusal or giving up."""
+    config = _load(config_path, err or sys.stderr)
+    if config is None:
+        return 1
+    return build_agent(config, out=out or sys.stdout).run()

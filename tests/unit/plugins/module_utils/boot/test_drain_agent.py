@@ -279,3 +279,38 @@ def test_main_refuses_a_missing_or_bad_file(tmp_path):
     err = io.StringIO()
     assert drain.main(str(bad), out=io.StringIO(), err=err) == 1
     assert "server 'nginx' is not one of" in err.getvalue()
+
+
+# -- the installed bundle, plain python3 ----------------------------------------------------------
+def _interpreters():
+    import glob
+    import os
+    found = ["/usr/bin/python3"] + sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3")))
+    return [path for path in found if os.path.exists(path)]
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_drain_command_runs_from_the_bundle_without_ansible(tmp_path, python):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+    repo = Path(__file__).resolve().parents[5]
+    files = yaml.safe_load((repo / "roles" / "server_boot" / "defaults" / "main.yml").read_text())[
+        "server_boot_module_utils"]
+    bundle = tmp_path / "streamfleet-boot.zip"
+    subprocess.run([sys.executable, str(repo / "roles" / "server_boot" / "files" / "build_bundle.py"),
+                    str(repo / "plugins" / "module_utils"), str(bundle)] + files, check=True)
+    good = tmp_path / "drain.json"
+    good.write_text(json.dumps({"server": "red5pro_streammanager", "max_drain_seconds": 900}))
+    done = subprocess.run([python, "-I", "-sE", str(bundle), "drain", "--check", "--config", str(good)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "usable (server red5pro_streammanager, sessions from http://127.0.0.1:5080/api/v1/server/statistics)" \
+        in done.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"server": "wcs", "heartbeat_interval_seconds": -1}))
+    refused = subprocess.run([python, "-I", "-sE", str(bundle), "drain", "--check", "--config", str(bad)],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 1 and "heartbeat_interval_seconds=-1 must be" in refused.stderr
