@@ -1,4 +1,6 @@
 """aws_fleet_rollout against moto: a group of 3 on template v1 rolled to v2, never below 3 in service."""
+import time
+
 import pytest
 
 DEPLOYMENT = "rollouttest"
@@ -89,22 +91,69 @@ def test_rollout_replaces_every_old_instance_one_batch_at_a_time(run_module, aws
     assert not [c for c in again["api_calls"] if c.split(".")[1].startswith(("Update", "Terminate", "Set"))]
 
 
-def test_batches_of_two_and_an_interrupted_run_is_restored(run_module, aws, network, base_image_id, fleet):
-    run_module("aws_launch_template", template_args(base_image_id, network, "t3.small"))
-    # a previous run that stopped half way left its state tag and a raised capacity
+def set_state_tag(aws, value):
     aws.autoscaling.create_or_update_tags(Tags=[dict(
         ResourceId=GROUP, ResourceType="auto-scaling-group", Key="streamfleet:rollout",
-        Value="min=1;max=3;desired=3;suspended=AZRebalance", PropagateAtLaunch=False)])
+        Value=value, PropagateAtLaunch=False)])
+
+
+def test_batches_of_two_and_an_interrupted_run_is_restored(run_module, aws, network, base_image_id, fleet):
+    run_module("aws_launch_template", template_args(base_image_id, network, "t3.small"))
+    # a run of the module before the lock existed stopped half way: sizes only, no owner
+    set_state_tag(aws, "min=1;max=3;desired=3;suspended=AZRebalance")
     aws.autoscaling.suspend_processes(AutoScalingGroupName=GROUP, ScalingProcesses=["AZRebalance"])
-    result = rollout(run_module, batch_size=2)
+    refused = rollout(run_module, batch_size=2)
+    assert refused.get("failed") and "force_takeover=true" in refused["msg"], refused
+    assert "unknown" in refused["msg"]
+    group, versions = group_state(aws)
+    assert set(v for v, _t in versions.values()) == {"1"}, "a refused run replaced something"
+
+    result = rollout(run_module, batch_size=2, force_takeover=True)
     assert result["changed"], result
+    assert result["lock"]["verdict"] == "takeover"
     assert [len(b) for b in result["batches"]] == [2, 1]
     assert result["min_in_service"] >= 3
+    assert max(step["desired_capacity"] for step in result["progress"]) == 5
     group, versions = group_state(aws)
     assert set(versions.values()) == {("2", "t3.small")}
     assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (1, 3, 3)
     assert group["SuspendedProcesses"] == []
     assert rollout(run_module)["changed"] is False
+
+
+def test_a_live_lock_of_another_run_is_refused_even_with_force_takeover(run_module, aws, network, base_image_id,
+                                                                       fleet):
+    run_module("aws_launch_template", template_args(base_image_id, network, "t3.small"))
+    now = int(time.time())
+    set_state_tag(aws, "run=other-run;started=%d;beat=%d;method=replace;min=1;max=3;desired=3;floor=3;suspended="
+                  % (now - 30, now - 5))
+    for check_mode in (True, False):
+        refused = rollout(run_module, check_mode=check_mode, force_takeover=True)
+        assert refused.get("failed"), refused
+        assert "other-run" in refused["msg"] and "holds the lock" in refused["msg"]
+        assert "run_id=other-run" in refused["msg"]
+    assert not [c for c in refused["api_calls"] if not c.split(".")[1].startswith("Describe")], refused["api_calls"]
+    group, versions = group_state(aws)
+    assert set(v for v, _t in versions.values()) == {"1"} and group["DesiredCapacity"] == 3
+
+    # the owner itself continues (a killed run re-run with its id)
+    result = rollout(run_module, run_id="other-run")
+    assert result["changed"] and result["lock"]["verdict"] == "own", result
+    group, versions = group_state(aws)
+    assert set(versions.values()) == {("2", "t3.small")}
+    assert "streamfleet:rollout" not in {t["Key"] for t in group["Tags"]}
+
+
+def test_min_healthy_is_kept_and_reported(run_module, aws, network, base_image_id, fleet):
+    run_module("aws_launch_template", template_args(base_image_id, network, "t3.small"))
+    planned = rollout(run_module, check_mode=True, min_healthy="100%")
+    assert planned["min_healthy"] == 3 and planned["drain"]["hooks"] == [], planned
+    too_many = rollout(run_module, min_healthy=4)
+    assert too_many.get("failed") and "more than the capacity 3" in too_many["msg"], too_many
+    result = rollout(run_module, min_healthy="67%", batch_size=3)
+    assert result["changed"] and result["min_healthy"] == 3, result
+    assert all(step["healthy"] >= 3 for step in result["progress"]), result["progress"]
+    assert "no autoscaling:EC2_INSTANCE_TERMINATING lifecycle hook" in str(result.get("warnings")), result
 
 
 def test_refuses_foreign_group_and_bad_input(run_module, aws, fleet):
@@ -114,6 +163,15 @@ def test_refuses_foreign_group_and_bad_input(run_module, aws, fleet):
     assert result.get("failed") and "batch_size" in result["msg"]
     result = rollout(run_module, name="no-such-group")
     assert result.get("failed") and "does not exist" in result["msg"]
+    for bad, words in ((dict(min_healthy="120%"), "between 0% and 100%"), (dict(min_healthy="lots"), "percentage"),
+                       (dict(checkpoint_percentages=[50, 100]), "only apply to method instance_refresh"),
+                       (dict(method="instance_refresh", checkpoint_percentages=[60, 40, 100]), "ascending"),
+                       (dict(method="instance_refresh", checkpoint_percentages=[50]), "end with 100"),
+                       (dict(state="cancelled"), "instance_refresh"), (dict(lock_stale_after=5), "at least 60"),
+                       (dict(run_id="a;b"), "run_id")):
+        result = rollout(run_module, **bad)
+        assert result.get("failed") and words in result["msg"], (bad, result)
+        assert result["api_calls"] == {}, "validated after calling AWS"
 
 
 def test_rolling_image_update_playbook(playbook, aws, network, base_image_id, fleet):
