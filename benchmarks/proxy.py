@@ -58,6 +58,10 @@ def action_of(method, path, headers, body=b""):
     target = headers.get("X-Amz-Target")
     if target:
         return target.rsplit(".", 1)[-1]
+    # Alibaba Cloud's RPC APIs (ROS) name the action in a header (V3 signature) or the query.
+    acs_action = headers.get("x-acs-action")
+    if acs_action:
+        return acs_action
     split = urlsplit(path)
     query = parse_qs(split.query)
     if "Action" in query:
@@ -81,10 +85,16 @@ class CountingProxy:
     ``take()`` returns the counts since the previous ``take()`` and starts a new period;
     ``take_events()`` the ``(time.time(), (service, action))`` of each request in that period
     (to attribute requests to the Ansible task that ran at that time).
+
+    ``service``: count every request under this service name (for APIs without a SigV4
+    scope, e.g. the Stream Manager API or Alibaba ROS). ``preserve_host``: forward the
+    client's ``Host`` header unchanged (ROS's ACS3 signature covers it).
     """
 
-    def __init__(self, upstream, host="127.0.0.1", port=0):
+    def __init__(self, upstream, host="127.0.0.1", port=0, service=None, preserve_host=False):
         self.upstream = urlsplit(upstream).netloc
+        self.service = service
+        self.preserve_host = preserve_host
         self.lock = threading.Lock()
         self.counts = Counter()
         self.events = []
@@ -100,6 +110,8 @@ class CountingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 key = classify(self.command, self.path, self.headers, body)
+                if proxy.service:
+                    key = (proxy.service, key[1])
                 with proxy.lock:
                     proxy.counts[key] += 1
                     proxy.events.append((time.time(), key))
@@ -122,9 +134,20 @@ class CountingProxy:
 
     def forward(self, method, path, headers, body):
         conn = HTTPConnection(self.upstream, timeout=300)
+        dropped = ("connection",) if self.preserve_host else ("host", "connection")
         try:
-            conn.request(method, path, body=body,
-                         headers={k: v for k, v in headers.items() if k.lower() not in ("host", "connection")})
+            if self.preserve_host:
+                conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                for name, value in headers.items():
+                    if name.lower() not in dropped:
+                        conn.putheader(name, value)
+                if body or method in ("POST", "PUT", "PATCH"):
+                    if "content-length" not in (k.lower() for k in headers.keys()):
+                        conn.putheader("Content-Length", str(len(body)))
+                conn.endheaders(body)
+            else:
+                conn.request(method, path, body=body,
+                             headers={k: v for k, v in headers.items() if k.lower() not in dropped})
             resp = conn.getresponse()
             return resp.status, resp.getheaders(), resp.read()
         finally:

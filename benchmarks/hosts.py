@@ -1,0 +1,210 @@
+"""Boot-time user data and server roles on many hosts, on Podman test hosts (issue 20).
+
+(a) Boot: on one test host (``sf-bench-boot``) with the boot command (role server_boot) and
+    the stand-in trees of WCS, Ant Media and the Red5 Pro Stream Manager, the rendered user
+    data of each server role runs twice against the IMDSv2 stand-in, with the server's start
+    excluded (RESTART_SERVICE=false, PER_BOOT_DIR empty). Timed inside the host with bash's
+    ``time``; the second run must change nothing ("settings already current").
+(b) Hosts: the wcs role (stand-in archive, as molecule/wcs_cdn) applied by one
+    ``ansible-playbook`` to 1 fresh test host, then to 6 fresh test hosts (forks 6), so the
+    ratio shows what does not run in parallel.
+
+Containers are named ``sf-bench-*`` (not to collide with Molecule's) and removed at the end,
+also on failure. Needs root, Podman and the image localhost/streamfleet-testhost:bookworm
+(scripts/test-hosts.sh).
+
+    .venv/bin/python benchmarks/hosts.py            (also: benchmarks/run.py --hosts)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TOP = HERE.parent
+IMAGE = "localhost/streamfleet-testhost:bookworm"
+BOOT_HOST = "sf-bench-boot"
+HOSTS = 6
+SERVERS = ("wcs", "antmedia", "red5pro_streammanager")
+IMDS_PORT = 18169
+# Targets (issue 20).
+BOOT_TARGET_SECONDS = 2.0
+HOSTS_TARGET_RATIO = 2.0
+
+
+def podman_env():
+    return dict(os.environ, CONTAINERS_CONF=os.environ.get("CONTAINERS_CONF", str(TOP / "molecule" / "containers.conf")))
+
+
+def podman(*args, check=True, timeout=300):
+    return subprocess.run(["podman"] + list(args), env=podman_env(), capture_output=True, text=True,
+                          timeout=timeout, check=check)
+
+
+def start_hosts(names):
+    for name in names:
+        podman("rm", "-f", name, check=False)
+    for name in names:
+        podman("run", "-d", "--name", name, "--hostname", name, "--systemd", "always", IMAGE, "/sbin/init")
+    # Wait for systemd in each host (polling, no fixed sleep).
+    deadline = time.monotonic() + 120
+    for name in names:
+        while True:
+            state = podman("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
+            if state in ("running", "degraded"):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s: systemd not up (%s)" % (name, state))
+            time.sleep(0.5)
+
+
+def remove_hosts(names):
+    for name in names:
+        podman("rm", "-f", name, check=False, timeout=120)
+
+
+def write_inventory(path, group, names):
+    hosts = dict((name, {"ansible_connection": "containers.podman.podman",
+                         "ansible_python_interpreter": "/usr/bin/python3"}) for name in names)
+    path.write_text(json.dumps({group: {"hosts": hosts}}))
+
+
+def ansible_playbook(playbook, inventory, extra=None, forks=HOSTS, log=None):
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook),
+               "-f", str(forks)]
+    if extra:
+        command += ["-e", json.dumps(extra)]
+    env = dict(podman_env(), ANSIBLE_CONFIG=str(TOP / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=TOP, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    seconds = time.monotonic() - started
+    if log is not None:
+        log.write_text(done.stdout + "\n--- stderr\n" + done.stderr)
+    if done.returncode != 0:
+        raise RuntimeError("%s failed (rc %d), see %s" % (playbook, done.returncode, log))
+    return seconds
+
+
+def timed_user_data(server):
+    """Run one server's user data on the boot host; (seconds inside the host, its stderr)."""
+    script = ("TIMEFORMAT=%%R; time ( IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1 RESTART_SERVICE=false "
+              "PER_BOOT_DIR= bash /root/user-data-%s.sh )" % (IMDS_PORT, server))
+    done = podman("exec", BOOT_HOST, "bash", "-c", script, check=False)
+    lines = done.stderr.strip().splitlines()
+    seconds = float(lines[-1]) if lines else None
+    return done.returncode, seconds, "\n".join(lines[:-1])
+
+
+def measure_boot(log_dir):
+    start_hosts([BOOT_HOST])
+    inventory = log_dir / "hosts-boot.json"
+    write_inventory(inventory, "sf_bench_boot", [BOOT_HOST])
+    ansible_playbook(HERE / "playbooks" / "hosts_boot.yml", inventory, forks=1, log=log_dir / "hosts-boot-setup.log")
+    podman("exec", BOOT_HOST, "systemd-run", "--unit", "sf-bench-imds", "python3", "/root/imds_standin.py",
+           "--port", str(IMDS_PORT), "--meta", "local-ipv4=10.30.1.20", "--meta", "instance-id=i-0benchmark")
+    probe = ("import sys, time, urllib.request\ndeadline = time.monotonic() + 20\nwhile True:\n    try:\n"
+             "        urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:%d/latest/api/token', "
+             "method='PUT', headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'}), timeout=2)\n"
+             "        sys.exit(0)\n    except OSError:\n        if time.monotonic() > deadline:\n"
+             "            sys.exit(1)\n        time.sleep(0.2)\n" % IMDS_PORT)
+    podman("exec", BOOT_HOST, "python3", "-c", probe)
+    out = {}
+    for server in SERVERS:
+        rc1, first, log1 = timed_user_data(server)
+        rc2, second, log2 = timed_user_data(server)
+        out[server] = dict(first=first, second=second, rc=[rc1, rc2], first_log=log1, second_log=log2,
+                           second_did_nothing=rc2 == 0 and "settings already current" in log2,
+                           met=rc1 == 0 and first is not None and first <= BOOT_TARGET_SECONDS
+                           and rc2 == 0 and "settings already current" in log2)
+        print("  boot %-22s first %.2f s (rc %d), second %.2f s (rc %d, %s)" % (
+            server, first or -1, rc1, second or -1, rc2,
+            "nothing to do" if out[server]["second_did_nothing"] else "CHANGED AGAIN"), flush=True)
+    return out
+
+
+def measure_hosts(log_dir):
+    archives = Path(tempfile.mkdtemp(prefix="sf-bench-archives-", dir=str(log_dir)))
+    built = json.loads(subprocess.run([sys.executable, str(TOP / "tests" / "standins" / "build_archives.py"),
+                                       str(archives)], capture_output=True, text=True, check=True).stdout)
+    extra = {"bench_wcs_archive": built["wcs"]["path"], "bench_wcs_version": built["wcs"]["version"]}
+    out = {}
+    for count in (1, HOSTS):
+        names = ["sf-bench-%d" % n for n in range(1, count + 1)]
+        start_hosts(names)
+        inventory = log_dir / ("hosts-%d.json" % count)
+        write_inventory(inventory, "sf_bench", names)
+        try:
+            out[count] = round(ansible_playbook(HERE / "playbooks" / "hosts_wcs.yml", inventory, extra,
+                                                log=log_dir / ("hosts-wcs-%d.log" % count)), 2)
+        finally:
+            remove_hosts(names)
+        print("  wcs role on %d host%s: %.1f s" % (count, "" if count == 1 else "s", out[count]), flush=True)
+    ratio = round(out[HOSTS] / out[1], 2)
+    return dict(one=out[1], many=out[HOSTS], hosts=HOSTS, ratio=ratio, met=ratio <= HOSTS_TARGET_RATIO)
+
+
+def measure(log_dir):
+    """Both measurements; problems are reported, containers always removed."""
+    log_dir = Path(log_dir)
+    result = dict(problems=[])
+    print("boot-time user data and %d test hosts against 1 (Podman)" % HOSTS)
+    if podman("image", "exists", IMAGE, check=False).returncode != 0:
+        result["problems"].append("test-host image %s missing (run scripts/test-hosts.sh)" % IMAGE)
+        return result
+    try:
+        result["boot"] = measure_boot(log_dir)
+    except Exception as exc:  # reported, not hidden
+        result["problems"].append("boot measurement: %s" % exc)
+    finally:
+        remove_hosts([BOOT_HOST])
+    try:
+        result["hosts"] = measure_hosts(log_dir)
+    except Exception as exc:
+        result["problems"].append("hosts measurement: %s" % exc)
+    finally:
+        remove_hosts(["sf-bench-%d" % n for n in range(1, HOSTS + 1)])
+    return result
+
+
+def markdown(result):
+    lines = ["### Boot-time user data and server roles on many hosts", ""]
+    boot = result.get("boot")
+    if boot:
+        lines.append("Boot-time user data on a test host, server start excluded (target ≤ %g s; the second "
+                     "boot changes nothing):" % BOOT_TARGET_SECONDS)
+        lines.append("")
+        lines.append("| Server role | First boot | Second boot | Second boot changed nothing | Met |")
+        lines.append("|---|---:|---:|---|---|")
+        for server, row in boot.items():
+            lines.append("| %s | %s s | %s s | %s | %s |" % (
+                server, "%.2f" % row["first"] if row["first"] is not None else "-",
+                "%.2f" % row["second"] if row["second"] is not None else "-",
+                "yes" if row["second_did_nothing"] else "**no**", "yes" if row["met"] else "**no**"))
+        lines.append("")
+    hosts = result.get("hosts")
+    if hosts:
+        lines.append("Role `wcs` (stand-in archive) on %d fresh test hosts against 1, forks %d: %.1f s against "
+                     "%.1f s, ratio %g (target ≤ %g): %s." % (
+                         hosts["hosts"], HOSTS, hosts["many"], hosts["one"], hosts["ratio"], HOSTS_TARGET_RATIO,
+                         "met" if hosts["met"] else "**missed**"))
+        lines.append("")
+    for problem in result.get("problems", []):
+        lines.append("Problem: %s" % problem)
+        lines.append("")
+    return lines
+
+
+def main():
+    log_dir = Path(tempfile.mkdtemp(prefix="sf-bench-hosts-"))
+    result = measure(log_dir)
+    print("\n".join(markdown(result)))
+    print("logs: %s" % log_dir)
+    return 1 if result["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
