@@ -1,8 +1,11 @@
 """Verify the WCS CDN (Molecule scenario `wcs_cdn`, testinfra): an origin and an edge."""
 
+import json
 import pathlib
 import sys
 import time
+
+import pytest
 
 
 # The helpers every scenario's verifier shares (molecule/shared/streamfleet_verifier.py).
@@ -159,3 +162,121 @@ def test_user_data_twice_leaves_every_key_once(host):
     assert per_boot.exists and per_boot.mode == 0o700
     assert on(host).service("webcallserver").is_running
     wait_for_stat(host, "cdn_role", "origin" if is_origin(host) else "edge")
+
+
+# -- drain agent (server_boot): streamfleet-drain.service --------------------------------------
+DRAIN_CONFIG = "/etc/streamfleet/drain.json"
+DRAIN_IMDS, DRAIN_RECORDER, DRAIN_SESSIONS = 18179, 18180, 18181
+DRAIN_UNITS = ("sf-drain-imds", "sf-drain-recorder", "sf-drain-sessions")
+EDGE_INSTANCE, EDGE_GROUP = "i-0wcsedge", "sf-wcs-edges"
+
+# python3 on the host, not curl: PUT/POST a body to a stand-in's control endpoint.
+_HTTP_SEND = ("import sys, urllib.request; "
+              "r = urllib.request.Request(sys.argv[2], data=sys.argv[3].encode(), method=sys.argv[1]); "
+              "sys.stdout.write(urllib.request.urlopen(r, timeout=5).read().decode())")
+
+
+def http_send(host, method, url, body=""):
+    result = on(host).run("python3 -c %s %s %s %s", _HTTP_SEND, method, url, body)
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def recorded_calls(host):
+    result = http_get(host, "http://127.0.0.1:%d/_control/calls" % DRAIN_RECORDER)
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def wait_for(what, predicate, timeout=40, every=0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("%s not seen within %d s" % (what, timeout))
+        time.sleep(every)
+
+
+def agent_log(host, since):
+    return on(host).run("journalctl -u streamfleet-drain --no-pager -o cat --since '%s'" % since).stdout
+
+
+def test_drain_agent_installed_and_running(host):
+    unit = on(host).service("streamfleet-drain")
+    assert unit.is_enabled and unit.is_running
+    config = json.loads(on(host).file(DRAIN_CONFIG).content_string)
+    assert config["server"] == "wcs" and config["lifecycle_hook_name"] == "streamfleet-drain"
+    assert on(host).file(DRAIN_CONFIG).mode == 0o644
+    checked = on(host).run("/usr/local/sbin/streamfleet-boot drain --check --config %s" % DRAIN_CONFIG)
+    assert checked.rc == 0, checked.stderr
+    if is_origin(host):
+        # The real metadata address answers nothing in a container: the agent logs and retries.
+        assert config["imds_endpoint"] == "http://169.254.169.254"
+        wait_for("a retry line", lambda: "instance metadata unreachable" in agent_log(host, "-10min"))
+        assert on(host).service("streamfleet-drain").is_running
+
+
+def test_drain_agent_drains_the_edge(host):
+    if is_origin(host):
+        pytest.skip("the drain scenario runs on the edge")
+    remote = on(host)
+    for unit in DRAIN_UNITS:
+        remote.run("systemctl stop %s 2>/dev/null; systemctl reset-failed %s 2>/dev/null" % (unit, unit))
+    starts = [
+        ("sf-drain-imds", "python3 /root/imds_standin.py --port %d --role sf-wcs-drain "
+         "--meta instance-id=%s --meta placement/region=eu-west-1 "
+         "--meta autoscaling/target-lifecycle-state=InService" % (DRAIN_IMDS, EDGE_INSTANCE)),
+        ("sf-drain-recorder", "python3 /root/autoscaling_recorder.py --port %d --region eu-west-1 "
+         "--hook streamfleet-drain --instance %s=%s" % (DRAIN_RECORDER, EDGE_INSTANCE, EDGE_GROUP)),
+        ("sf-drain-sessions", "python3 /root/session_counter_standin.py --port %d --sessions 2" % DRAIN_SESSIONS),
+    ]
+    try:
+        for unit, command in starts:
+            started = remote.run("systemd-run --unit %s %s" % (unit, command))
+            assert started.rc == 0, started.stderr
+        wait_for("the stand-ins", lambda: http_get(host, "http://127.0.0.1:%d/?action=stat" % DRAIN_SESSIONS).rc == 0
+                 and http_get(host, "http://127.0.0.1:%d/_control/calls" % DRAIN_RECORDER).rc == 0, timeout=20)
+        since = remote.run("date '+%Y-%m-%d %H:%M:%S'").stdout.strip()
+        assert remote.run("systemctl restart streamfleet-drain").rc == 0
+        wait_for("the idle state", lambda: "target lifecycle state: InService" in agent_log(host, since))
+        assert recorded_calls(host) == [], "no Auto Scaling call while the instance is in service"
+
+        # Auto Scaling puts the instance in Terminating:Wait: IMDS says Terminated.
+        drain_started = time.monotonic()
+        http_send(host, "PUT", "http://127.0.0.1:%d/_control/meta/autoscaling/target-lifecycle-state" % DRAIN_IMDS,
+                  "Terminated")
+        beats = wait_for("two heartbeats", lambda: [c for c in recorded_calls(host)
+                                                     if c["action"] == "RecordLifecycleActionHeartbeat"][1:], timeout=30)
+        assert beats and all(c["status"] == 200 for c in beats)
+        assert not [c for c in recorded_calls(host) if c["action"] == "CompleteLifecycleAction"], \
+            "completed while sessions were still on the server"
+
+        # The last session ends.
+        sessions_gone = time.monotonic()
+        http_send(host, "PUT", "http://127.0.0.1:%d/_control/sessions" % DRAIN_SESSIONS, "0")
+        complete = wait_for("CompleteLifecycleAction", lambda: [c for c in recorded_calls(host)
+                                                                if c["action"] == "CompleteLifecycleAction"])
+        completed = time.monotonic()
+        assert complete[0]["status"] == 200
+        assert complete[0]["params"] == {"AutoScalingGroupName": EDGE_GROUP, "LifecycleHookName": "streamfleet-drain",
+                                         "LifecycleActionResult": "CONTINUE", "InstanceId": EDGE_INSTANCE}
+        calls = recorded_calls(host)
+        assert [c["action"] for c in calls][0] == "DescribeAutoScalingInstances"
+        assert all(c["key_id"] == "ASIASTANDIN0001" for c in calls), "signed with the instance profile's keys"
+        # The agent exits 0 once completed, and is not restarted.
+        wait_for("the agent's exit", lambda: remote.run("systemctl is-active streamfleet-drain").stdout.strip()
+                 == "inactive", timeout=20)
+        assert remote.run("systemctl show -p ExecMainStatus --value streamfleet-drain").stdout.strip() == "0"
+        log = agent_log(host, since)
+        assert "sessions=2 (connections of http://127.0.0.1:%d/)" % DRAIN_SESSIONS in log
+        assert "sessions=0" in log
+        assert "CompleteLifecycleAction CONTINUE sent for %s in %s" % (EDGE_INSTANCE, EDGE_GROUP) in log
+        print("drain: %d heartbeats; sessions 2->0 after %.1f s of draining; CompleteLifecycleAction %.1f s after "
+              "the count reached 0; whole drain %.1f s"
+              % (len([c for c in calls if c["action"] == "RecordLifecycleActionHeartbeat"]),
+                 sessions_gone - drain_started, completed - sessions_gone, completed - drain_started))
+    finally:
+        for unit in DRAIN_UNITS:
+            remote.run("systemctl stop %s" % unit)
