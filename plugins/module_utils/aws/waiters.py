@@ -1,8 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: streamfleet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Named waiters with bounded timeouts that record their progress for the result (a module
-cannot stream output while it runs). Every read they make is retried (``aws_retry=True``)."""
+"""Named waiters with bounded timeouts that record their progress for the result.
+
+A module cannot print while it runs: Ansible shows a task's output when it ends (``-v`` prints
+the result). So every wait reports in the result, as ``wait_progress``: a line per change of
+status, a line at least every PROGRESS_EVERY seconds while nothing changes, and the line that
+ended it. Status texts say how far the wait got ("1 of 2 instances InService") and name what is
+still not ready; a failed or timed-out wait names the resource that stopped it in ``msg`` and in
+``wait_failure``. Every read the waiters make is retried (``aws_retry=True``).
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,42 +24,70 @@ try:
 except ImportError:  # pragma: no cover - reported by the module class
     ClientError = Exception
 
+# While the status stays the same, a progress line at least this often (seconds).
+PROGRESS_EVERY = 60
+# At most this many laggards are named in a status text.
+NAMED_AT_MOST = 5
+
 
 class WaiterFailure(Exception):
     """Raised by a waiter's check function when the awaited state can no longer be reached."""
+
+
+def _line(elapsed, description, text):
+    return '[%ds] %s: %s' % (elapsed, description, text)
+
+
+def _fail(module, msg, description, elapsed, status):
+    module.fail_json(msg=msg, wait_failure=dict(waiting_for=description, elapsed=int(elapsed), last_status=status))
 
 
 def wait_for(module, description, check_fn, timeout, delay=5, min_delay=1,
              clock=time.monotonic, sleep=time.sleep):
     """Poll ``check_fn() -> (done, status_text)`` until done or ``timeout`` seconds passed.
 
-    Polls after ``min_delay`` seconds first, doubling up to ``delay``. Each change of status is
-    recorded in ``module.wait_progress`` (``"[12s] <description>: <status>"``). On timeout, or
-    when ``check_fn`` raises :class:`WaiterFailure`, the module fails with the last status.
-    Returns the last status text.
+    ``description`` names what is waited for (with the resource: "group web", "image ami-1
+    available"). Polls after ``min_delay`` seconds first, doubling up to ``delay``. Progress
+    lines go to ``module.wait_progress`` (``"[12s] <description>: <status>"``): on each change
+    of status, at least every PROGRESS_EVERY seconds, and at the end. On timeout, or when
+    ``check_fn`` raises :class:`WaiterFailure`, the module fails naming ``description`` and the
+    last status. Returns the last status text.
     """
     start = clock()
     interval = max(0, min(min_delay, delay))
     last_status = None
+    last_line_at = None
     while True:
         try:
             done, status = check_fn()
         except WaiterFailure as exc:
-            module.wait_progress.append('[%ds] %s: %s' % (clock() - start, description, exc))
-            module.fail_json(msg='Waiting for %s failed: %s' % (description, exc))
+            elapsed = clock() - start
+            module.wait_progress.append(_line(elapsed, description, 'failed: %s' % exc))
+            _fail(module, 'Waiting for %s failed after %ds: %s' % (description, elapsed, exc),
+                  description, elapsed, str(exc))
             return None  # fail_json exits; reached only with a test double
         elapsed = clock() - start
-        if status != last_status or done:
-            module.wait_progress.append('[%ds] %s: %s' % (elapsed, description, status))
-            last_status = status
+        if last_line_at is None or status != last_status or done or elapsed - last_line_at >= PROGRESS_EVERY:
+            module.wait_progress.append(_line(elapsed, description, status))
+            last_status, last_line_at = status, elapsed
         if done:
             return status
         if elapsed >= timeout:
-            module.fail_json(msg='Timed out after %ds waiting for %s; last status: %s'
-                             % (timeout, description, status))
+            module.wait_progress.append(_line(elapsed, description, 'timed out'))
+            _fail(module, 'Timed out after %ds waiting for %s; last status: %s'
+                  % (timeout, description, status), description, elapsed, status)
             return None
         sleep(min(interval, max(0, timeout - elapsed)) or interval)
         interval = min(delay, interval * 2 if interval else delay)
+
+
+def name_some(items):
+    """``"a, b, c"`` for at most NAMED_AT_MOST items, then ``"and N more"``."""
+    items = list(items)
+    shown = ', '.join(items[:NAMED_AT_MOST])
+    if len(items) > NAMED_AT_MOST:
+        shown += ' and %d more' % (len(items) - NAMED_AT_MOST)
+    return shown
 
 
 def _arn_name(arn):
@@ -93,18 +128,30 @@ def instances_in_service(module, autoscaling, group_name, count, timeout=None, *
         instances = groups[0].get('Instances', [])
         ready = [i for i in instances
                  if i.get('LifecycleState') == 'InService' and i.get('HealthStatus', 'Healthy') == 'Healthy']
-        return len(ready) >= count, '%d of %d instances InService (%d in group)' % (len(ready), count, len(instances))
+        status = '%d of %d instances InService (%d in group)' % (len(ready), count, len(instances))
+        waiting = ['%s %s%s' % (i.get('InstanceId', '?'), i.get('LifecycleState', '?'),
+                                '' if i.get('HealthStatus', 'Healthy') == 'Healthy' else ' ' + i['HealthStatus'])
+                   for i in instances if i not in ready]
+        if len(ready) < count and waiting:
+            status += '; not ready: %s' % name_some(waiting)
+        return len(ready) >= count, status
     return wait_for(module, 'group %s' % group_name, check, _timeout(module, timeout), **kwargs)
 
 
 def target_health(module, elbv2, target_group_arn, count, timeout=None, **kwargs):
     """Wait until at least ``count`` targets of the target group are ``healthy``."""
     def check():
-        states = [d['TargetHealth'].get('State') for d in
-                  elbv2.describe_target_health(aws_retry=True, TargetGroupArn=target_group_arn)['TargetHealthDescriptions']]
+        descriptions = elbv2.describe_target_health(aws_retry=True, TargetGroupArn=target_group_arn)['TargetHealthDescriptions']
+        states = [d['TargetHealth'].get('State') for d in descriptions]
         healthy = states.count('healthy')
-        return healthy >= count, '%d of %d targets healthy (%s)' % (
-            healthy, count, ', '.join(sorted(set(states))) or 'no targets')
+        status = '%d of %d targets healthy (%s)' % (healthy, count, ', '.join(sorted(set(states))) or 'no targets')
+        laggards = ['%s %s%s' % (d['Target']['Id'], d['TargetHealth'].get('State'),
+                                 ' (%s)' % d['TargetHealth']['Reason'] if d['TargetHealth'].get('Reason') else '')
+                    for d in descriptions
+                    if d['TargetHealth'].get('State') != 'healthy' and d.get('Target', {}).get('Id')]
+        if healthy < count and laggards:
+            status += '; not healthy: %s' % name_some(laggards)
+        return healthy >= count, status
     return wait_for(module, 'targets of %s' % _arn_name(target_group_arn), check,
                     _timeout(module, timeout), **kwargs)
 

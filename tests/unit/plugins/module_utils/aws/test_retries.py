@@ -2,7 +2,14 @@
 import random
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import retries as aws
 
@@ -36,7 +43,8 @@ class Flaky:
     client_error("503", 503),
     client_error("InternalError", 500),
     client_error("Whatever", 502),
-    EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+    ConnectionClosedError(endpoint_url="http://127.0.0.1:1"),
+    ReadTimeoutError(endpoint_url="http://127.0.0.1:1"),
 ])
 def test_retryable(exc):
     assert aws.is_retryable(exc)
@@ -46,7 +54,14 @@ def test_retryable(exc):
     client_error("InvalidAMIID.NotFound"),
     client_error("ValidationError"),
     client_error("AccessDenied", 403),
+    client_error("InvalidClientTokenId", 403),
+    client_error("AuthFailure", 401),
+    client_error("404", 404, message="<html><title>404 Not Found</title></html>"),
     ValueError("not an AWS error"),
+    # the wrong place: refused, not resolved, not accepted in time, TLS failure
+    EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+    ConnectTimeoutError(endpoint_url="http://10.255.255.1"),
+    SSLError(endpoint_url="https://127.0.0.1:1", error="certificate verify failed"),
 ])
 def test_not_retryable(exc):
     assert not aws.is_retryable(exc)
@@ -80,10 +95,18 @@ def test_gives_up_after_max_attempts():
 
 
 def test_connection_failures_get_fewer_attempts():
-    func = Flaky(*[EndpointConnectionError(endpoint_url="http://127.0.0.1:1")] * 10)
-    with pytest.raises(EndpointConnectionError):
+    func = Flaky(*[ConnectionClosedError(endpoint_url="http://127.0.0.1:1")] * 10)
+    with pytest.raises(ConnectionClosedError):
         aws.call_with_retries(func, sleep=lambda s: None)
     assert func.calls == aws.RETRY_MAX_CONNECTION_ATTEMPTS
+
+
+def test_a_refused_connection_is_not_retried():
+    func = Flaky(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
+    sleeps = []
+    with pytest.raises(EndpointConnectionError):
+        aws.call_with_retries(func, sleep=sleeps.append)
+    assert func.calls == 1 and sleeps == []
 
 
 def test_non_retryable_is_raised_at_once():

@@ -58,7 +58,7 @@ def test_wait_for_times_out_with_last_status():
                      clock=clock, sleep=clock.sleep)
     assert "Timed out after 30s waiting for group g; last status: 1 of 2 InService" in module.failure
     assert clock.now - 1000 == 30  # never sleeps past the timeout
-    assert module.wait_progress == ["[0s] group g: 1 of 2 InService"]
+    assert module.wait_progress == ["[0s] group g: 1 of 2 InService", "[30s] group g: timed out"]
 
 
 def test_wait_for_stops_on_waiter_failure():
