@@ -29,6 +29,10 @@ venv: $(VENV)/.installed collection-link
 collection-link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+	@# amazon.aws, a dependency (galaxy.yml), from the pinned ansible package: for tools that
+	@# look in this tree only (ansible-test, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false).
+	@aws=$$($(PY) -c 'import ansible_collections.amazon.aws as c; print(list(c.__path__)[0])' 2>/dev/null) && \
+	  mkdir -p .build/collections/ansible_collections/amazon && ln -sfn "$$aws" .build/collections/ansible_collections/amazon/aws || :
 
 unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit

@@ -51,6 +51,12 @@ rm -rf "$dest"
 mkdir -p "$dest"
 # Files deleted in the work tree but still in git's index make cp complain: they are skipped.
 (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$dest" 2>/dev/null) || :
+# The collection depends on amazon.aws (galaxy.yml); ansible-test looks for dependencies in the
+# same ansible_collections tree as the collection under test, so link the copy bundled in the
+# pinned ansible package next to it.
+amazon_aws=$("$py" -c 'import ansible_collections.amazon.aws as c; print(list(c.__path__)[0])')
+mkdir -p "$top/.build/sanity/ansible_collections/amazon"
+ln -sfn "$amazon_aws" "$top/.build/sanity/ansible_collections/amazon/aws"
 cd "$dest"
 git init -q .
 git add -A >/dev/null 2>&1
