@@ -26,9 +26,15 @@ def _not_found_first(method):
     return wrapper
 
 
-for _name in ("describe_load_balancer_attributes", "describe_load_balancer_policies", "describe_instance_health"):
-    setattr(elb_responses.ELBResponse, _name, _not_found_first(getattr(elb_responses.ELBResponse, _name)))
+FIXED = ("describe_load_balancer_attributes", "describe_load_balancer_policies", "describe_instance_health")
+
+
+def apply_fixes(setter=setattr):
+    """Wrap the calls above (``setter`` lets a test undo it, e.g. pytest's monkeypatch.setattr)."""
+    for name in FIXED:
+        setter(elb_responses.ELBResponse, name, _not_found_first(getattr(elb_responses.ELBResponse, name)))
 
 
 if __name__ == "__main__":
+    apply_fixes()
     main()

@@ -3,6 +3,7 @@
 #
 #   scripts/molecule.sh            every scenario under molecule/
 #   scripts/molecule.sh mongodb    one scenario
+#   scripts/molecule.sh --list     the scenarios, one a line (scripts/test-stages.sh runs each)
 #
 # Prints the wall time of each scenario and fails when any fails. Each scenario's output is
 # also kept in .build/molecule/<scenario>.log; verifiers read it (STREAMFLEET_MOLECULE_LOG)
@@ -26,6 +27,11 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1
 if [[ ! -e $top/.build/collections/ansible_collections/streamfleet/cluster ]]; then
   mkdir -p "$top/.build/collections/ansible_collections/streamfleet"
   ln -sfn "$top" "$top/.build/collections/ansible_collections/streamfleet/cluster"
+fi
+
+if [[ ${1:-} == --list ]]; then
+  find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -rn1 basename | sort
+  exit 0
 fi
 
 if [[ $# -gt 0 && -n ${1:-} ]]; then

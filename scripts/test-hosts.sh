@@ -6,6 +6,13 @@
 #
 # Each image is a debootstrap minbase root file system with systemd as /sbin/init, Python and
 # what Ansible needs, imported with `podman import`. Build directories live under .build/.
+#
+# Cached by content: each image is labelled streamfleet.inputs=<hash of what debootstrap is
+# given: this script, the package list, the suite and components>. An image whose label matches
+# is left alone; a missing one is imported from the root file system archive kept under
+# $TEST_HOSTS_CACHE (default .build/test-hosts/cache; CI may keep that directory between runs)
+# when one with the same hash exists, so only a change of the inputs runs debootstrap again.
+# An image built before the label existed is kept (TEST_HOSTS_REBUILD=1 rebuilds it).
 # Set TEST_HOSTS_REBUILD=1 to rebuild images that already exist.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +21,8 @@ build=$top/.build/test-hosts
 image_repo=localhost/streamfleet-testhost
 packages=systemd,systemd-sysv,python3,python3-apt,iproute2,iputils-ping,procps,ca-certificates,sudo
 ubuntu_mirror=${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
+cache=${TEST_HOSTS_CACHE:-$build/cache}
+label=streamfleet.inputs
 
 die() { echo "test-hosts: ERROR: $*" >&2; exit 1; }
 say() { echo "test-hosts: $*"; }
@@ -61,14 +70,47 @@ ubuntu_keyring() {
 }
 
 # build_image TAG SUITE MIRROR COMPONENTS [FUNCTION PRINTING THE KEYRING]
+# inputs_hash SUITE COMPONENTS: what decides an image's content (not the mirror: any mirror
+# of the suite gives the same packages).
+inputs_hash() {
+  { cat "$0"; printf '%s\n' "$packages" "$1" "$2"; } | sha256sum | cut -c1-16
+}
+
+# import_rootfs TAR IMAGE HASH: the image from a root file system archive, labelled.
+import_rootfs() {
+  local previous
+  previous=$(podman image inspect --format '{{.Id}}' "$2" 2>/dev/null || true)
+  podman import --change 'CMD ["/sbin/init"]' --change 'ENV container=podman' \
+      --change "LABEL $label=$3" "$1" "$2" >/dev/null
+  # A rebuild leaves the previous image untagged: remove that one only.
+  if [[ -n $previous && $previous != "$(podman image inspect --format '{{.Id}}' "$2")" ]]; then
+    podman rmi "$previous" >/dev/null 2>&1 || :
+  fi
+}
+
+# build_image TAG SUITE MIRROR COMPONENTS [FUNCTION PRINTING THE KEYRING]
 build_image() {
   local tag=$1 suite=$2 mirror=$3 components=$4 keyring_source=${5:-} keyring=
-  local image=$image_repo:$tag rootfs=$build/$tag
+  local image=$image_repo:$tag rootfs=$build/$tag hash have
+  hash=$(inputs_hash "$suite" "$components")
+  local archive=$cache/$tag-$hash.tar
   if [[ -z ${TEST_HOSTS_REBUILD:-} ]] && podman image exists "$image"; then
-    say "$image exists, nothing to do"
-    return
+    have=$(podman image inspect --format "{{ index .Labels \"$label\" }}" "$image" 2>/dev/null || true)
+    if [[ $have == "$hash" ]]; then
+      say "$image is current (inputs $hash), nothing to do"
+      return
+    elif [[ -z $have || $have == "<no value>" ]]; then
+      say "$image exists (built before content hashing), kept; TEST_HOSTS_REBUILD=1 rebuilds it"
+      return
+    fi
+    say "$image was built from other inputs ($have, now $hash): rebuilding"
   fi
   local start=$SECONDS
+  if [[ -z ${TEST_HOSTS_REBUILD:-} && -s $archive ]]; then
+    import_rootfs "$archive" "$image" "$hash"
+    say "imported $image from the cached $archive in $((SECONDS - start)) s"
+    return
+  fi
   if ! curl -fsS -m 30 -o /dev/null "$mirror/dists/$suite/Release"; then
     die "the package archive $mirror does not answer for '$suite' ($mirror/dists/$suite/Release).
     The $tag test host cannot be built, and the scenarios that need it cannot run.
@@ -93,16 +135,12 @@ build_image() {
   # No consoles to wait for in a container.
   chroot "$rootfs" systemctl mask getty.target console-getty.service systemd-logind.service >/dev/null 2>&1 || true
   : >"$rootfs/etc/machine-id"
-  local previous
-  previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-  tar -C "$rootfs" -c . | podman import --change 'CMD ["/sbin/init"]' \
-      --change 'ENV container=podman' - "$image" >/dev/null
+  mkdir -p "$cache"
+  rm -f "$cache/$tag"-*.tar
+  tar -C "$rootfs" -cf "$archive.part" . && mv "$archive.part" "$archive"
   rm -rf "$rootfs"
-  # A rebuild leaves the previous image untagged: remove that one only.
-  if [[ -n $previous ]]; then
-    podman rmi "$previous" >/dev/null 2>&1 || :
-  fi
-  say "built $image in $((SECONDS - start)) s"
+  import_rootfs "$archive" "$image" "$hash"
+  say "built $image (inputs $hash) in $((SECONDS - start)) s"
 }
 
 mkdir -p "$build"

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # `make test`: run each stage of the test suite in turn, print a table of the wall time each
-# took (the Molecule stage also prints one line per scenario), and fail when any stage failed.
-# Every stage runs even after a failure, so one CI run shows all that is wrong.
+# took (one row per Molecule scenario), and fail when any stage failed. Every stage runs even
+# after a failure, so one CI run shows all that is wrong.
 #
 #   scripts/test-stages.sh [stage ...]     stages are make targets; default: all of them
+#
+# The `molecule` stage runs scripts/molecule.sh once per scenario (molecule/*/molecule.yml),
+# each its own row (molecule/<scenario>). Rows given in TEST_STAGES_PRELUDE (lines of
+# "name seconds", e.g. the system packages .ci/run installed first) head the table and count
+# in the total.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -11,26 +16,48 @@ cd "$top" || exit 1
 if [[ $# -gt 0 ]]; then
   stages=("$@")
 else
-  stages=(unit integration sanity lint docs-check test-hosts molecule)
+  stages=(venv unit integration sanity lint docs-check test-hosts molecule)
 fi
 
 rows=()
 failed=0
+prelude=0
+while read -r name seconds; do
+  [[ -n ${name:-} ]] || continue
+  rows+=("$(printf '%-28s %-7s %6d s' "$name" passed "$seconds")")
+  prelude=$((prelude + seconds))
+done <<<"${TEST_STAGES_PRELUDE:-}"
 total_start=$SECONDS
-for stage in "${stages[@]}"; do
-  echo "=== stage $stage"
-  start=$SECONDS
-  if make --no-print-directory "$stage"; then
-    status=passed
-  else
+
+# run_stage ROW-NAME COMMAND...: run one stage, add its row.
+run_stage() {
+  local name=$1 start=$SECONDS status=passed
+  shift
+  echo "=== stage $name"
+  if ! "$@"; then
     status=FAILED
     failed=$((failed + 1))
   fi
-  rows+=("$(printf '%-12s %-7s %6d s' "$stage" "$status" $((SECONDS - start)))")
+  rows+=("$(printf '%-28s %-7s %6d s' "$name" "$status" $((SECONDS - start)))")
+}
+
+for stage in "${stages[@]}"; do
+  if [[ $stage == molecule ]]; then
+    # The test hosts first (a no-op when current), then one row per scenario.
+    make --no-print-directory venv test-hosts >/dev/null || failed=$((failed + 1))
+    mapfile -t scenarios < <(scripts/molecule.sh --list)
+    for scenario in "${scenarios[@]}"; do
+      run_stage "molecule/$scenario" scripts/molecule.sh "$scenario"
+    done
+  else
+    run_stage "$stage" make --no-print-directory "$stage"
+  fi
 done
 
+total=$((SECONDS - total_start + prelude))
 echo
-echo "stage        result    time"
+printf '%-28s %-7s %8s\n' stage result time
 printf '%s\n' "${rows[@]}"
-printf '%-12s %-7s %6d s\n' total "$([[ $failed -eq 0 ]] && echo passed || echo FAILED)" $((SECONDS - total_start))
+printf '%-28s %-7s %6d s (%d min %02d s)\n' total "$([[ $failed -eq 0 ]] && echo passed || echo FAILED)" \
+  "$total" $((total / 60)) $((total % 60))
 [[ $failed -eq 0 ]]

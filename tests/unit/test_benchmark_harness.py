@@ -1,0 +1,204 @@
+"""The benchmark harness (benchmarks/): proxy options for non-AWS stand-ins, the emulator fix,
+how each topology's sides are run, and how targets are judged."""
+import importlib.util
+import json
+import sys
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+TOP = Path(__file__).resolve().parents[2]
+BENCHMARKS = TOP / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location("streamfleet_benchmark_" + name, BENCHMARKS / (name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+proxy = _load("proxy")
+run = _load("run")
+topologies = _load("topologies")
+hosts = _load("hosts")
+
+
+class RecordingUpstream:
+    """Answers 200 {} and keeps each request's method, path, headers and body."""
+
+    def __init__(self):
+        self.seen = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                stub.seen.append(dict(method=self.command, path=self.path, headers=dict(self.headers),
+                                      body=self.rfile.read(length) if length else b""))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_PUT = do_DELETE = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def upstream():
+    stub = RecordingUpstream()
+    yield stub
+    stub.close()
+
+
+def post(url, path, headers, body):
+    request = urllib.request.Request(url + path, data=body, method="POST", headers=headers)
+    return urllib.request.urlopen(request, timeout=10).read()
+
+
+# ---------------------------------------------------------------------------------------------
+# Proxy: Alibaba ROS and the Stream Manager API
+
+def test_alibaba_action_header_names_the_operation():
+    assert proxy.action_of("POST", "/?RegionId=cn-hangzhou", {"x-acs-action": "CreateStack"}, b"a=b") == "CreateStack"
+
+
+def test_ros_requests_keep_their_host_header_and_count_under_the_given_service(upstream):
+    counter = proxy.CountingProxy(upstream.url, service="ros", preserve_host=True).start()
+    try:
+        post(counter.url, "/?RegionId=cn-hangzhou", {"x-acs-action": "GetStack", "Content-Type":
+                                                     "application/x-www-form-urlencoded"}, b"StackId=s-1")
+    finally:
+        counter.close()
+    assert counter.take() == {("ros", "GetStack"): 1}
+    seen = upstream.seen[0]
+    # the ACS3 signature covers Host: it must arrive as the client signed it (the proxy's address)
+    assert seen["headers"]["Host"] == counter.url.split("//", 1)[1]
+    assert seen["body"] == b"StackId=s-1" and seen["path"] == "/?RegionId=cn-hangzhou"
+
+
+def test_without_preserve_host_the_upstream_sees_its_own_host(upstream):
+    counter = proxy.CountingProxy(upstream.url, service="streammanager").start()
+    try:
+        request = urllib.request.Request(
+            counter.url + "/streammanager/api/4.0/admin/nodegroup/nodegroup-1/node?accessToken=t")
+        urllib.request.urlopen(request, timeout=10).read()
+    finally:
+        counter.close()
+    # names with a digit count as ids, so every node group is one operation
+    assert counter.take() == {("streammanager", "GET /streammanager/api/4.0/admin/nodegroup/{id}/node"): 1}
+    assert upstream.seen[0]["headers"]["Host"] == upstream.url.split("//", 1)[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The emulator fix (benchmarks/moto_server.py)
+
+def test_classic_balancer_calls_on_a_missing_balancer_answer_not_found(monkeypatch):
+    from moto import mock_aws
+
+    moto_server = _load("moto_server")
+    moto_server.apply_fixes(monkeypatch.setattr)
+    with mock_aws():
+        elb = boto3.client("elb", region_name="us-east-1")
+        for call in (elb.describe_load_balancer_attributes, elb.describe_load_balancer_policies,
+                     elb.describe_instance_health):
+            with pytest.raises(ClientError) as error:
+                call(LoadBalancerName="missing")
+            assert error.value.response["Error"]["Code"] == "LoadBalancerNotFound"
+        elb.create_load_balancer(LoadBalancerName="present", AvailabilityZones=["us-east-1a"], Listeners=[
+            {"Protocol": "TCP", "LoadBalancerPort": 8080, "InstancePort": 8080}])
+        attributes = elb.describe_load_balancer_attributes(LoadBalancerName="present")["LoadBalancerAttributes"]
+        assert "CrossZoneLoadBalancing" in attributes
+
+
+# ---------------------------------------------------------------------------------------------
+# How each topology's sides are run
+
+@pytest.mark.parametrize("name", sorted(topologies.TOPOLOGIES))
+def test_every_file_a_topology_runs_exists(name):
+    spec = topologies.TOPOLOGIES[name]
+    files = (spec["collection"] + spec.get("collection_teardown_playbooks", [])
+             + [spec["reference"], spec["reference_teardown"], spec["vars_file"]])
+    for path in files:
+        assert (TOP / path).is_file(), path
+
+
+def test_red5pro_teardown_removes_the_node_group_before_the_stream_managers():
+    urls = {"aws": "http://127.0.0.1:1", "streammanager": "http://127.0.0.1:2"}
+    command = run.playbook_command("red5pro", "collection", "teardown", "ami-1", urls)
+    playbooks = [part for part in command if part.startswith("playbooks/")]
+    assert playbooks == ["playbooks/red5pro_nodegroup.yml", "playbooks/red5pro_streammanager_aws.yml"]
+    extra = [json.loads(part) for part in command if part.startswith("{")]
+    assert {"red5pro_streammanager_aws_state": "absent", "red5pro_nodegroup_state": "absent"} in extra
+    assert any(e.get("red5pro_nodegroup_base_url") == urls["streammanager"] for e in extra)
+
+
+def test_the_alicloud_reference_deletes_with_the_same_playbook():
+    urls = {"ros": "http://127.0.0.1:3"}
+    converge = run.playbook_command("antmedia_alicloud", "reference", "first converge", None, urls)
+    teardown = run.playbook_command("antmedia_alicloud", "reference", "teardown", None, urls)
+    assert converge[1] == teardown[1] == "benchmarks/reference/antmedia_alicloud.yml"
+    assert json.loads(teardown[-1]) == {"reference_action": "delete"}
+    assert {"antmedia_cluster_alicloud_endpoint": urls["ros"]} in [json.loads(p) for p in converge if p.startswith("{")]
+
+
+def test_scale_overrides_size_every_group():
+    assert topologies.TOPOLOGIES["antmedia_cluster"]["sizes"](200) == {
+        "antmedia_cluster_aws_origin_desired": 200, "antmedia_cluster_aws_origin_max": 200,
+        "antmedia_cluster_aws_edge_desired": 200, "antmedia_cluster_aws_edge_max": 200,
+        "antmedia_cluster_aws_edge_min": 2}
+    assert topologies.TOPOLOGIES["wcs_cdn"]["sizes"](2) == {"wcs_cdn_aws_edge_desired": 2, "wcs_cdn_aws_edge_max": 3}
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+
+def _summary(noop_calls):
+    return {"collection": {"no-op converge": {"calls": noop_calls}}}
+
+
+def test_targets_are_judged_on_the_ratios_and_the_call_floor():
+    ratios = {"first converge": {"time": 0.5, "calls": 0.3}, "no-op converge": {"time": 0.2, "calls": 0.25},
+              "teardown": {"time": 1, "calls": 1}}
+    scale = {2: {"calls": 14}, 200: {"calls": 14}, "identical": True}
+    rows = dict((name, (value, met)) for name, value, met in
+                run.targets("antmedia_cluster", ratios, _summary(16), scale))
+    assert rows["first converge time ≤ 0.4× reference"] == (0.5, False)
+    assert rows["no-op converge time ≤ 0.25× reference"] == (0.2, True)
+    assert rows["no-op converge calls ≤ 0.2× reference"] == (0.25, False)
+    assert rows["no-op calls ≤ 15"] == (16, False)
+    assert rows["no-op calls identical for 2 and 200 instances per group"] == ("14 / 14", True)
+
+
+def test_the_call_floor_applies_to_ant_media_only():
+    ratios = {"first converge": {"time": 0.1, "calls": 0.1}, "no-op converge": {"time": 0.1, "calls": 0.1}}
+    names = [name for name, _value, _met in run.targets("wcs_cdn", ratios, _summary(99), None)]
+    assert "no-op calls ≤ 15" not in names and len(names) == 3
+
+
+def test_boot_table_says_when_the_second_boot_changed_something():
+    result = {"boot": {"wcs": dict(first=0.8, second=0.5, second_did_nothing=True, met=True),
+                       "antmedia": dict(first=2.5, second=0.6, second_did_nothing=False, met=False)},
+              "hosts": dict(one=40.0, many=60.0, hosts=6, ratio=1.5, met=True), "problems": []}
+    text = "\n".join(hosts.markdown(result))
+    assert "| wcs | 0.80 s | 0.50 s | yes | yes |" in text
+    assert "| antmedia | 2.50 s | 0.60 s | **no** | **no** |" in text
+    assert "60.0 s against 40.0 s, ratio 1.5 (target ≤ 2): met" in text
