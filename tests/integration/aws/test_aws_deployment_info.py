@@ -1,4 +1,8 @@
-"""aws_deployment_info against moto: finds what carries the deployment tag, nothing else."""
+"""aws_deployment_info against moto: finds what carries the deployment tag, nothing else;
+with ``status`` the state of each Auto Scaling group, in a number of calls that does not grow
+with the number of instances."""
+import time
+
 DEPLOYMENT = "info-test"
 TAG = "streamfleet:deployment"
 
@@ -67,8 +71,10 @@ def test_reports_by_kind(run_module, aws, network, base_image_id, instance_id):
         "autoscaling.DescribeAutoScalingGroups": 1,
         "ec2.DescribeInstances": 1,
         "ec2.DescribeLaunchTemplates": 1,
+        "iam.ListInstanceProfiles": 1,
         "resourcegroupstaggingapi.GetResources": 1,
     }
+    assert "groups" not in result
 
     detailed = run_module("aws_deployment_info", dict(deployment=DEPLOYMENT, details=True))
     objects = detailed["objects"]
@@ -104,3 +110,110 @@ def test_playbook(playbook, run_module, aws, network, base_image_id, instance_id
     ])
     assert results[0]["changed"] is False
     assert results[1].get("failed") is not True
+
+
+def make_profile(aws, name, deployment, path="/streamfleet/"):
+    iam = aws.iam
+    iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
+    iam.create_instance_profile(InstanceProfileName=name, Path=path, Tags=tags(deployment))
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+
+
+def test_instance_profiles_by_path_and_tag(run_module, aws):
+    make_profile(aws, "info-test-drain", DEPLOYMENT)
+    make_profile(aws, "other-drain", "someone-else")
+    make_profile(aws, "info-test-elsewhere", DEPLOYMENT, path="/other/")
+    result = run_module("aws_deployment_info", dict(deployment=DEPLOYMENT))
+    assert not result.get("failed"), result
+    assert [(p["name"], p["role_name"], p["path"]) for p in result["instance_profiles"]] == [
+        ("info-test-drain", "info-test-drain", "/streamfleet/")]
+    assert result["instance_profiles"][0]["arn"].endswith(":instance-profile/streamfleet/info-test-drain")
+    # One list call; moto includes the tags in it (AWS needs a GetInstanceProfile per profile).
+    assert result["api_calls"]["iam.ListInstanceProfiles"] == 1
+    assert "iam.GetInstanceProfile" not in result["api_calls"]
+
+
+def build_groups(run_module, aws, network, base_image_id, instance_id):
+    """An edge group on an older image of its family with a hook, a target group, a warm pool
+    and a rollout tag; a second group whose instances do not carry the deployment tag."""
+    old = run_module("aws_image", dict(name=DEPLOYMENT + "-edge-1", deployment=DEPLOYMENT, role="antmedia-edge",
+                                       instance_id=instance_id))["image_id"]
+    time.sleep(1.1)  # moto's CreationDate has whole seconds; the family's newest must differ
+    new = run_module("aws_image", dict(name=DEPLOYMENT + "-edge-2", deployment=DEPLOYMENT, role="antmedia-edge",
+                                       instance_id=instance_id))["image_id"]
+    template = run_module("aws_launch_template", dict(name=DEPLOYMENT + "-edge", deployment=DEPLOYMENT, image_id=old,
+                                                      instance_type="t3.micro"))["launch_template_id"]
+    target_group = aws.elbv2.create_target_group(Name=DEPLOYMENT + "-edge", Protocol="HTTP", Port=5080,
+                                                 VpcId=network["vpc_id"], Tags=tags())["TargetGroups"][0]["TargetGroupArn"]
+    autoscaling = aws.autoscaling
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=DEPLOYMENT + "-edge", LaunchTemplate={"LaunchTemplateId": template},
+        MinSize=1, MaxSize=10, DesiredCapacity=2, VPCZoneIdentifier=network["subnet_ids"][0],
+        TargetGroupARNs=[target_group],
+        Tags=[{"Key": TAG, "Value": DEPLOYMENT, "PropagateAtLaunch": True},
+              {"Key": "streamfleet:rollout", "Value": "min=1;max=10;desired=2;suspended=AZRebalance",
+               "PropagateAtLaunch": False}])
+    autoscaling.put_lifecycle_hook(
+        AutoScalingGroupName=DEPLOYMENT + "-edge", LifecycleHookName="drain",
+        LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout=300, DefaultResult="CONTINUE")
+    autoscaling.put_warm_pool(AutoScalingGroupName=DEPLOYMENT + "-edge", MinSize=1, PoolState="Stopped")
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=DEPLOYMENT + "-origin", LaunchTemplate={"LaunchTemplateId": template},
+        MinSize=1, MaxSize=2, DesiredCapacity=1, VPCZoneIdentifier=network["subnet_ids"][0],
+        Tags=[{"Key": TAG, "Value": DEPLOYMENT, "PropagateAtLaunch": False},
+              {"Key": "streamfleet:role", "Value": "antmedia-origin", "PropagateAtLaunch": False}])
+    return dict(old=old, new=new, template=template, target_group=target_group)
+
+
+def test_status_of_groups(run_module, aws, network, base_image_id, instance_id):
+    made = build_groups(run_module, aws, network, base_image_id, instance_id)
+    edge_instances = [i["InstanceId"] for i in aws.autoscaling.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[DEPLOYMENT + "-edge"])["AutoScalingGroups"][0]["Instances"]]
+    aws.autoscaling.enter_standby(AutoScalingGroupName=DEPLOYMENT + "-edge", InstanceIds=edge_instances[:1],
+                                  ShouldDecrementDesiredCapacity=False)
+
+    result = run_module("aws_deployment_info", dict(deployment=DEPLOYMENT, status=True), check_mode=True)
+    assert result["changed"] is False
+    edge, origin = result["groups"]
+    assert (edge["name"], origin["name"]) == (DEPLOYMENT + "-edge", DEPLOYMENT + "-origin")
+    assert (edge["min_size"], edge["desired_capacity"], edge["max_size"]) == (1, 2, 10)
+    assert sum(edge["instances_by_state"].values()) == len(edge["instances"]) >= 2
+    assert edge["instances_by_state"].get("Standby") == 1
+    assert edge["lifecycle_hooks"] == [dict(name="drain", transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                                            heartbeat_timeout=300, global_timeout=edge["lifecycle_hooks"][0]["global_timeout"],
+                                            default_result="CONTINUE")]
+    assert edge["warm_pool"]["min_size"] == 1 and edge["warm_pool"]["pool_state"] == "Stopped"
+    # Image in use against the newest of the family.
+    assert edge["image_family"] == "antmedia-edge"
+    assert edge["images_in_use"] == [made["old"]]
+    assert edge["newest_image"]["id"] == made["new"]
+    assert edge["images_up_to_date"] is False
+    assert all(i["launch_template_id"] == made["template"] and i["launch_template_version"] for i in edge["instances"])
+    assert all(i["private_ip"] for i in edge["instances"])
+    # Balancer health per instance (moto registers group instances and calls them healthy).
+    assert edge["target_groups"][0]["arn"] == made["target_group"]
+    assert edge["target_groups"][0]["name"] == DEPLOYMENT + "-edge"
+    assert all(set(i["target_health"]) == {made["target_group"]} for i in edge["instances"])
+    # Rollout and drain.
+    assert edge["rollout"]["sizes"] == dict(min=1, max=10, desired=2)
+    assert edge["rollout"]["suspended_processes"] == ["AZRebalance"]
+    assert edge["draining"] == []
+    # The origin group's instances are described whether or not they carry the deployment tag
+    # (moto propagates group tags regardless of PropagateAtLaunch, so the batch read may not run).
+    assert origin["rollout"] is None and origin["warm_pool"] is None and origin["lifecycle_hooks"] == []
+    assert origin["instances"] and all(i["image_id"] == made["old"] for i in origin["instances"])
+    assert origin["image_family"] == "antmedia-edge"
+    assert result["api_calls"]["ec2.DescribeInstances"] <= 2
+
+
+def test_status_call_count_is_flat_in_instances(run_module, aws, network, base_image_id, instance_id):
+    build_groups(run_module, aws, network, base_image_id, instance_id)
+    few = run_module("aws_deployment_info", dict(deployment=DEPLOYMENT, status=True))
+    assert sum(len(g["instances"]) for g in few["groups"]) == 3
+    aws.autoscaling.set_desired_capacity(AutoScalingGroupName=DEPLOYMENT + "-edge", DesiredCapacity=8)
+    aws.autoscaling.update_auto_scaling_group(AutoScalingGroupName=DEPLOYMENT + "-origin", DesiredCapacity=2)
+    many = run_module("aws_deployment_info", dict(deployment=DEPLOYMENT, status=True))
+    assert sum(len(g["instances"]) for g in many["groups"]) == 10
+    assert many["api_calls"] == few["api_calls"]
+    assert sum(few["api_calls"].values()) <= 12, few["api_calls"]
+    print("aws_deployment_info status=true calls, 3 and 10 instances:", few["api_calls"])
