@@ -71,6 +71,9 @@ def deployment(run_module, aws, base_image_id, instance_id):
         target_groups=["td-5080"],
         policies=[dict(name="scale-out", scaling_adjustment=1, cooldown=300,
                        alarm=dict(comparison=">=", threshold=70))], wait_timeout=60))
+    ok("aws_instance_profile", dict(name="td-edge", inline_policies={"drain-agent": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "autoscaling:DescribeAutoScalingInstances",
+                                                "Resource": "*"}]}}))
     ok("aws_instance", dict(name="td-origin", image_id=base_image_id, instance_type="t3.micro",
                             subnet_id=net["subnet_ids"][0], security_group_ids=[sg], wait_timeout=60))
     ok("aws_image", dict(name="td-image-1", instance_id=instance_id, role="edge", wait_timeout=60))
@@ -105,6 +108,8 @@ def test_teardown_plans_removes_and_is_idempotent(playbook, aws, deployment):
     assert sorted(aws.tagged(DEPLOYMENT)) == sorted(deployment["found"]), "check mode removed something"
     assert record_names(aws, deployment["zone_id"]) == ["origin.%s." % ZONE]
     assert len(aws.acm.list_certificates()["CertificateSummaryList"]) == 1
+    assert "td-edge" in plan["Plan"]["msg"]
+    assert [p["InstanceProfileName"] for p in aws.iam.list_instance_profiles()["InstanceProfiles"]] == ["td-edge"]
 
     results, stats = run_playbook(playbook, "teardown.yml", extra)
     assert stats["failures"] == 0 and stats["changed"] > 0
@@ -115,6 +120,8 @@ def test_teardown_plans_removes_and_is_idempotent(playbook, aws, deployment):
     assert aws.elbv2.describe_load_balancers()["LoadBalancers"] == []
     assert aws.elbv2.describe_target_groups()["TargetGroups"] == []
     assert aws.acm.list_certificates()["CertificateSummaryList"] == []
+    assert aws.iam.list_instance_profiles(PathPrefix="/streamfleet/")["InstanceProfiles"] == []
+    assert aws.iam.list_roles(PathPrefix="/streamfleet/")["Roles"] == []
 
     again, stats = run_playbook(playbook, "teardown.yml", extra)
     assert stats["changed"] == 0, again
