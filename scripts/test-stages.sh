@@ -16,7 +16,8 @@ cd "$top" || exit 1
 if [[ $# -gt 0 ]]; then
   stages=("$@")
 else
-  stages=(venv unit integration sanity lint docs-check test-hosts molecule)
+  # (`make test` made the venv first; .ci/run times it and passes it in TEST_STAGES_PRELUDE)
+  stages=(unit integration sanity lint docs-check test-hosts molecule)
 fi
 
 rows=()
