@@ -16,7 +16,7 @@ help:
 	@echo "make sandbox-down  tear the sandbox down"
 	@echo "make test          unit + integration + sanity + lint + molecule"
 	@echo "make unit|integration|sanity|lint|molecule [SCENARIO=name]"
-	@echo "make benchmark     collection vs amazon.aws on the emulator (BENCHMARK_ARGS=\"--repeat 3\")"
+	@echo "make benchmark     every topology vs amazon.aws/community.aws, boot and 6 hosts (BENCHMARK_ARGS=\"--repeat 3\")"
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +66,7 @@ sandbox-down: venv
 
 BENCHMARK_ARGS ?=
 benchmark: venv
-	$(BIN)/python benchmarks/run.py --update-docs $(BENCHMARK_ARGS)
+	$(BIN)/python benchmarks/run.py --update-docs --scale-check --hosts $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf .build tests/output .pytest_cache
