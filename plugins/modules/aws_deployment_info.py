@@ -111,7 +111,8 @@ instance_profiles:
 groups:
   description:
     - With O(status=true), one entry per Auto Scaling group of the deployment, sorted by name.
-    - C(instances) has per instance C(id), C(lifecycle_state), C(health_status), C(availability_zone),
+    - C(role) is the group's C(streamfleet:role) tag, else the one its instances share.
+    - C(instances) has per instance C(id), C(role) (its C(streamfleet:role) tag), C(lifecycle_state), C(health_status), C(availability_zone),
       C(protected_from_scale_in), C(launch_template_id), C(launch_template_version), C(image_id),
       C(private_ip), C(public_ip) and C(target_health) (target group ARN to state, C(unregistered) when absent).
     - C(target_groups) counts the members' states per target group; C(warm_pool) is null without one.

@@ -330,7 +330,8 @@ class GroupStatus(object):
             ec2_view = ec2_instances.get(entry['InstanceId'], {})
             template_id, version = instance_version(entry, ec2_view.get('tags') or {})
             members.append(dict(
-                id=entry['InstanceId'], lifecycle_state=entry.get('LifecycleState'),
+                id=entry['InstanceId'], role=(ec2_view.get('tags') or {}).get(IMAGE_FAMILY_TAG),
+                lifecycle_state=entry.get('LifecycleState'),
                 health_status=entry.get('HealthStatus'), availability_zone=entry.get('AvailabilityZone'),
                 protected_from_scale_in=entry.get('ProtectedFromScaleIn'),
                 launch_template_id=template_id, launch_template_version=version,
@@ -341,6 +342,7 @@ class GroupStatus(object):
         in_use = sorted(set(m['image_id'] for m in members if m['image_id']))
         families = sorted(set((images.get(i, {}).get('tags') or {}).get(IMAGE_FAMILY_TAG) for i in in_use) - set([None]))
         family = families[0] if len(families) == 1 else tags.get(IMAGE_FAMILY_TAG)
+        roles = sorted(set(m['role'] for m in members if m['role']))
         newest_image = newest.get(family)
         saved = rollout_state(tags[ROLLOUT_TAG]) if ROLLOUT_TAG in tags else None
         template = group.get('LaunchTemplate') or (group.get('MixedInstancesPolicy') or {}).get(
@@ -353,6 +355,7 @@ class GroupStatus(object):
                                      (state, states.count(state)) for state in set(states)))))
         return dict(
             name=name, arn=group.get('AutoScalingGroupARN'), tags=tags,
+            role=tags.get(IMAGE_FAMILY_TAG) or (roles[0] if len(roles) == 1 else None),
             min_size=group.get('MinSize'), max_size=group.get('MaxSize'), desired_capacity=group.get('DesiredCapacity'),
             launch_template=dict(id=template.get('LaunchTemplateId'), name=template.get('LaunchTemplateName'),
                                  version=template.get('Version')),
