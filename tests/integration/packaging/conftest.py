@@ -1,0 +1,102 @@
+"""Fixtures for the packaging tests: the collection as users get it, outside this checkout.
+
+- ``artifact`` (session): ``ansible-galaxy collection build`` of the checkout into a temp dir;
+  the tarball's path.
+- ``installed`` (session): the tarball installed with ``--offline --no-deps`` into an empty
+  collections path (Galaxy is not reachable; amazon.aws, community.general... come from the
+  pinned ``ansible`` package, which Ansible finds on ``sys.path``); the collections root.
+- ``outside_env(collections_path)``: the environment of a user who is not in this checkout:
+  no ``ANSIBLE_CONFIG`` (commands run in a temp dir, so the checkout's ansible.cfg is not read),
+  ``ANSIBLE_COLLECTIONS_PATH`` set to the given root only, the venv's tools first on PATH.
+- ``moto_url``: moto in server mode on a free 127.0.0.1 port, as tests/integration/aws does.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+
+
+def tool(name):
+    return str(BIN / name)
+
+
+def outside_env(collections_path=None, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("ANSIBLE_") and not k.startswith("AWS_")}
+    env["PATH"] = "%s:%s" % (BIN, env.get("PATH", "/usr/bin:/bin"))
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_LOCALHOST_WARNING"] = "false"
+    env["ANSIBLE_INVENTORY_UNPARSED_WARNING"] = "false"
+    if collections_path is not None:
+        env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_path)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run(cmd, cwd, env, timeout=600):
+    proc = subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=env, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(map(str, cmd)), proc.returncode,
+                                                         proc.stdout[-4000:], proc.stderr[-4000:]))
+    return proc
+
+
+@pytest.fixture(scope="session")
+def artifact(tmp_path_factory):
+    out = tmp_path_factory.mktemp("artifact")
+    run([tool("ansible-galaxy"), "collection", "build", "--output-path", out, REPO], out, outside_env())
+    tarballs = sorted(out.glob("streamfleet-cluster-*.tar.gz"))
+    assert len(tarballs) == 1, tarballs
+    return tarballs[0]
+
+
+@pytest.fixture(scope="session")
+def installed(artifact, tmp_path_factory):
+    root = tmp_path_factory.mktemp("collections")
+    run([tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p", root, artifact],
+        root, outside_env(root))
+    assert (root / "ansible_collections" / "streamfleet" / "cluster" / "MANIFEST.json").is_file()
+    return root
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    binary = BIN / "moto_server"
+    cmd = [str(binary)] if binary.exists() else [sys.executable, "-m", "moto.server"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd + ["-H", "127.0.0.1", "-p", str(port)], stdout=out,
+                                stderr=subprocess.STDOUT, env=dict(os.environ, AWS_DEFAULT_REGION="us-east-1"))
+    url = "http://127.0.0.1:%d" % port
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("moto_server did not start:\n" + log.read_text())
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
