@@ -7,9 +7,11 @@ Run as the systemd service ``streamfleet-drain`` (``streamfleet-boot drain``), i
 ``server_boot`` role and so baked into every image. States::
 
     idle        poll IMDSv2 ``autoscaling/target-lifecycle-state`` every state_poll_seconds;
-                ``InService``, ``Warmed:*``, ``Pending*`` (or no value: not in a group) stay
-                idle; ``Terminated`` (the instance is in ``Terminating:Wait`` because of the
-                group's termination lifecycle hook) starts draining
+                ``InService``, ``Warmed:*`` of an instance that was not in service, ``Standby``,
+                ``Detached`` (or no value: not in a group) stay idle; ``Terminated`` or
+                ``Warmed:Terminated`` (the instance is in ``Terminating:Wait`` because of the
+                group's termination lifecycle hook), or ``InService`` followed by a ``Warmed:*``
+                state (scaled in back to a warm pool that reuses instances), start draining
     draining    read the server's own count of live sessions every session_poll_seconds and
                 log it; send RecordLifecycleActionHeartbeat every heartbeat_interval_seconds;
                 leave when the count is 0 or max_drain_seconds have passed
@@ -56,7 +58,9 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.drain.sessions
 )
 
 IDLE, DRAINING, COMPLETING, DONE = "idle", "draining", "completing", "done"
-TERMINATING_STATE = "Terminated"
+# Target states that take the instance out of service for good (Amazon EC2 Auto Scaling User
+# Guide, "Retrieve the target lifecycle state through instance metadata").
+TERMINATING_STATES = ("Terminated", "Warmed:Terminated")
 _NOT_READ = object()
 CONFIG_PATH = "/etc/streamfleet/drain.json"
 
@@ -215,10 +219,12 @@ class DrainAgent(object):
             self._retry_later("instance metadata unreachable", exc)
             return
         self._ok()
+        was_in_service = self.lifecycle_state == "InService"
         if value != self.lifecycle_state:
             self.log("target lifecycle state: %s" % (value or "none (not in an Auto Scaling group)"))
             self.lifecycle_state = value
-        if value == TERMINATING_STATE:
+        leaving = value in TERMINATING_STATES or (was_in_service and (value or "").startswith("Warmed:"))
+        if leaving:
             self.drain_started = self._clock()
             self.next_heartbeat = self.drain_started
             self._enter(DRAINING, "draining: the group deregistered this instance from its target groups "

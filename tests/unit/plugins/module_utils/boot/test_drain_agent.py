@@ -121,9 +121,9 @@ def actions(autoscaling, name):
     return [call for call in autoscaling.calls if call[1] == name]
 
 
-def test_idle_while_in_service_or_warmed_then_drains_until_sessions_reach_zero():
+def test_idle_while_warmed_or_in_service_then_drains_until_sessions_reach_zero():
     agent, clock, imds, autoscaling, out, regions = make(
-        states=[(0, "InService"), (1010, "Warmed:Stopped"), (1020, "InService"), (1030, "Terminated")],
+        states=[(0, "Warmed:Running"), (1010, "Warmed:Stopped"), (1020, "InService"), (1030, "Terminated")],
         counts=[(0, 3), (1100, 1), (1200, 0)])
     assert agent.run() == 0
     assert agent.state == drain.DONE and agent.completed
@@ -314,3 +314,19 @@ def test_drain_command_runs_from_the_bundle_without_ansible(tmp_path, python):
     refused = subprocess.run([python, "-I", "-sE", str(bundle), "drain", "--check", "--config", str(bad)],
                              capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode == 1 and "heartbeat_interval_seconds=-1 must be" in refused.stderr
+
+
+@pytest.mark.parametrize("states, drains", [
+    ([(0, "Warmed:Running"), (1010, "Warmed:Terminated")], True),
+    ([(0, "InService"), (1010, "Warmed:Stopped")], True),
+    ([(0, "Warmed:Pending"), (1010, "Warmed:Stopped"), (1020, "Warmed:Running")], False),
+    ([(0, "InService"), (1010, "Standby")], False),
+], ids=["warm-pool-instance-terminated", "scaled-in-back-to-the-pool", "warming-up", "standby"])
+def test_which_target_states_start_a_drain(states, drains):
+    agent, clock, imds, autoscaling, out, regions = make(states=states, counts=[(0, 0)])
+    for _ in range(8):
+        if agent.state == drain.DONE:
+            break
+        agent.step()
+    assert (agent.state == drain.DONE) is drains
+    assert bool(actions(autoscaling, "CompleteLifecycleAction")) is drains
