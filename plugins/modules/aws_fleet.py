@@ -264,8 +264,8 @@ options:
         default: CONTINUE
       notification_metadata:
         description:
-          - Text (1-1023 characters) handed to the notification target with each lifecycle action,
-            for example V('{"max_drain_seconds": 3600}').
+          - "Text (1-1023 characters) handed to the notification target with each lifecycle action,
+            for example V({\"max_drain_seconds\": 3600})."
           - Omit to leave the metadata of an existing hook as it is.
           - moto does not store it, so against moto a hook that declares it is updated on every run.
         type: str
