@@ -534,7 +534,6 @@ class Rollout(Converger):
         else:
             self.state = dict(saved, run=self.run_id, beat=now, floor=floor)
         self.acquire(fresh=saved is None)
-        self.lock.update(owner=self.run_id, started=self.state['started'])
         if self.state['suspended']:
             self.autoscaling.suspend_processes(aws_retry=True, AutoScalingGroupName=p['name'],
                                                ScalingProcesses=list(self.state['suspended']))
