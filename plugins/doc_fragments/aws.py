@@ -88,7 +88,7 @@ options:
       - Settings of the botocore client configuration (C(botocore.config.Config)), merged over
         the collection's own, for example C(connect_timeout), C(read_timeout),
         C(max_pool_connections) or C(proxies).
-      - The collection sets C(connect_timeout=10), C(read_timeout=30) and botocore's own retries
+      - The collection sets C(connect_timeout=10), C(read_timeout=25) and botocore's own retries
         to a single attempt (its retries are its own, see the notes); values given here win.
         Setting C(retries) here adds botocore's retries inside each of the collection's attempts.
     type: dict
@@ -130,12 +130,12 @@ notes:
     aliases and environment variables, so C(module_defaults) for C(group/aws) set them for these
     modules too. Environment variables and AWS files are read where the module runs (usually
     the controller, with C(connection=local) or C(delegate_to=localhost)).
-  - Every AWS client has a connect timeout of 10 seconds and a read timeout of 30 seconds
+  - Every AWS client has a connect timeout of 10 seconds and a read timeout of 25 seconds
     (O(aws_config) changes them), so an endpoint that accepts the connection and never answers
-    fails the task in about a minute, naming the endpoint and the call, instead of hanging.
+    fails the task within a minute, naming the endpoint and the call, instead of hanging.
   - Reads and idempotent AWS calls are retried with full-jitter exponential backoff on throttling
     answers, on 5xx answers (up to 10 attempts within 2 minutes), and on connections reset or
-    timed out while waiting for the answer (up to 3 attempts, and only within 40 seconds of the
+    timed out while waiting for the answer (up to 3 attempts, and only within 30 seconds of the
     module's first such failure). A create is retried only when it carries a client token, or
     after a look-up shows that the failed create made nothing; so a throttled create never makes
     an object twice.

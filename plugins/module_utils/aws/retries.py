@@ -19,8 +19,9 @@ Retries are opt-in per call (``client.describe_x(aws_retry=True, ...)``, see ``s
 
 An endpoint that accepts connections and never answers costs one read timeout per attempt
 (see ``session.py`` for the timeouts); :class:`ConnectionBudget` bounds the time a module spends
-retrying such failures, over all its calls, so that a silent endpoint fails within a minute and
-a half whatever the module does after the first failure.
+retrying such failures, over all its calls: no attempt starts more than CONNECTION_RETRY_SECONDS
+after the first failed one began, so a silent endpoint fails a module within
+CONNECTION_RETRY_SECONDS + one read timeout, whatever the module does after the first failure.
 
 Nothing here patches botocore; the functions wrap plain callables.
 """
@@ -78,7 +79,7 @@ RETRY_MAX_SECONDS = 120.0
 # Connection resets and read timeouts: fewer attempts, and retried only within
 # CONNECTION_RETRY_SECONDS of the first such failure of the module (see ConnectionBudget).
 RETRY_MAX_CONNECTION_ATTEMPTS = 3
-CONNECTION_RETRY_SECONDS = 40.0
+CONNECTION_RETRY_SECONDS = 30.0
 RETRY_BASE_DELAY = 0.5
 RETRY_MAX_DELAY = 20.0
 

@@ -61,9 +61,11 @@ except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing l
     ReadTimeoutError = ResponseParserError = Exception
 
 # A silent endpoint (accepts the connection, never answers) costs READ_TIMEOUT per attempt; with
-# the connection retry budget of retries.py a module gives up on it within about 70 s.
+# the connection retry budget of retries.py (CONNECTION_RETRY_SECONDS) a module gives up on it
+# after two attempts, within CONNECTION_RETRY_SECONDS + READ_TIMEOUT = 55 s of its first call
+# to it: under the 90 s an operator should wait for a task that cannot succeed.
 CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 30
+READ_TIMEOUT = 25
 
 # amazon.aws's aws_argument_spec() gives the connection options; these are added or widened.
 AWS_COMMON_ARGS = dict(
