@@ -283,13 +283,14 @@ class Rollout(Converger):
     error = RolloutError
     what = 'rollout'
 
-    def __init__(self, module, clock=time.time, sleep=time.sleep):
+    def __init__(self, module, clock=time.time, sleep=time.sleep, wait_clock=time.monotonic):
         super(Rollout, self).__init__(module)
         self.progress = []
         self.replaced = []
         self.min_healthy_seen = None
         self.clock = clock
         self.sleep = sleep
+        self.wait_clock = wait_clock
         self.state = None
         self.run_id = module.params.get('run_id') or uuid.uuid4().hex[:12]
         self.lock = {}
@@ -589,7 +590,8 @@ class Rollout(Converger):
                 len(ready), needed, len(on_version))
 
         wait_for(self.module, 'batch %d of group %s' % (number, name), new_instances_ready,
-                 self.params['wait_timeout'], delay=self.params['poll_interval'])
+                 self.params['wait_timeout'], delay=self.params['poll_interval'],
+                 clock=self.wait_clock, sleep=self.sleep)
         group = self.describe_group()
         self.record('batch %d: new instances healthy' % number, group, ids)
         new_ids = sorted(set(self.classify(group, template_id, version)[0]) - set(current))
@@ -623,7 +625,8 @@ class Rollout(Converger):
             return len(others) >= floor, '%d healthy without %s, %d needed' % (len(others), instance_id, floor)
 
         wait_for(self.module, 'batch %d: minimum healthy before terminating %s' % (number, instance_id),
-                 enough_without_it, self.params['wait_timeout'], delay=self.params['poll_interval'])
+                 enough_without_it, self.params['wait_timeout'], delay=self.params['poll_interval'],
+                 clock=self.wait_clock, sleep=self.sleep)
 
     def _wait_drained(self, what, instance_ids, timeout):
         """Wait until each instance has left ``Terminating:Wait`` (drained through the hook)."""
@@ -641,7 +644,8 @@ class Rollout(Converger):
                                  if waiting else ''))
 
         wait_for(self.module, '%s draining in group %s' % (what, self.params['name']), drained,
-                 timeout, delay=self.params['poll_interval'])
+                 timeout, delay=self.params['poll_interval'],
+                 clock=self.wait_clock, sleep=self.sleep)
 
     def _restore(self):
         name = self.params['name']
@@ -744,5 +748,6 @@ class Rollout(Converger):
 
         wait_for(self.module, 'instance refresh %s of group %s%s' % (
             refresh_id, self.params['name'], ' cancelled' if cancelling else ''),
-            check, self.params['wait_timeout'], delay=self.params['poll_interval'])
+            check, self.params['wait_timeout'], delay=self.params['poll_interval'],
+            clock=self.wait_clock, sleep=self.sleep)
         return self._refresh_info(seen['last'])
