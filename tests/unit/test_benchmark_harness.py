@@ -111,7 +111,7 @@ def test_without_preserve_host_the_upstream_sees_its_own_host(upstream):
 # ---------------------------------------------------------------------------------------------
 # The emulator fix (benchmarks/moto_server.py)
 
-def test_classic_balancer_calls_on_a_missing_balancer_answer_not_found(monkeypatch):
+def test_classic_balancers_answer_as_aws_does(monkeypatch):
     from moto import mock_aws
 
     moto_server = _load("moto_server")
@@ -127,6 +127,10 @@ def test_classic_balancer_calls_on_a_missing_balancer_answer_not_found(monkeypat
             {"Protocol": "TCP", "LoadBalancerPort": 8080, "InstancePort": 8080}])
         attributes = elb.describe_load_balancer_attributes(LoadBalancerName="present")["LoadBalancerAttributes"]
         assert "CrossZoneLoadBalancing" in attributes
+        # AWS's default health check of a new balancer
+        check = elb.describe_load_balancers(LoadBalancerNames=["present"])["LoadBalancerDescriptions"][0]["HealthCheck"]
+        assert check == {"Target": "TCP:8080", "Interval": 30, "Timeout": 5, "UnhealthyThreshold": 2,
+                         "HealthyThreshold": 10}
 
 
 # ---------------------------------------------------------------------------------------------
