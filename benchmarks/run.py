@@ -136,6 +136,30 @@ def task_breakdown(report, events):
     return out
 
 
+def parse_reports(text):
+    """The JSON callback's output; with several playbooks in one run it prints one document
+    each: their plays are concatenated and their stats added up."""
+    decoder = json.JSONDecoder()
+    merged = dict(plays=[], stats={})
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            break
+        try:
+            document, position = decoder.raw_decode(text, position)
+        except ValueError:
+            break
+        merged["plays"].extend(document.get("plays", []))
+        for host, numbers in document.get("stats", {}).items():
+            total = merged["stats"].setdefault(host, {})
+            for key, value in numbers.items():
+                if isinstance(value, int):
+                    total[key] = total.get(key, 0) + value
+    return merged if merged["plays"] or merged["stats"] else {}
+
+
 def task_counts(report):
     """Tasks the playbook ran: all of them, and those that ran a module (not skipped, no include)."""
     total = ran = 0
@@ -161,10 +185,7 @@ def run_phase(backends, topology, side, phase, image_id, scratch, log_dir, label
     events = backends.take_events()
     (log_dir / (label + ".json")).write_text(completed.stdout)
     (log_dir / (label + ".stderr")).write_text(completed.stderr)
-    try:
-        report = json.loads(completed.stdout)
-    except ValueError:
-        report = {}
+    report = parse_reports(completed.stdout)
     stats = report.get("stats", {}).get("localhost", {})
     failure = None
     if completed.returncode != 0 or stats.get("failures") or stats.get("unreachable"):

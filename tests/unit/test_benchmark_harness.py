@@ -206,3 +206,12 @@ def test_boot_table_says_when_the_second_boot_changed_something():
     assert "| wcs | 0.80 s | 0.50 s | yes | yes |" in text
     assert "| antmedia | 2.50 s | 0.60 s | **no** | **no** |" in text
     assert "60.0 s against 40.0 s, ratio 1.5 (target ≤ 2): met" in text
+
+
+def test_reports_of_several_playbooks_are_merged():
+    one = {"plays": [{"play": {"name": "a"}, "tasks": []}], "stats": {"localhost": {"changed": 2, "ok": 5}}}
+    two = {"plays": [{"play": {"name": "b"}, "tasks": []}], "stats": {"localhost": {"changed": 1, "failures": 0}}}
+    report = run.parse_reports(json.dumps(one, indent=2) + "\n" + json.dumps(two, indent=2) + "\n")
+    assert [p["play"]["name"] for p in report["plays"]] == ["a", "b"]
+    assert report["stats"]["localhost"] == {"changed": 3, "ok": 5, "failures": 0}
+    assert run.parse_reports("") == {}
