@@ -370,10 +370,14 @@ def markdown_topology(topology, summary, ratios, target_rows, scale):
 
 def markdown(meta, results, hosts=None):
     lines = []
-    lines.append("Measured %s on %s (%d CPUs; %d repetition%s, medians, sides and topologies interleaved), "
-                 "ansible-core %s, amazon.aws %s, community.aws %s, moto %s. Load average (1/5/15 min) "
-                 "before: %s; after: %s." % (
-                     meta["finished"], meta["host"], meta["cpus"], meta["repeat"], "" if meta["repeat"] == 1 else "s",
+    done = meta.get("repeat_done") or [meta["repeat"]]
+    lines.append("Measured %s on %s (%d CPUs; %s repetition%s of %d asked, medians; the sides of a topology "
+                 "interleaved, %s), ansible-core %s, amazon.aws %s, community.aws %s, moto %s. Load average "
+                 "(1/5/15 min) before: %s; after: %s." % (
+                     meta["finished"], meta["host"], meta["cpus"], "/".join(str(d) for d in done),
+                     "" if done == [1] else "s", meta["repeat"],
+                     "the topologies at the same time, each on its own stand-ins" if meta.get("parallel")
+                     else "the topologies one after the other",
                      meta["versions"]["ansible-core"], meta["versions"]["amazon.aws"],
                      meta["versions"]["community.aws"], meta["versions"]["moto"],
                      " ".join(meta["load_before"]), " ".join(meta["load_after"])))
@@ -442,6 +446,114 @@ def update_docs(text):
     DOCS.write_text(head + DOCS_BEGIN + "\n" + text + DOCS_END + tail)
 
 
+def measure_topologies(topologies, args, log_dir):
+    """Repetitions (and the scale check) of the given topologies on one set of stand-ins."""
+    repetitions, problems, scale, image_id = [], {}, {}, None
+    kinds = set(kind for t in topologies for kind in TOPOLOGIES[t]["backends"])
+    scratch = log_dir / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    deadline = parse_deadline(args.deadline)
+    backends = Backends(kinds, log_dir)
+    try:
+        image_id = stock_image(backends) if "aws" in kinds else None
+        print("stand-ins (through the counting proxies): %s; image %s"
+              % (dict((k, backends.proxy_url(k)) for k in backends.services), image_id), flush=True)
+        if args.scale_check:
+            # first: the call counts do not depend on the machine's load
+            print("no-op calls with %d and %d instances per group (collection)" % SCALE_SIZES, flush=True)
+            for topology in topologies:
+                if TOPOLOGIES[topology].get("sizes"):
+                    scale[topology] = scale_check(backends, topology, image_id, scratch, log_dir)
+        last = None
+        for repetition in range(args.repeat):
+            if repetition and deadline and last and time.time() + last > deadline:
+                print("stopping after %d repetition(s): another would end after --deadline %s"
+                      % (repetition, args.deadline), flush=True)
+                break
+            started = time.time()
+            # alternate the order of the sides (and of the topologies) between repetitions
+            order = SIDES if repetition % 2 == 0 else tuple(reversed(SIDES))
+            print("repetition %d/%d" % (repetition + 1, args.repeat), flush=True)
+            rep = {}
+            for topology in (topologies if repetition % 2 == 0 else list(reversed(topologies))):
+                rep[topology] = {}
+                for side in order:
+                    rep[topology][side] = run_side(backends, topology, side, image_id, scratch, log_dir,
+                                                   repetition + 1)
+                    problems.setdefault(topology, []).extend(
+                        "%s %s: %s" % (side, phase, p) for phase in PHASES
+                        for p in rep[topology][side][phase]["problems"])
+            repetitions.append(rep)
+            last = time.time() - started
+    finally:
+        backends.stop()
+    results = {}
+    for topology in topologies:
+        result = dict(problems=problems.get(topology, []), repetitions=len(repetitions))
+        complete = repetitions and all(not rep[topology][side][phase].get("failure") for rep in repetitions
+                                       for side in SIDES for phase in PHASES)
+        if complete:
+            summary, ratios = summarize(repetitions, topology)
+            result.update(summary=summary, ratios=ratios,
+                          targets=targets(topology, ratios, summary, scale.get(topology)),
+                          scale=scale.get(topology))
+        results[topology] = result
+    return dict(results=results, repetitions=repetitions, scale=scale, image_id=image_id)
+
+
+def parse_deadline(text):
+    """``HH:MM`` (UTC, today) as a time stamp, or None."""
+    if not text:
+        return None
+    hours, minutes = (int(x) for x in text.split(":"))
+    now = utc_now()
+    return now.replace(hour=hours, minute=minutes, second=0, microsecond=0).timestamp()
+
+
+def run_in_parallel(topologies, args, log_dir):
+    """One process per topology (own stand-ins) and one for --hosts, at the same time."""
+    children = []
+    for topology in topologies:
+        child_dir = log_dir / topology
+        command = [sys.executable, str(Path(__file__).resolve()), "--topologies", topology,
+                   "--repeat", str(args.repeat), "--results", str(child_dir), "--child"]
+        if args.scale_check:
+            command.append("--scale-check")
+        if args.deadline:
+            command += ["--deadline", args.deadline]
+        children.append((topology, child_dir, command))
+    if args.hosts:
+        children.append(("hosts", log_dir / "hosts", [sys.executable, str(Path(__file__).resolve()),
+                                                       "--hosts-only", "--results", str(log_dir / "hosts"),
+                                                       "--child"]))
+    running = []
+    for name, child_dir, command in children:
+        child_dir.mkdir(parents=True, exist_ok=True)
+        output = open(child_dir / "output.log", "w")
+        running.append((name, child_dir, subprocess.Popen(command, cwd=TOP, stdout=output,
+                                                          stderr=subprocess.STDOUT), output))
+        print("started %s (log %s)" % (name, child_dir / "output.log"), flush=True)
+    merged = dict(results={}, repetitions={}, scale={}, hosts=None)
+    for name, child_dir, process, output in running:
+        process.wait()
+        output.close()
+        try:
+            data = json.loads((child_dir / "latest.json").read_text())
+        except (OSError, ValueError):
+            data = {}
+            merged["results"].setdefault(name, dict(problems=["%s: no results (exit %s), see %s"
+                                                              % (name, process.returncode, child_dir)]))
+        if name == "hosts":
+            merged["hosts"] = data.get("hosts") or dict(problems=["hosts: no results, see %s" % child_dir])
+            continue
+        merged["results"].update(data.get("results", {}))
+        merged["repetitions"][name] = data.get("repetitions", [])
+        merged["scale"].update(data.get("scale") or {})
+        merged["image_id"] = data.get("meta", {}).get("image_id")
+        print("%s done (exit %s)" % (name, process.returncode), flush=True)
+    return merged
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=1, help="repetitions per side (median reported)")
@@ -455,6 +567,11 @@ def main(argv=None):
     parser.add_argument("--results", default=str(HERE / "results"), help="directory for the results")
     parser.add_argument("--update-docs", action="store_true", help="rewrite the generated block of docs/benchmark.md")
     parser.add_argument("--strict", action="store_true", help="exit 3 when a target is missed")
+    parser.add_argument("--parallel", action="store_true",
+                        help="one process per topology (each with its own stand-ins) and one for --hosts, "
+                             "at the same time (the sides of a topology stay interleaved in its process)")
+    parser.add_argument("--deadline", help="HH:MM UTC: start no repetition that would end after it")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -474,56 +591,24 @@ def main(argv=None):
     meta = dict(started=utc_now().isoformat(timespec="seconds"), repeat=args.repeat, host=socket.gethostname(),
                 load_before=loadavg(), cpus=os.cpu_count(), versions=versions(), topologies=topologies)
     print("load average before: %s" % " ".join(meta["load_before"]))
-    repetitions = []
-    problems = {}
-    scale = {}
-    kinds = set(kind for t in topologies for kind in TOPOLOGIES[t]["backends"])
-    if kinds:
-        backends = Backends(kinds, log_dir)
-        try:
-            image_id = stock_image(backends) if "aws" in kinds else None
-            meta.update(image_id=image_id, backends=dict((k, backends.proxy_url(k)) for k in backends.services))
-            print("stand-ins (through the counting proxies): %s; image %s" % (meta["backends"], image_id))
-            for repetition in range(args.repeat):
-                # alternate the order of the sides (and of the topologies) between repetitions
-                order = SIDES if repetition % 2 == 0 else tuple(reversed(SIDES))
-                print("repetition %d/%d" % (repetition + 1, args.repeat))
-                rep = {}
-                for topology in (topologies if repetition % 2 == 0 else list(reversed(topologies))):
-                    rep[topology] = {}
-                    for side in order:
-                        rep[topology][side] = run_side(backends, topology, side, image_id, scratch, log_dir,
-                                                       repetition + 1)
-                        problems.setdefault(topology, []).extend(
-                            "%s %s: %s" % (side, phase, p) for phase in PHASES
-                            for p in rep[topology][side][phase]["problems"])
-                repetitions.append(rep)
-            if args.scale_check:
-                print("no-op calls with %d and %d instances per group (collection)" % SCALE_SIZES)
-                for topology in topologies:
-                    if TOPOLOGIES[topology].get("sizes"):
-                        scale[topology] = scale_check(backends, topology, image_id, scratch, log_dir)
-        finally:
-            backends.stop()
     hosts_result = None
-    if args.hosts or args.hosts_only:
-        import hosts
-        hosts_result = hosts.measure(log_dir)
+    meta["parallel"] = bool(args.parallel and len(topologies) + bool(args.hosts) > 1)
+    if meta["parallel"]:
+        measured = run_in_parallel(topologies, args, log_dir)
+        hosts_result = measured.pop("hosts")
+    else:
+        measured = (measure_topologies(topologies, args, log_dir) if topologies
+                    else dict(results={}, repetitions=[], scale={}, image_id=None))
+        if args.hosts or args.hosts_only:
+            import hosts
+            hosts_result = hosts.measure(log_dir)
+    meta["image_id"] = measured.get("image_id")
+    meta["repeat_done"] = sorted(set(r.get("repetitions", 0) for r in measured["results"].values()) or [0])
     meta["load_after"] = loadavg()
     meta["finished"] = utc_now().strftime("%Y-%m-%d %H:%M UTC")
     print("load average after: %s" % " ".join(meta["load_after"]))
-    results = {}
-    for topology in topologies:
-        failed = [p for p in problems.get(topology, [])]
-        complete = all(not rep[topology][side][phase].get("failure") for rep in repetitions
-                       for side in SIDES for phase in PHASES)
-        result = dict(problems=failed)
-        if complete:
-            summary, ratios = summarize(repetitions, topology)
-            result.update(summary=summary, ratios=ratios,
-                          targets=targets(topology, ratios, summary, scale.get(topology)),
-                          scale=scale.get(topology))
-        results[topology] = result
+    results = measured["results"]
+    repetitions, scale = measured["repetitions"], measured["scale"]
     table = markdown(meta, results, hosts_result)
     data = dict(meta=meta, results=results, repetitions=repetitions, scale=scale, hosts=hosts_result)
     for name in (stamp, "latest"):

@@ -215,3 +215,26 @@ def test_reports_of_several_playbooks_are_merged():
     assert [p["play"]["name"] for p in report["plays"]] == ["a", "b"]
     assert report["stats"]["localhost"] == {"changed": 3, "ok": 5, "failures": 0}
     assert run.parse_reports("") == {}
+
+
+def _phase(seconds, calls):
+    return dict(seconds=seconds, calls=calls, changed=0, by_service={"ec2": calls}, by_action={"ec2.X": calls},
+                tasks=[dict(name="play : Network", seconds=1.5, proxy_total=calls, proxy_calls={"ec2.X": calls})],
+                task_counts=dict(tasks=10, ran=8), emulator_orphans=[])
+
+
+def test_the_table_shows_every_topology_and_what_was_missed():
+    summary = dict((side, dict((phase, _phase(seconds, calls)) for phase in run.PHASES))
+                   for side, seconds, calls in (("collection", 10.0, 12), ("reference", 50.0, 100)))
+    ratios = dict((phase, dict(time=0.2, calls=0.12)) for phase in run.PHASES)
+    results = {"antmedia_cluster": dict(summary=summary, ratios=ratios, problems=[], scale=None,
+                                        targets=run.targets("antmedia_cluster", ratios, summary, None)),
+               "wcs_cdn": dict(problems=["collection first converge: playbook failed (rc 2)"])}
+    meta = dict(finished="2026-12-07 05:30 UTC", host="vm", cpus=2, repeat=3, repeat_done=[3], parallel=True,
+                versions={"ansible-core": "2.19", "amazon.aws": "10", "community.aws": "10", "moto": "5"},
+                load_before=["1.0", "1.0", "1.0"], load_after=["2.0", "2.0", "2.0"])
+    text = run.markdown(meta, results)
+    assert "3 repetitions of 3 asked" in text and "before: 1.0 1.0 1.0; after: 2.0 2.0 2.0" in text
+    assert "| antmedia_cluster | 10.0 s / 50.0 s (0.2) | 12 / 100 (0.12) | 10.0 s / 50.0 s (0.2) | all |" in text
+    assert "| wcs_cdn | - | - | - | not measured: collection first converge: playbook failed (rc 2) |" in text
+    assert "| first converge | 10.0 s | 50.0 s | 0.2 | 12 | 100 | 0.12 | 10 (8) | 10 (8) |" in text
