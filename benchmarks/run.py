@@ -161,15 +161,19 @@ def parse_reports(text):
 
 
 def task_counts(report):
-    """Tasks the playbook ran: all of them, and those that ran a module (not skipped, no include)."""
+    """Tasks the playbook ran: all of them, those not skipped, and the seconds spent in tasks."""
     total = ran = 0
+    seconds = 0.0
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
             total += 1
             results = list(task.get("hosts", {}).values())
             if results and not all(r.get("skipped") for r in results):
                 ran += 1
-    return dict(tasks=total, ran=ran)
+            duration = task["task"].get("duration") or {}
+            if duration.get("start") and duration.get("end"):
+                seconds += _parse_time(duration["end"]) - _parse_time(duration["start"])
+    return dict(tasks=total, ran=ran, task_seconds=round(seconds, 2))
 
 
 def run_phase(backends, topology, side, phase, image_id, scratch, log_dir, label, overrides=None):
@@ -194,14 +198,23 @@ def run_phase(backends, topology, side, phase, image_id, scratch, log_dir, label
     by_service = Counter()
     for (service, _action), number in counts.items():
         by_service[service] += number
+    counted = task_counts(report)
+    breakdown = task_breakdown(report, events)
+    # Where the time goes: tasks that called an API, the other tasks (asserts, facts, includes,
+    # templating), and outside any task (ansible-playbook's start-up, parsing, loading plugins).
+    api_seconds = sum(t["seconds"] for t in breakdown if t["seconds"] is not None)
+    counted.update(api_task_seconds=round(api_seconds, 2),
+                   api_tasks=sum(1 for t in breakdown if t["seconds"] is not None),
+                   other_task_seconds=round(counted["task_seconds"] - api_seconds, 2),
+                   outside_seconds=round(seconds - counted["task_seconds"], 2))
     return dict(
         seconds=round(seconds, 2),
         calls=sum(counts.values()),
         changed=stats.get("changed", 0),
         by_service=dict(sorted(by_service.items())),
         by_action=dict(sorted(("%s.%s" % key, n) for key, n in counts.items())),
-        tasks=task_breakdown(report, events),
-        task_counts=task_counts(report),
+        tasks=breakdown,
+        task_counts=counted,
         command=" ".join(command),
         failure=failure,
     )
@@ -326,6 +339,15 @@ def _fmt(value):
     return ("%g" % value) if isinstance(value, (int, float)) else str(value)
 
 
+def _time_split(phase):
+    counted = phase["task_counts"]
+    if "api_task_seconds" not in counted:
+        return "-"
+    return ("%.1f s in %d tasks that called an API, %.1f s in the other %d tasks that ran, %.1f s outside any "
+            "task (start-up)" % (counted["api_task_seconds"], counted["api_tasks"], counted["other_task_seconds"],
+                                 max(counted["ran"] - counted["api_tasks"], 0), counted["outside_seconds"]))
+
+
 def markdown_topology(topology, summary, ratios, target_rows, scale):
     spec = TOPOLOGIES[topology]
     lines = ["### %s" % spec["title"], ""]
@@ -343,6 +365,9 @@ def markdown_topology(topology, summary, ratios, target_rows, scale):
                                          for name, value, met in target_rows) + ".")
     if scale is None and spec.get("sizes") is None:
         lines.append("(2 versus 200 instances per group: not applicable, the group sizes are stack parameters.)")
+    lines.append("")
+    lines.append("Where the no-op converge's time goes (%s): " % "; ".join(
+        "%s %s" % (side, _time_split(summary[side]["no-op converge"])) for side in SIDES) + ".")
     lines.append("")
     lines.append("Calls per service (collection / reference): " + "; ".join(
         "%s %s" % (phase, ", ".join("%s %d/%d" % (s, summary["collection"][phase]["by_service"].get(s, 0),
@@ -573,8 +598,8 @@ def main(argv=None):
     parser.add_argument("--deadline", help="HH:MM UTC: start no repetition that would end after it")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.repeat < 0 or (args.repeat == 0 and not args.scale_check):
+        parser.error("--repeat must be at least 1 (0 only with --scale-check)")
     topologies = [t for t in args.topologies.split(",") if t]
     unknown = [t for t in topologies if t not in TOPOLOGIES]
     if unknown:
