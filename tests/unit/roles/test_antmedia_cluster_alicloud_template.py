@@ -200,10 +200,12 @@ def test_listeners_route_publish_to_origin_and_play_to_edge(seed_template):
 
 def test_scaling_groups(seed_template):
     resources = seed_template["Resources"]
-    expected = {"Origin": (1, 10, 1), "Edge": (2, 10, 2)}
-    for group, (low, high, desired) in expected.items():
+    expected = {"Origin": (1, 10), "Edge": (2, 10)}
+    for group, (low, high) in expected.items():
         props = resources[group + "ScalingGroup"]["Properties"]
-        assert (props["MinSize"], props["MaxSize"], props["DesiredCapacity"]) == (low, high, desired)
+        assert (props["MinSize"], props["MaxSize"]) == (low, high)
+        # No expected capacity unless set for the run: a stack update must not reset the alarms' choice.
+        assert "DesiredCapacity" not in props
         assert props["DefaultCooldown"] == 300
         assert props["LaunchTemplateId"] == getatt(group + "LaunchTemplate", "LaunchTemplateId")
         assert props["ServerGroups"] == [{"ServerGroupId": getatt(group + "ServerGroup", "ServerGroupId"),
@@ -316,6 +318,8 @@ def test_variables_change_the_template(playbook):
     assert resources["EdgeCpuLowAlarm"]["Properties"]["AlarmAction"] == [getatt("EdgeScaleInRule", "ScalingRuleAri")]
     assert resources["EdgeScaleInRule"]["Properties"]["AdjustmentValue"] == -1
     assert resources["EdgeScalingGroup"]["Properties"]["MaxSize"] == 20
+    assert resources["EdgeScalingGroup"]["Properties"]["DesiredCapacity"] == 4
+    assert "DesiredCapacity" not in resources["OriginScalingGroup"]["Properties"]
     assert resources["EdgeScalingGroup"]["Properties"]["DefaultCooldown"] == 120
     assert resources["OriginScalingGroup"]["Properties"]["DefaultCooldown"] == 300
     assert resources["EdgeLaunchTemplate"]["Properties"]["InstanceType"] == "ecs.c7.2xlarge"
@@ -395,7 +399,8 @@ def test_no_admin_cidrs_means_no_ssh(playbook):
     ({"antmedia_cluster_alicloud_client_cidrs": []}, "antmedia_cluster_alicloud_client_cidrs"),
     ({"antmedia_cluster_alicloud_media_ports": "50000/60000"}, "antmedia_cluster_alicloud_media_ports"),
     ({"antmedia_cluster_alicloud_media_ports": "60000-50000"}, "antmedia_cluster_alicloud_media_ports"),
-    ({"antmedia_cluster_alicloud_edge_min": 5}, "antmedia_cluster_alicloud_edge_min"),
+    ({"antmedia_cluster_alicloud_edge_min": 11}, "antmedia_cluster_alicloud_edge_min"),
+    ({"antmedia_cluster_alicloud_edge_min": 5, "antmedia_cluster_alicloud_edge_desired": 2}, "antmedia_cluster_alicloud_edge_desired"),
     ({"antmedia_cluster_alicloud_origin_desired": 11}, "antmedia_cluster_alicloud_origin_desired"),
     ({"antmedia_cluster_alicloud_mongodb_user": "antmedia"}, "antmedia_cluster_alicloud_mongodb_password"),
     ({"antmedia_cluster_alicloud_mongodb_user": "antmedia",

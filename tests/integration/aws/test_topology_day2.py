@@ -1,0 +1,159 @@
+"""Day 2 of the AWS topologies against moto (issues 16 and 19).
+
+- Capacity is the scaler's: scale a group out of band (as a scaling policy or an operator
+  would), re-run the topology, and the group task reports no change and the capacity stays;
+  only an explicit ``*_desired`` for the run changes it (and the diff says so).
+- Graceful scale-in: every media-server group carries the ``streamfleet-drain`` termination
+  hook, its instances an instance profile whose policy reaches only the topology's own groups
+  and target groups.
+- Region: the roles never pick one; with only AWS_DEFAULT_REGION set the topology lands there,
+  its subnets in that region's zones.
+"""
+import json
+from urllib.parse import unquote
+
+import pytest
+
+from topology_runner import changed_tasks, run_topology
+
+DEPLOYMENT = "ams-day2"
+HOOK = "streamfleet-drain"
+
+
+@pytest.fixture
+def ams_vars(base_image_id):
+    return dict(
+        antmedia_cluster_aws_deployment=DEPLOYMENT,
+        antmedia_cluster_aws_image_id=base_image_id,
+        antmedia_cluster_aws_mongodb_image_id=base_image_id,
+        antmedia_cluster_aws_mongodb_password="day2-placeholder-password",
+        antmedia_cluster_aws_instance_type="t3.micro",
+        antmedia_cluster_aws_add_hosts=False,
+        antmedia_cluster_aws_wait_timeout=120,
+    )
+
+
+def _group(aws, name, client=None):
+    client = client or aws.autoscaling
+    return client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+
+
+def _group_task(results):
+    return [r for r in results if r["task"].endswith("Origin and edge Auto Scaling groups with CPU target tracking")][0]
+
+
+def test_rerun_keeps_the_capacity_a_scaler_chose(playbook, aws, ams_vars):
+    run_topology(playbook, "antmedia_cluster_aws.yml", ams_vars)
+    # A new group starts at its minimum (the vendor's 1 origin, 2 edges) without any *_desired.
+    assert _group(aws, "antmedia-origin")["DesiredCapacity"] == 1
+    assert _group(aws, "antmedia-edge")["DesiredCapacity"] == 2
+
+    # Out of band, as a scaling policy or an operator would.
+    aws.autoscaling.set_desired_capacity(AutoScalingGroupName="antmedia-edge", DesiredCapacity=6)
+    stats, results = run_topology(playbook, "antmedia_cluster_aws.yml", ams_vars)
+    assert stats["changed"] == 0, changed_tasks(results)
+    assert not _group_task(results).get("changed")
+    assert _group(aws, "antmedia-edge")["DesiredCapacity"] == 6
+
+    # Only an explicit desired capacity for the run changes it, and the plan shows it first.
+    stats, results = run_topology(playbook, "antmedia_cluster_aws.yml",
+                                  dict(ams_vars, antmedia_cluster_aws_edge_desired=3), check=True, diff=True)
+    assert changed_tasks(results) == ["Origin and edge Auto Scaling groups with CPU target tracking"]
+    assert "3" in json.dumps([item.get("diff") for item in _group_task(results)["results"]])
+    assert _group(aws, "antmedia-edge")["DesiredCapacity"] == 6
+    stats, results = run_topology(playbook, "antmedia_cluster_aws.yml", dict(ams_vars, antmedia_cluster_aws_edge_desired=3))
+    assert changed_tasks(results) == ["Origin and edge Auto Scaling groups with CPU target tracking"]
+    assert _group(aws, "antmedia-edge")["DesiredCapacity"] == 3
+    assert _group(aws, "antmedia-origin")["DesiredCapacity"] == 1
+
+    # The scaler again; a later run without *_desired leaves its choice.
+    aws.autoscaling.set_desired_capacity(AutoScalingGroupName="antmedia-edge", DesiredCapacity=5)
+    stats, results = run_topology(playbook, "antmedia_cluster_aws.yml", ams_vars)
+    assert stats["changed"] == 0, changed_tasks(results)
+    assert _group(aws, "antmedia-edge")["DesiredCapacity"] == 5
+
+
+def _policy_of(aws, profile_name):
+    iam = aws.iam
+    profile = iam.get_instance_profile(InstanceProfileName=profile_name)["InstanceProfile"]
+    role = profile["Roles"][0]["RoleName"]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert len(names) == 1, names
+    document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    return profile, {s["Sid"]: s for s in document["Statement"]}
+
+
+def test_every_group_has_the_drain_hook_and_a_least_privilege_profile(playbook, aws, ams_vars):
+    run_topology(playbook, "antmedia_cluster_aws.yml", ams_vars)
+    profile_name = "%s-antmedia-drain" % DEPLOYMENT
+    for role in ("origin", "edge"):
+        hooks = aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="antmedia-" + role)["LifecycleHooks"]
+        assert [(h["LifecycleHookName"], h["LifecycleTransition"], h["HeartbeatTimeout"], h["DefaultResult"])
+                for h in hooks] == [(HOOK, "autoscaling:EC2_INSTANCE_TERMINATING", 300, "CONTINUE")]
+        template = aws.ec2.describe_launch_template_versions(
+            LaunchTemplateName="antmedia-" + role, Versions=["$Default"])["LaunchTemplateVersions"][0]
+        assert profile_name in json.dumps(template["LaunchTemplateData"]["IamInstanceProfile"])
+
+    profile, statements = _policy_of(aws, profile_name)
+    account = aws.sts.get_caller_identity()["Account"]
+    lifecycle = statements["CompleteOwnLifecycleActions"]
+    assert sorted(lifecycle["Action"]) == ["autoscaling:CompleteLifecycleAction",
+                                           "autoscaling:RecordLifecycleActionHeartbeat"]
+    assert sorted(lifecycle["Resource"]) == sorted(
+        "arn:aws:autoscaling:us-east-1:%s:autoScalingGroup:*:autoScalingGroupName/antmedia-%s" % (account, role)
+        for role in ("origin", "edge"))
+    assert statements["FindOwnGroup"]["Resource"] == "*"
+    assert statements["FindOwnGroup"]["Action"] in (["autoscaling:DescribeAutoScalingInstances"],
+                                                    "autoscaling:DescribeAutoScalingInstances")
+    deregister = statements["LeaveOwnTargetGroups"]
+    assert deregister["Action"] in (["elasticloadbalancing:DeregisterTargets"], "elasticloadbalancing:DeregisterTargets")
+    target_groups = {t["TargetGroupName"]: t["TargetGroupArn"] for t in aws.elbv2.describe_target_groups()["TargetGroups"]}
+    for role in ("origin", "edge"):
+        pattern = [r for r in deregister["Resource"] if "/antmedia-%s/" % role in r][0]
+        assert target_groups["antmedia-" + role].startswith(pattern.rstrip("*"))
+
+    # drain off: the hooks go, the capacity stays the scaler's
+    stats, results = run_topology(playbook, "antmedia_cluster_aws.yml", dict(ams_vars, antmedia_cluster_aws_drain_enabled=False))
+    for role in ("origin", "edge"):
+        assert aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="antmedia-" + role)["LifecycleHooks"] == []
+
+    # teardown removes the profile with the rest
+    run_topology(playbook, "antmedia_cluster_aws.yml", dict(ams_vars, antmedia_cluster_aws_state="absent"))
+    names = [p["InstanceProfileName"] for p in aws.iam.list_instance_profiles()["InstanceProfiles"]]
+    assert profile_name not in names
+    assert aws.tagged(DEPLOYMENT) == []
+
+
+def test_only_aws_default_region_places_the_topology(playbook, aws, monkeypatch):
+    # No region option, no AWS_REGION: the modules take AWS_DEFAULT_REGION, as the AWS CLI does.
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    import boto3
+    eu = {service: boto3.client(service, region_name="eu-west-1", endpoint_url=aws.endpoint_url,
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+          for service in ("ec2", "autoscaling")}
+    image_id = sorted(i["ImageId"] for i in eu["ec2"].describe_images(Owners=["099720109477"], Filters=[
+        {"Name": "name", "Values": ["ubuntu/images/hvm-ssd/ubuntu-*-amd64-server-*"]}])["Images"])[0]
+    wcs_vars = {
+        "wcs_cdn_aws_deployment": "wcs-eu",
+        "wcs_cdn_aws_image_id": image_id,
+        "wcs_cdn_aws_instance_type": "t3.micro",
+        "wcs_cdn_aws_wait_timeout": 120,
+    }
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", wcs_vars)
+    outputs = [r for r in results if r["task"] == "Show what was built"][0]["wcs_cdn_aws_outputs"]
+    assert outputs["region"] == "eu-west-1"
+    group = _group(aws, "wcs-edge", client=eu["autoscaling"])
+    assert group["AvailabilityZones"][0].startswith("eu-west-1")
+    subnets = eu["ec2"].describe_subnets(Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}])["Subnets"]
+    assert sorted(s["AvailabilityZone"] for s in subnets) == ["eu-west-1a", "eu-west-1b"]
+    assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []  # nothing in us-east-1
+    hooks = eu["autoscaling"].describe_lifecycle_hooks(AutoScalingGroupName="wcs-edge")["LifecycleHooks"]
+    assert [h["LifecycleHookName"] for h in hooks] == [HOOK]
+
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", wcs_vars)
+    assert stats["changed"] == 0, changed_tasks(results)
+    run_topology(playbook, "wcs_cdn_aws.yml", dict(wcs_vars, wcs_cdn_aws_state="absent"))
+    assert eu["autoscaling"].describe_auto_scaling_groups()["AutoScalingGroups"] == []
