@@ -406,6 +406,9 @@ def markdown(meta, results, hosts=None):
                      meta["versions"]["ansible-core"], meta["versions"]["amazon.aws"],
                      meta["versions"]["community.aws"], meta["versions"]["moto"],
                      " ".join(meta["load_before"]), " ".join(meta["load_after"])))
+    for note in meta.get("notes") or []:
+        lines.append("")
+        lines.append("Note: %s." % note)
     lines.append("")
     lines.append("| Topology | No-op time (col / ref) | No-op calls (col / ref) | First converge time (col / ref) "
                  "| Targets met |")
@@ -526,6 +529,11 @@ def measure_topologies(topologies, args, log_dir):
     return dict(results=results, repetitions=repetitions, scale=scale, image_id=image_id)
 
 
+def _int_keys(check):
+    """A scale check read back from JSON: its instance counts are keys again."""
+    return dict((int(k) if isinstance(k, str) and k.isdigit() else k, v) for k, v in check.items())
+
+
 def parse_deadline(text):
     """``HH:MM`` (UTC, today) as a time stamp, or None."""
     if not text:
@@ -573,7 +581,7 @@ def run_in_parallel(topologies, args, log_dir):
             continue
         merged["results"].update(data.get("results", {}))
         merged["repetitions"][name] = data.get("repetitions", [])
-        merged["scale"].update(data.get("scale") or {})
+        merged["scale"].update((t, _int_keys(check)) for t, check in (data.get("scale") or {}).items())
         merged["image_id"] = data.get("meta", {}).get("image_id")
         print("%s done (exit %s)" % (name, process.returncode), flush=True)
     return merged
@@ -596,6 +604,10 @@ def main(argv=None):
                         help="one process per topology (each with its own stand-ins) and one for --hosts, "
                              "at the same time (the sides of a topology stay interleaved in its process)")
     parser.add_argument("--deadline", help="HH:MM UTC: start no repetition that would end after it")
+    parser.add_argument("--scale-from", action="append", default=[], metavar="JSON",
+                        help="take the scale check of an earlier run's results JSON (call counts do not "
+                             "depend on the machine's load); may be given more than once")
+    parser.add_argument("--hosts-from", metavar="JSON", help="take the boot and hosts timings of an earlier run")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeat < 0 or (args.repeat == 0 and not args.scale_check):
@@ -634,6 +646,23 @@ def main(argv=None):
     print("load average after: %s" % " ".join(meta["load_after"]))
     results = measured["results"]
     repetitions, scale = measured["repetitions"], measured["scale"]
+    meta["notes"] = []
+    for path in args.scale_from:
+        earlier = json.loads(Path(path).read_text())
+        for topology, check in (earlier.get("scale") or {}).items():
+            if topology in results and topology not in scale:
+                scale[topology] = _int_keys(check)
+                meta["notes"].append("the %d/%d-instances check of %s is from the run finished %s (%s)" % (
+                    SCALE_SIZES + (topology, earlier["meta"].get("finished"), Path(path).name)))
+    if args.hosts_from:
+        earlier = json.loads(Path(args.hosts_from).read_text())
+        hosts_result = earlier.get("hosts")
+        meta["notes"].append("the boot and hosts timings are from the run finished %s (%s)"
+                             % (earlier["meta"].get("finished"), Path(args.hosts_from).name))
+    for topology, result in results.items():
+        if "summary" in result:
+            result["scale"] = scale.get(topology)
+            result["targets"] = targets(topology, result["ratios"], result["summary"], scale.get(topology))
     table = markdown(meta, results, hosts_result)
     data = dict(meta=meta, results=results, repetitions=repetitions, scale=scale, hosts=hosts_result)
     for name in (stamp, "latest"):

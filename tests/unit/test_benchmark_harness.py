@@ -238,3 +238,10 @@ def test_the_table_shows_every_topology_and_what_was_missed():
     assert "| antmedia_cluster | 10.0 s / 50.0 s (0.2) | 12 / 100 (0.12) | 10.0 s / 50.0 s (0.2) | all |" in text
     assert "| wcs_cdn | - | - | - | not measured: collection first converge: playbook failed (rc 2) |" in text
     assert "| first converge | 10.0 s | 50.0 s | 0.2 | 12 | 100 | 0.12 | 10 (8) | 10 (8) |" in text
+
+
+def test_a_scale_check_read_back_from_json_is_judged_again():
+    check = json.loads(json.dumps({2: {"calls": 15}, 200: {"calls": 15}, "identical": True}))
+    ratios = {"first converge": {"time": 0.3}, "no-op converge": {"time": 0.2, "calls": 0.1}}
+    rows = run.targets("wcs_cdn", ratios, _summary(15), run._int_keys(check))
+    assert ("no-op calls identical for 2 and 200 instances per group", "15 / 15", True) in rows
