@@ -247,8 +247,11 @@ def run_side(backends, topology, side, image_id, scratch, log_dir, repetition):
             # moto keeps a group's scaling policies after DeleteAutoScalingGroup (AWS deletes
             # them with the group): noted, not held against either side.
             groups = set(x.split(":", 1)[1] for x in left if x.startswith("auto-scaling-group:"))
-            result["emulator_orphans"] = [x for x in left if x.startswith("scaling-policy:")
-                                          and x.split(":", 1)[1].split("/", 1)[0] not in groups]
+            # moto also keeps the extra EBS volume of a launch template's block device mapping
+            # (Red5 Pro's /dev/sda1) after the group's instances are terminated, on both sides.
+            result["emulator_orphans"] = [x for x in left if (x.startswith("scaling-policy:")
+                                          and x.split(":", 1)[1].split("/", 1)[0] not in groups)
+                                          or x.startswith("volume:")]
             result["left_over"] = [x for x in left if x not in result["emulator_orphans"]]
             result["problems"] = ["left over: " + ", ".join(result["left_over"])] if result["left_over"] else []
         else:
@@ -387,8 +390,9 @@ def markdown_topology(topology, summary, ratios, target_rows, scale):
     orphans = [len(summary[side]["teardown"].get("emulator_orphans") or []) for side in SIDES]
     if any(orphans):
         lines.append("")
-        lines.append("Kept by moto after the teardown (it does not delete a group's scaling policies with the "
-                     "group; AWS does): collection %d, reference %d." % tuple(orphans))
+        lines.append("Kept by moto after the teardown (it deletes neither a group's scaling policies with the "
+                     "group nor the extra volumes of its instances; AWS does): collection %d, reference %d."
+                     % tuple(orphans))
     lines.append("")
     return lines
 
