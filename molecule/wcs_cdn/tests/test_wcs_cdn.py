@@ -188,6 +188,10 @@ def recorded_calls(host):
     return json.loads(result.stdout)
 
 
+def heartbeats(host):
+    return [c for c in recorded_calls(host) if c["action"] == "RecordLifecycleActionHeartbeat"]
+
+
 def wait_for(what, predicate, timeout=40, every=0.5):
     deadline = time.monotonic() + timeout
     while True:
@@ -199,8 +203,9 @@ def wait_for(what, predicate, timeout=40, every=0.5):
         time.sleep(every)
 
 
-def agent_log(host, since):
-    return on(host).run("journalctl -u streamfleet-drain --no-pager -o cat --since '%s'" % since).stdout
+def agent_log(host, since=None):
+    window = " --since '%s'" % since if since else ""
+    return on(host).run("journalctl -u streamfleet-drain --no-pager -o cat%s" % window).stdout
 
 
 def test_drain_agent_installed_and_running(host):
@@ -214,7 +219,7 @@ def test_drain_agent_installed_and_running(host):
     if is_origin(host):
         # The real metadata address answers nothing in a container: the agent logs and retries.
         assert config["imds_endpoint"] == "http://169.254.169.254"
-        wait_for("a retry line", lambda: "instance metadata unreachable" in agent_log(host, "-10min"))
+        wait_for("a retry line", lambda: "instance metadata unreachable" in agent_log(host))
         assert on(host).service("streamfleet-drain").is_running
 
 
@@ -247,8 +252,7 @@ def test_drain_agent_drains_the_edge(host):
         drain_started = time.monotonic()
         http_send(host, "PUT", "http://127.0.0.1:%d/_control/meta/autoscaling/target-lifecycle-state" % DRAIN_IMDS,
                   "Terminated")
-        beats = wait_for("two heartbeats", lambda: [c for c in recorded_calls(host)
-                                                     if c["action"] == "RecordLifecycleActionHeartbeat"][1:], timeout=30)
+        beats = wait_for("two heartbeats", lambda: heartbeats(host)[1:], timeout=30)
         assert beats and all(c["status"] == 200 for c in beats)
         assert not [c for c in recorded_calls(host) if c["action"] == "CompleteLifecycleAction"], \
             "completed while sessions were still on the server"

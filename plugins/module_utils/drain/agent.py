@@ -62,6 +62,8 @@ IDLE, DRAINING, COMPLETING, DONE = "idle", "draining", "completing", "done"
 # Guide, "Retrieve the target lifecycle state through instance metadata").
 TERMINATING_STATES = ("Terminated", "Warmed:Terminated")
 _NOT_READ = object()
+# Auto Scaling error codes after which the credentials are read again from the metadata service.
+CREDENTIAL_ERRORS = ("ExpiredToken", "InvalidClientTokenId", "RequestExpired", "UnrecognizedClientException")
 CONFIG_PATH = "/etc/streamfleet/drain.json"
 
 DEFAULTS = {
@@ -274,8 +276,7 @@ class DrainAgent(object):
                  % ("unknown" if self.last_count is None else self.last_count, self.elapsed()))
 
     def _credentials_failed(self, exc):
-        if getattr(exc, "code", None) in ("ExpiredToken", "InvalidClientTokenId", "RequestExpired",
-                                           "UnrecognizedClientException"):
+        if getattr(exc, "code", None) in CREDENTIAL_ERRORS:
             forget = getattr(self.autoscaling, "forget_credentials", None)
             if forget:
                 forget()

@@ -160,8 +160,8 @@ def test_maximum_drain_time_completes_with_sessions_left():
     assert agent.run() == 0
     complete = actions(autoscaling, "CompleteLifecycleAction")
     assert len(complete) == 1 and complete[0][0] == 1300.0
-    assert [call[0] for call in actions(autoscaling, "RecordLifecycleActionHeartbeat")] == [1000.0, 1060.0, 1120.0,
-                                                                                           1180.0, 1240.0]
+    beats = [call[0] for call in actions(autoscaling, "RecordLifecycleActionHeartbeat")]
+    assert beats == [1000.0, 1060.0, 1120.0, 1180.0, 1240.0]
     assert "maximum drain time 300s passed with sessions=4" in out.getvalue()
 
 
