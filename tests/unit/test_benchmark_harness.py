@@ -165,10 +165,15 @@ def test_the_alicloud_reference_deletes_with_the_same_playbook():
 
 
 def test_scale_overrides_size_every_group():
-    assert topologies.TOPOLOGIES["antmedia_cluster"]["sizes"](200) == {
+    sizes = topologies.TOPOLOGIES["antmedia_cluster"]["sizes"](200)
+    assert {k: v for k, v in sizes.items() if k != "antmedia_cluster_aws_subnets"} == {
         "antmedia_cluster_aws_origin_desired": 200, "antmedia_cluster_aws_origin_max": 200,
         "antmedia_cluster_aws_edge_desired": 200, "antmedia_cluster_aws_edge_max": 200,
         "antmedia_cluster_aws_edge_min": 2}
+    # 400 instances need more addresses than two /24 subnets; both sizes use the same subnets
+    assert sizes["antmedia_cluster_aws_subnets"] == topologies.TOPOLOGIES["antmedia_cluster"]["sizes"](2)[
+        "antmedia_cluster_aws_subnets"]
+    assert all(s["cidr"].endswith("/20") for s in sizes["antmedia_cluster_aws_subnets"])
     assert topologies.TOPOLOGIES["wcs_cdn"]["sizes"](2) == {"wcs_cdn_aws_edge_desired": 2, "wcs_cdn_aws_edge_max": 3}
 
 
