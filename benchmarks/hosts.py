@@ -202,7 +202,10 @@ def main():
     log_dir = Path(tempfile.mkdtemp(prefix="sf-bench-hosts-"))
     result = measure(log_dir)
     print("\n".join(markdown(result)))
-    print("logs: %s" % log_dir)
+    # the shape of benchmarks/run.py's results, for run.py --hosts-from
+    finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    (log_dir / "hosts.json").write_text(json.dumps(dict(meta=dict(finished=finished), hosts=result), indent=2) + "\n")
+    print("logs and hosts.json: %s" % log_dir)
     return 1 if result["problems"] else 0
 
 
