@@ -291,12 +291,12 @@ class DrainAgent(object):
             self.log("sessions=%d (%s) %.0fs into the drain" % (self.last_count, self.sessions.describe(), self.elapsed()))
         if self.last_count == 0:
             self._enter(COMPLETING, "no session left after %.0fs" % self.elapsed())
-            self.complete_reason = "sessions=0"
+            self.complete_reason = "no session left"
             return
         if self.elapsed() >= self.config["max_drain_seconds"]:
             self._enter(COMPLETING, "maximum drain time %gs passed with sessions=%s"
                         % (self.config["max_drain_seconds"], "unknown" if self.last_count is None else self.last_count))
-            self.complete_reason = "max_drain_seconds"
+            self.complete_reason = "maximum drain time"
             return
         now = self._clock()
         if now >= self.next_heartbeat:

@@ -141,7 +141,7 @@ def test_idle_while_warmed_or_in_service_then_drains_until_sessions_reach_zero()
     assert "target lifecycle state: Warmed:Stopped" in log
     assert "sessions=3 (connections of http://127.0.0.1:8081/)" in log
     assert "sessions=1 " in log and "sessions=0 " in log
-    assert "CompleteLifecycleAction CONTINUE sent for i-0drain in sf-wcs-edges after 170s (sessions=0" in log
+    assert "CompleteLifecycleAction CONTINUE sent for i-0drain in sf-wcs-edges after 170s (no session left, last sessions=0)" in log
 
 
 def test_no_group_state_means_idle_and_no_call():
