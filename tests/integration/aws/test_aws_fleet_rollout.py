@@ -121,8 +121,8 @@ def test_batches_of_two_and_an_interrupted_run_is_restored(run_module, aws, netw
     assert rollout(run_module)["changed"] is False
 
 
-def test_a_live_lock_of_another_run_is_refused_even_with_force_takeover(run_module, aws, network, base_image_id,
-                                                                       fleet):
+def test_a_live_lock_of_another_run_is_refused_even_with_force_takeover(
+        run_module, aws, network, base_image_id, fleet):
     run_module("aws_launch_template", template_args(base_image_id, network, "t3.small"))
     now = int(time.time())
     set_state_tag(aws, "run=other-run;started=%d;beat=%d;method=replace;min=1;max=3;desired=3;floor=3;suspended="

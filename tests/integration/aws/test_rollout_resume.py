@@ -230,19 +230,15 @@ def state_tag(aws):
     return {t["Key"]: t["Value"] for t in group["Tags"]}.get("streamfleet:rollout")
 
 
+SUSPENDED = ["AZRebalance", "AlarmNotification", "ScheduledActions"]
 # (operation, occurrence) after which the playbook is killed, and what the group shows then
 KILL_POINTS = {
     # the lock and state tag written, nothing else yet
     "after-lock": (("CreateOrUpdateTags", 1), dict(desired=3, max=3, suspended=[])),
     # batch 2 launched: one instance more than the capacity, the maximum raised
-    "mid-batch": (("UpdateAutoScalingGroup", 2), dict(desired=4, max=4,
-                                                       suspended=["AZRebalance", "AlarmNotification",
-                                                                  "ScheduledActions"])),
+    "mid-batch": (("UpdateAutoScalingGroup", 2), dict(desired=4, max=4, suspended=SUSPENDED)),
     # every old instance terminated; sizes, processes and tag not restored yet
-    "before-restore": (("TerminateInstanceInAutoScalingGroup", 3), dict(desired=3, max=4,
-                                                                         suspended=["AZRebalance",
-                                                                                    "AlarmNotification",
-                                                                                    "ScheduledActions"])),
+    "before-restore": (("TerminateInstanceInAutoScalingGroup", 3), dict(desired=3, max=4, suspended=SUSPENDED)),
 }
 
 

@@ -226,7 +226,7 @@ class FakeGroup:
     def __init__(self, capacity=3, hook=True, warmup_polls=2, drain_polls=3):
         self.instances = {}
         self.order = 0
-        for _ in range(capacity):
+        for _number in range(capacity):
             self._launch("1", health="healthy", warm=0)
         self.min, self.max, self.desired = 1, capacity, capacity
         self.tags = {"streamfleet:deployment": DEPLOYMENT}
@@ -311,7 +311,7 @@ class FakeGroup:
             assert self.min <= DesiredCapacity <= self.max
             self.desired = DesiredCapacity
             live = [i for i in self.instances.values() if i["state"] == "InService"]
-            for _ in range(self.desired - len(live)):
+            for _number in range(self.desired - len(live)):
                 self._launch("2")
 
     def set_instance_protection(self, AutoScalingGroupName, InstanceIds, ProtectedFromScaleIn):
@@ -574,9 +574,9 @@ def test_instance_refresh_failure_is_reported():
         aws.read()
         aws.expect("autoscaling", "describe_instance_refreshes", {"InstanceRefreshes": [refresh("InProgress", 20)]},
                    dict(AutoScalingGroupName=NAME))
-        aws.expect("autoscaling", "describe_instance_refreshes", {"InstanceRefreshes": [
-            refresh("Failed", 20, 1, "health checks failed")]}, dict(AutoScalingGroupName=NAME,
-                                                                       InstanceRefreshIds=["ir-1"]))
+        failed = refresh("Failed", 20, 1, "health checks failed")
+        aws.expect("autoscaling", "describe_instance_refreshes", {"InstanceRefreshes": [failed]},
+                   dict(AutoScalingGroupName=NAME, InstanceRefreshIds=["ir-1"]))
         with pytest.raises(ModuleFailed, match="is Failed: health checks failed"):
             run_rollout(FakeModule(aws.clients, method="instance_refresh"), FakeClock())
 
