@@ -129,7 +129,7 @@ kept:
   elements: dict
   sample: [{id: "d4e5f6", ip: "10.0.1.10", last_update_time: 1765085399000, seconds_since_update: 1, status: alive}]
 deleted_count:
-  description: Documents deleted (0 in check mode); less than the number of O(removed) when a node reported again meanwhile.
+  description: Documents deleted (0 in check mode); less than the number of RV(removed) when a node reported again meanwhile.
   returned: always
   type: int
   sample: 1
