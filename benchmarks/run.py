@@ -20,6 +20,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -614,6 +615,8 @@ def main(argv=None):
     parser.add_argument("--hosts-from", metavar="JSON", help="take the boot and hosts timings of an earlier run")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # `timeout` and CI stop with SIGTERM: exit through the finally blocks that stop the stand-ins.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.repeat < 0 or (args.repeat == 0 and not args.scale_check):
         parser.error("--repeat must be at least 1 (0 only with --scale-check)")
     topologies = [t for t in args.topologies.split(",") if t]
