@@ -39,7 +39,9 @@ attributes:
     description: Reports what would change without calling any IAM operation that changes something.
   diff_mode:
     support: full
-    description: Returns the role (trust policy, tags), its inline policy documents (normalised JSON), managed policies and the instance profile, before and after.
+    description:
+      - Returns the role (trust policy, tags), its inline policy documents (normalised JSON),
+        managed policies and the instance profile, before and after.
 options:
   name:
     description:

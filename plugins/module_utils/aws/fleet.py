@@ -575,8 +575,8 @@ class FleetConverger(Converger):
             # desired capacity (so does moto), which leaves it outside the range while
             # instances are still launching or terminating.
             changed["DesiredCapacity"] = capacity["after"]
-            self.changes.append("desired capacity %s -> %s (%s)" % (capacity["before"], capacity["after"],
-                                                                   capacity["reason"]))
+            self.changes.append("desired capacity %s -> %s (%s)"
+                                % (capacity["before"], capacity["after"], capacity["reason"]))
         if "LaunchTemplate" in changed or "TerminationPolicies" in changed:
             self._check_launch_template()
         if changed and self.change("update group %s: %s" % (name, sorted(changed))):

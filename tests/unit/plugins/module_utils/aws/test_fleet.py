@@ -32,9 +32,9 @@ def hook(**kw):
 def test_valid_fleet_passes():
     asg.validate(fleet(policies=[simple(), simple("in", scaling_adjustment=-1)]))
     asg.validate(dict(name="x", state="absent"))
-    asg.validate(fleet(lifecycle_hooks=[hook(name="a/b_c-1", heartbeat_timeout=30), hook(name="x", heartbeat_timeout=7200,
-                                                                                          notification_metadata="m" * 1023)],
-                       warm_pool=dict(state="present", min_size=0, max_group_prepared_capacity=0, pool_state="Hibernated")))
+    hooks = [hook(name="a/b_c-1", heartbeat_timeout=30), hook(name="x", heartbeat_timeout=7200, notification_metadata="m" * 1023)]
+    pool = dict(state="present", min_size=0, max_group_prepared_capacity=0, pool_state="Hibernated")
+    asg.validate(fleet(lifecycle_hooks=hooks, warm_pool=pool))
     # a pool to remove needs no valid settings
     asg.validate(fleet(warm_pool=dict(state="absent", min_size=-5, max_group_prepared_capacity=None, pool_state=None)))
 
@@ -139,9 +139,9 @@ def test_hook_comparison():
     assert asg.hook_differs(dict(described, HeartbeatTimeout=600), declared)
     with_metadata = asg.hook_api(hook(notification_metadata='{"max_drain_seconds": 3600}'))
     assert asg.hook_differs(described, with_metadata)
-    assert asg.hook_view(with_metadata) == dict(transition="autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout=300,
-                                               default_result="CONTINUE",
-                                               notification_metadata='{"max_drain_seconds": 3600}')
+    assert asg.hook_view(with_metadata) == dict(
+        transition="autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout=300, default_result="CONTINUE",
+        notification_metadata='{"max_drain_seconds": 3600}')
 
 
 def test_warm_pool_comparison():
