@@ -45,8 +45,9 @@ def run(cmd, cwd, env, timeout=600):
     proc = subprocess.run([str(c) for c in cmd], cwd=str(cwd), env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(map(str, cmd)), proc.returncode,
-                                                         proc.stdout[-4000:], proc.stderr[-4000:]))
+        command = " ".join(map(str, cmd))
+        output = proc.stdout[-4000:] + "\n" + proc.stderr[-4000:]
+        raise AssertionError("%s failed (%d):\n%s" % (command, proc.returncode, output))
     return proc
 
 

@@ -29,19 +29,19 @@ def test_builder_context_and_introspected_requirements(installed, tmp_path):
     pip_out, bindep_out = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
     run([tool("python"), ctx / "_build" / "scripts" / "introspect.py", "introspect", installed,
          "--write-pip", pip_out, "--write-bindep", bindep_out], tmp_path, env)
-    pip_lines = [l.split("#")[0].strip() for l in pip_out.read_text().splitlines() if l.strip()]
-    names = {re.split(r"[<>=!~ \[]", l, maxsplit=1)[0].lower().replace("_", "-") for l in pip_lines}
+    pip_lines = [line.split("#")[0].strip() for line in pip_out.read_text().splitlines() if line.strip()]
+    names = {re.split(r"[<>=!~ \[]", line, maxsplit=1)[0].lower().replace("_", "-") for line in pip_lines}
     assert {"boto3", "botocore", "alibabacloud-ros20190910", "alibabacloud-tea-openapi"} <= names
     assert not [n for n in names if n.startswith(TEST_ONLY)], names
-    assert all("# from collection streamfleet.cluster" in l for l in pip_out.read_text().splitlines() if l)
+    assert all("# from collection streamfleet.cluster" in line for line in pip_out.read_text().splitlines() if line)
     assert "openssh-client [platform:dpkg]" in bindep_out.read_text()
 
 
 def test_runtime_requirements_are_what_the_plugins_import():
     """meta/ee-requirements.txt names the third-party packages controller-side plugins import."""
     wanted = {"boto3", "botocore", "alibabacloud_ros20190910", "alibabacloud_tea_openapi"}
-    listed = {re.split(r"[<>=!~ ]", l, maxsplit=1)[0] for l in (REPO / "meta" / "ee-requirements.txt").read_text().splitlines()
-              if l.strip() and not l.startswith("#")}
+    lines = (REPO / "meta" / "ee-requirements.txt").read_text().splitlines()
+    listed = {re.split(r"[<>=!~ ]", line, maxsplit=1)[0] for line in lines if line.strip() and not line.startswith("#")}
     assert listed == wanted
     imported = set()
     for path in (REPO / "plugins").rglob("*.py"):
