@@ -146,7 +146,7 @@ def test_idle_while_warmed_or_in_service_then_drains_until_sessions_reach_zero()
 
 def test_no_group_state_means_idle_and_no_call():
     agent, clock, imds, autoscaling, out, regions = make(states=[(0, None)], counts=[(0, 5)])
-    for _ in range(4):
+    for _step in range(4):
         agent.step()
     assert agent.state == drain.IDLE
     assert autoscaling.calls == [] and regions == []
@@ -324,7 +324,7 @@ def test_drain_command_runs_from_the_bundle_without_ansible(tmp_path, python):
 ], ids=["warm-pool-instance-terminated", "scaled-in-back-to-the-pool", "warming-up", "standby"])
 def test_which_target_states_start_a_drain(states, drains):
     agent, clock, imds, autoscaling, out, regions = make(states=states, counts=[(0, 0)])
-    for _ in range(8):
+    for _step in range(8):
         if agent.state == drain.DONE:
             break
         agent.step()
