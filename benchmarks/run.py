@@ -561,9 +561,9 @@ def run_in_parallel(topologies, args, log_dir):
             command += ["--deadline", args.deadline]
         children.append((topology, child_dir, command))
     if args.hosts:
-        children.append(("hosts", log_dir / "hosts", [sys.executable, str(Path(__file__).resolve()),
-                                                       "--hosts-only", "--results", str(log_dir / "hosts"),
-                                                       "--child"]))
+        command = [sys.executable, str(Path(__file__).resolve()), "--hosts-only",
+                   "--results", str(log_dir / "hosts"), "--child"]
+        children.append(("hosts", log_dir / "hosts", command))
     running = []
     for name, child_dir, command in children:
         child_dir.mkdir(parents=True, exist_ok=True)
