@@ -25,6 +25,12 @@ edits files with the very code the modules use, so a boot and a playbook leave t
         the drain agent (service ``streamfleet-drain``): waits for the Auto Scaling termination
         lifecycle hook, drains the server, completes the lifecycle action; exit 0 once completed
         (see ``plugins/module_utils/drain/agent.py``)
+    streamfleet-boot drain-config [--config /etc/streamfleet/drain.json] --set KEY=VALUE [...]
+        set top-level settings of the drain agent (``max_drain_seconds``,
+        ``heartbeat_interval_seconds``, ...): the boot user data passes the topology's limits
+        this way; a number setting takes a number, a text setting the text as given; the result
+        is checked by the agent's own configuration check before the file is replaced; exit 10
+        when the file changed (restart ``streamfleet-drain``, not the media server)
 
 Every file is checked and planned before the first write; each changed file is written
 atomically (owner and mode kept). What changed is reported on standard error by file and key,
@@ -38,6 +44,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -199,6 +206,63 @@ def cmd_drain(args, out, err):
     return agent.main(args.config, out=out, err=err)
 
 
+# Settings drain-config may set: the agent's top-level scalars. "server" is fixed when the image
+# is built and "sessions" is an object (the server_boot role's server_boot_drain_sessions).
+DRAIN_SETTABLE = ("lifecycle_hook_name", "auto_scaling_group_name", "lifecycle_action_result", "max_drain_seconds",
+                  "heartbeat_interval_seconds", "state_poll_seconds", "session_poll_seconds",
+                  "request_timeout_seconds", "retry_max_seconds", "complete_attempts", "imds_endpoint",
+                  "imds_token_ttl_seconds", "autoscaling_endpoint")
+
+
+def _drain_value(key, text, defaults):
+    if key not in DRAIN_SETTABLE:
+        raise BootError("drain-config cannot set %r (it sets %s)" % (key, ", ".join(DRAIN_SETTABLE)))
+    if isinstance(defaults[key], str):
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        raise BootError("drain setting %s=%r is not a number" % (key, text))
+    return int(number) if number == int(number) else number
+
+
+def render_drain_config(config):
+    # The layout of the server_boot role's drain.json.j2 (to_nice_json: sorted keys, 2 spaces).
+    return json.dumps(config, indent=2, sort_keys=True, separators=(",", ": ")) + "\n"
+
+
+def cmd_drain_config(args, out, err):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.drain import agent
+    settings = {}
+    for item in args.settings or []:
+        key, value = _key_value(item)
+        if key in settings:
+            raise BootError("key %r is given twice" % key)
+        settings[key] = _drain_value(key, value, agent.DEFAULTS)
+    if not settings:
+        raise BootError("drain-config needs at least one --set KEY=VALUE")
+    before = _read(args.config)
+    try:
+        current = json.loads(before)
+    except ValueError as exc:
+        raise BootError("%s is not JSON: %s" % (args.config, exc))
+    if not isinstance(current, dict):
+        raise BootError("%s does not hold a JSON object" % args.config)
+    changed = sorted(key for key, value in settings.items() if key not in current or current[key] != value)
+    if not changed:
+        _say(err, "%s already current" % args.config)
+        return EXIT_UNCHANGED
+    wanted = dict(current)
+    wanted.update(settings)
+    after = render_drain_config(wanted)
+    try:
+        agent.load_config(after)
+    except agent.ConfigError as exc:
+        raise BootError("%s would not be usable: %s" % (args.config, exc))
+    _write([(args.config, before, after, ", ".join("%s=%s" % (key, settings[key]) for key in changed))], err)
+    return EXIT_CHANGED
+
+
 # -- command line -------------------------------------------------------------------------------
 def build_parser():
     parser = _Parser(prog=PROG, description="Boot-time settings of a streamfleet.cluster server "
@@ -236,6 +300,12 @@ def build_parser():
     drain.add_argument("--config", default="/etc/streamfleet/drain.json", help="the agent's JSON settings")
     drain.add_argument("--check", action="store_true", help="only check the settings (exit 0 when usable)")
     drain.set_defaults(func=cmd_drain)
+
+    drain_config = commands.add_parser("drain-config", help="set the drain agent's limits (from the boot user data)")
+    drain_config.add_argument("--config", default="/etc/streamfleet/drain.json", help="the agent's JSON settings")
+    drain_config.add_argument("--set", dest="settings", action="append", metavar="KEY=VALUE",
+                              help="a top-level setting, e.g. max_drain_seconds=3600 (repeatable)")
+    drain_config.set_defaults(func=cmd_drain_config)
     return parser
 
 
