@@ -347,8 +347,8 @@ def _time_split(phase):
     counted = phase["task_counts"]
     if "api_task_seconds" not in counted:
         return "-"
-    return ("%.1f s in %d tasks that called an API, %.1f s in the other %d tasks that ran, %.1f s outside any "
-            "task (start-up)" % (counted["api_task_seconds"], counted["api_tasks"], counted["other_task_seconds"],
+    return ("%.1f s in the %d tasks that called an API, %.1f s in the other %d tasks that ran, %.1f s outside "
+            "any task (start-up and between tasks)" % (counted["api_task_seconds"], counted["api_tasks"], counted["other_task_seconds"],
                                  max(counted["ran"] - counted["api_tasks"], 0), counted["outside_seconds"]))
 
 
@@ -370,7 +370,7 @@ def markdown_topology(topology, summary, ratios, target_rows, scale):
     if scale is None and spec.get("sizes") is None:
         lines.append("(2 versus 200 instances per group: not applicable, the group sizes are stack parameters.)")
     lines.append("")
-    lines.append("Where the no-op converge's time goes (%s): " % "; ".join(
+    lines.append("Where the no-op converge's time goes: " + "; ".join(
         "%s %s" % (side, _time_split(summary[side]["no-op converge"])) for side in SIDES) + ".")
     lines.append("")
     lines.append("Calls per service (collection / reference): " + "; ".join(
