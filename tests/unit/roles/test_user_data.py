@@ -8,6 +8,7 @@ the instance metadata served by the stand-ins on 127.0.0.1. After both runs ever
 exactly once with the right value, the second run changes nothing, and the modules (or the Ant
 Media planner) agree that nothing is left to change: boot and playbook give the same bytes.
 """
+import json
 import os
 import re
 import shutil
@@ -349,3 +350,47 @@ def test_alicloud_node_user_data_uses_the_boot_library_when_baked_in(tmp_path, b
             Path(edit.path).write_text(edit.after)
     assert snapshot(home) == snapshot(reference), "the module's planner and the node's boot leave the same bytes"
     assert not (home / "calls").exists()
+
+
+# -- drain limits from the topology -------------------------------------------------------------
+BAKED_DRAIN = {"server": "wcs", "lifecycle_hook_name": "streamfleet-drain", "auto_scaling_group_name": "",
+               "lifecycle_action_result": "CONTINUE", "max_drain_seconds": 3600, "heartbeat_interval_seconds": 60,
+               "sessions": {}}
+
+
+@pytest.mark.parametrize("role, role_vars, env", [
+    ("wcs", {"wcs_cdn_role": "origin"}, {"WCS_HOME": "wcs"}),
+    ("red5pro_streammanager", {}, {"RED5_HOME": "red5pro"}),
+    ("antmedia", {"antmedia_cluster_url": "mongodb://10.0.9.9:27017"}, {"AMS_HOME": "antmedia"}),
+])
+def test_user_data_sets_the_drain_limits_once(playbook, tmp_path, imds, boot_launcher, role, role_vars, env):
+    homes = {"wcs": lambda: copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs"),
+             "red5pro": lambda: red5pro_home(tmp_path), "antmedia": lambda: copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")}
+    env = {key: str(homes[value]()) for key, value in env.items()}
+    drain_json = tmp_path / "drain.json"
+    drain_json.write_text(json.dumps(dict(BAKED_DRAIN, server=role), indent=2, sort_keys=True) + "\n")
+    role_vars = dict(role_vars, **{"%s_user_data_drain" % role: {"max_drain_seconds": 7200, "heartbeat_interval_seconds": 150}})
+    script = render(playbook, tmp_path, role, role_vars)
+    assert "drain_settings --set heartbeat_interval_seconds=150 --set max_drain_seconds=7200" in script.read_text()
+    env.update(PER_BOOT_DIR="", DRAIN_CONFIG=str(drain_json))
+    first = run_script(script, boot_launcher, imds.endpoint, env)
+    assert "changed %s" % drain_json in first and "restart of streamfleet-drain skipped" in first
+    written = json.loads(drain_json.read_text())
+    assert written == dict(BAKED_DRAIN, server=role, max_drain_seconds=7200, heartbeat_interval_seconds=150)
+    before = drain_json.read_bytes()
+    second = run_script(script, boot_launcher, imds.endpoint, env)
+    assert "%s already current" % drain_json in second and "streamfleet-drain" not in second
+    assert drain_json.read_bytes() == before
+
+
+def test_user_data_without_drain_settings_leaves_the_agent_alone(playbook, tmp_path):
+    script = render(playbook, tmp_path, "wcs", {"wcs_cdn_role": "origin"})
+    assert "drain-config" not in script.read_text().split("# ---- end of the streamfleet user-data glue ----")[1]
+    assert "\ndrain_settings " not in script.read_text()
+
+
+def test_user_data_refuses_unknown_drain_setting(playbook):
+    results = playbook.run([
+        {"name": "render", "ansible.builtin.include_role": {"name": "streamfleet.cluster.wcs", "tasks_from": "user_data"},
+         "vars": {"wcs_cdn_role": "origin", "wcs_user_data_drain": {"sessions": {}}}}], expect_failure=True)
+    assert any(r.get("failed") for r in results)
