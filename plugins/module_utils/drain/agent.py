@@ -51,8 +51,10 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.drain.autoscal
     default_endpoint,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.drain.sessions import (
+    ANTMEDIA_APP_FIELDS,
     FORMATS,
     SERVER_DEFAULTS,
+    AntMediaAppsCounter,
     SessionCountError,
     SessionCounter,
 )
@@ -85,7 +87,7 @@ DEFAULTS = {
 }
 SECONDS = ("max_drain_seconds", "heartbeat_interval_seconds", "state_poll_seconds", "session_poll_seconds",
            "request_timeout_seconds", "retry_max_seconds", "imds_token_ttl_seconds")
-SESSION_KEYS = ("url", "format", "fields", "token_file", "token_in")
+SESSION_KEYS = ("url", "format", "fields", "token_file", "token_in", "home")
 
 
 class ConfigError(Exception):
@@ -133,6 +135,11 @@ def load_config(text):
     if not isinstance(merged["fields"], list) or not merged["fields"] or \
             not all(isinstance(f, str) and f.rstrip("?") for f in merged["fields"]):
         raise ConfigError("sessions.fields must be a non-empty list of field names")
+    if merged["format"] == "antmedia-apps" and any(f.rstrip("?") not in ANTMEDIA_APP_FIELDS for f in merged["fields"]):
+        raise ConfigError("sessions.fields of the antmedia-apps format are among %s" % ", ".join(ANTMEDIA_APP_FIELDS))
+    for key in ("url", "token_file", "token_in", "home"):
+        if not isinstance(merged[key], str):
+            raise ConfigError("sessions.%s=%r must be a string" % (key, merged[key]))
     config["sessions"] = merged
     return config
 
@@ -345,9 +352,19 @@ def build_agent(config, out=None, clock=time.monotonic, sleep=time.sleep, wall=t
     imds = metadata_source("aws", endpoint=config["imds_endpoint"], timeout=timeout, retries=1,
                            clock=clock, token_ttl=config["imds_token_ttl_seconds"])
     sessions_cfg = config["sessions"]
-    sessions = SessionCounter(sessions_cfg["url"], sessions_cfg["format"], sessions_cfg["fields"],
-                              token_file=sessions_cfg["token_file"], token_in=sessions_cfg["token_in"],
-                              timeout=timeout)
+    if sessions_cfg["format"] == "antmedia-apps":
+        def addresses():
+            # originAdress is the private address, or the public one with server.useGlobalIp=true.
+            try:
+                return [imds.read("local-ipv4", missing_ok=True), imds.read("public-ipv4", missing_ok=True)]
+            except MetadataError as exc:
+                raise SessionCountError("this node's address: %s" % exc)
+        sessions = AntMediaAppsCounter(sessions_cfg["url"], sessions_cfg["home"] or "/usr/local/antmedia",
+                                       sessions_cfg["fields"], addresses, timeout=timeout)
+    else:
+        sessions = SessionCounter(sessions_cfg["url"], sessions_cfg["format"], sessions_cfg["fields"],
+                                  token_file=sessions_cfg["token_file"], token_in=sessions_cfg["token_in"],
+                                  timeout=timeout)
     credentials = CachedCredentials(imds, wall=wall)
 
     def autoscaling_factory(region):

@@ -18,11 +18,22 @@ the secret read from ``token_file`` travels (never logged). Sources of the defau
 
 * WCS: ``connections`` of ``GET :8081/?action=stat`` (Flashphoner WCS docs, "Monitoring:
   statistics page"; vendor-facts.md lists the keys).
-* Ant Media: ``GET :5080/rest/v2/system-resources`` of the console application (the server's
-  ``CommonRestService.getSystemResourcesInfo``: ``totalLiveStreamSize`` is the sum of this
-  node's application scopes' live streams, ``localWebRTCViewers``, ``localHLSViewers``,
-  ``localDASHViewers`` come from ``StatsCollector``); a management call, so it needs the JWT
-  the server accepts in ``ProxyAuthorization`` when ``server.jwtServerControlEnabled=true``.
+* Ant Media, by default (format ``antmedia-apps``, no credentials): each application's own REST
+  on 127.0.0.1, which the server answers without a token because every application's
+  ``settings.remoteAllowedCIDR`` defaults to ``127.0.0.1`` (``AppSettings``) and its ``IPFilter``
+  lets those addresses through. Applications are the directories of ``<home>/webapps`` with a
+  ``WEB-INF/red5-web.properties`` (``root``, the console, has no broadcast REST). In cluster mode
+  the broadcast list and ``active-live-stream-count`` come from the SHARED MongoDB (the whole
+  cluster), so the counter keeps what is on THIS node: ``localPublishers`` = broadcasts with
+  ``status`` ``broadcasting`` whose ``originAdress`` is this node's address, and
+  ``localWebRTCViewers`` = the entries of ``/broadcasts/<id>/webrtc-client-stats`` of every
+  broadcasting stream (the node's in-memory WebRTC clients, at most 50 a page). HLS and DASH
+  viewers are plain HTTP downloads the node does not count per node without the management API.
+* Ant Media with a token (format ``json``, set ``sessions`` in full): ``GET
+  :5080/rest/v2/system-resources`` of the console application (``CommonRestService.
+  getSystemResourcesInfo``: ``totalLiveStreamSize``, ``localWebRTCViewers``, ``localHLSViewers``,
+  ``localDASHViewers``); a management call that needs the JWT the server accepts in
+  ``ProxyAuthorization`` when ``server.jwtServerControlEnabled=true``.
 * Red5 Pro: ``data.active_connections`` of ``GET :5080/api/v1/server/statistics?accessToken=``
   (Red5 Pro Server API, "getServerStatistics"; the token is ``security.accessToken`` of
   ``webapps/api/WEB-INF/red5-web.properties``).
@@ -33,11 +44,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote
 from urllib.request import Request, build_opener, ProxyHandler
 
-FORMATS = ("wcs-stat", "json")
+FORMATS = ("wcs-stat", "json", "antmedia-apps")
+ANTMEDIA_APP_FIELDS = ("localPublishers", "localWebRTCViewers")
+# The broadcast list and the WebRTC client stats answer at most 50 items a page.
+ANTMEDIA_PAGE = 50
 
 SERVER_DEFAULTS = {
     "wcs": {
@@ -46,13 +61,15 @@ SERVER_DEFAULTS = {
         "fields": ["connections"],
         "token_file": "",
         "token_in": "",
+        "home": "",
     },
     "antmedia": {
-        "url": "http://127.0.0.1:5080/rest/v2/system-resources",
-        "format": "json",
-        "fields": ["totalLiveStreamSize", "localWebRTCViewers", "localHLSViewers", "localDASHViewers?"],
-        "token_file": "/etc/streamfleet/antmedia-management.jwt",
-        "token_in": "header:ProxyAuthorization",
+        "url": "http://127.0.0.1:5080",
+        "format": "antmedia-apps",
+        "fields": list(ANTMEDIA_APP_FIELDS),
+        "token_file": "",
+        "token_in": "",
+        "home": "/usr/local/antmedia",
     },
     "red5pro_streammanager": {
         "url": "http://127.0.0.1:5080/api/v1/server/statistics",
@@ -60,6 +77,7 @@ SERVER_DEFAULTS = {
         "fields": ["data.active_connections"],
         "token_file": "/etc/streamfleet/red5pro-api.token",
         "token_in": "query:accessToken",
+        "home": "",
     },
 }
 
@@ -172,4 +190,79 @@ class SessionCounter(object):
                     continue
                 raise SessionCountError("%s has no %s" % (self.url.split("?")[0], name))
             total += _as_count(name, value)
+        return total
+
+
+class AntMediaAppsCounter(object):
+    """Live sessions on THIS Ant Media node from its applications' REST on 127.0.0.1, no token.
+
+    ``address()`` answers this node's addresses (the ``originAdress`` Ant Media writes for a
+    stream published here; the agent reads them from the instance metadata service).
+    """
+
+    def __init__(self, url, home, fields, address, timeout=5, opener=None):
+        unknown = [f for f in fields if f.rstrip("?") not in ANTMEDIA_APP_FIELDS]
+        if unknown:
+            raise ValueError("sessions fields %s are not among %s for the antmedia-apps format"
+                             % (", ".join(unknown), ", ".join(ANTMEDIA_APP_FIELDS)))
+        self.url = url.rstrip("/")
+        self.home = home
+        self.fields = [f.rstrip("?") for f in fields]
+        self.address = address
+        self.timeout = timeout
+        self._opener = opener or build_opener(ProxyHandler({}))
+
+    def describe(self):
+        return "%s of the applications' REST at %s (applications under %s/webapps)" % (
+            "+".join(self.fields), self.url, self.home)
+
+    def applications(self):
+        # Imported here: the other formats do not need the Ant Media file code.
+        from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import app_files
+        return [name for name, _path in app_files(self.home) if name != "root"]
+
+    def _get(self, path):
+        url = self.url + path
+        try:
+            with self._opener.open(Request(url, headers={"Accept": "application/json"}), timeout=self.timeout) as response:
+                text = response.read().decode("utf-8", "replace")
+        except HTTPError as exc:
+            hint = " (settings.remoteAllowedCIDR of the application must allow 127.0.0.1)" if exc.code == 403 else ""
+            raise SessionCountError("%s answered HTTP %d%s" % (url, exc.code, hint))
+        except (URLError, OSError, ValueError) as exc:
+            raise SessionCountError("%s: %s" % (url, getattr(exc, "reason", None) or exc))
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise SessionCountError("%s did not answer JSON" % url)
+        if not isinstance(doc, list):
+            raise SessionCountError("%s did not answer a list" % url)
+        return doc
+
+    def _pages(self, path):
+        offset = 0
+        while True:
+            page = self._get("%s/%d/%d" % (path, offset, ANTMEDIA_PAGE))
+            for item in page:
+                yield item
+            if len(page) < ANTMEDIA_PAGE:
+                return
+            offset += ANTMEDIA_PAGE
+
+    def count(self):
+        apps = self.applications()
+        if not apps:
+            raise SessionCountError("no Ant Media application under %s/webapps" % self.home)
+        mine = set(a for a in self.address() if a)
+        total = 0
+        for app in apps:
+            for broadcast in self._pages("/%s/rest/v2/broadcasts/list" % quote(app)):
+                if not isinstance(broadcast, dict) or broadcast.get("status") != "broadcasting":
+                    continue
+                if "localPublishers" in self.fields and broadcast.get("originAdress") in mine:
+                    total += 1
+                stream_id = broadcast.get("streamId")
+                if "localWebRTCViewers" in self.fields and stream_id:
+                    path = "/%s/rest/v2/broadcasts/%s/webrtc-client-stats" % (quote(app), quote(str(stream_id), safe=""))
+                    total += sum(1 for _client in self._pages(path))
         return total

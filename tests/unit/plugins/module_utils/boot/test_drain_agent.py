@@ -262,10 +262,19 @@ def test_bad_config_is_refused_with_the_key_and_rule(given, message):
 
 
 def test_config_defaults_per_server():
-    cfg = drain.load_config(json.dumps({"server": "antmedia", "sessions": {"token_file": "/root/jwt"}}))
-    assert cfg["sessions"]["url"] == "http://127.0.0.1:5080/rest/v2/system-resources"
+    # Ant Media: the applications' own REST on 127.0.0.1, no token, by default.
+    cfg = drain.load_config(json.dumps({"server": "antmedia"}))
+    assert cfg["sessions"]["url"] == "http://127.0.0.1:5080" and cfg["sessions"]["format"] == "antmedia-apps"
+    assert cfg["sessions"]["fields"] == ["localPublishers", "localWebRTCViewers"]
+    assert cfg["sessions"]["home"] == "/usr/local/antmedia" and cfg["sessions"]["token_file"] == ""
+    # The token path stays an option: the management API with the JWT.
+    cfg = drain.load_config(json.dumps({"server": "antmedia", "sessions": {
+        "url": "http://127.0.0.1:5080/rest/v2/system-resources", "format": "json",
+        "fields": ["totalLiveStreamSize", "localWebRTCViewers", "localHLSViewers", "localDASHViewers?"],
+        "token_file": "/root/jwt", "token_in": "header:ProxyAuthorization"}}))
     assert cfg["sessions"]["token_file"] == "/root/jwt"
-    assert cfg["sessions"]["token_in"] == "header:ProxyAuthorization"
+    with pytest.raises(drain.ConfigError, match="antmedia-apps format"):
+        drain.load_config(json.dumps({"server": "antmedia", "sessions": {"fields": ["totalLiveStreamSize"]}}))
     assert drain.load_config('{"server": "red5pro_streammanager"}')["sessions"]["fields"] == ["data.active_connections"]
     assert drain.load_config('{"server": "wcs"}')["lifecycle_action_result"] == "CONTINUE"
 
