@@ -84,6 +84,9 @@ DEFAULTS = {
     "imds_token_ttl_seconds": 21600,
     "autoscaling_endpoint": "",
     "sessions": {},
+    # Ant Media cluster nodes: stop the server and delete this node's clusternode document
+    # before completing (drain/antmedia_node.py); ignored for the other servers.
+    "remove_cluster_node": True,
 }
 SECONDS = ("max_drain_seconds", "heartbeat_interval_seconds", "state_poll_seconds", "session_poll_seconds",
            "request_timeout_seconds", "retry_max_seconds", "imds_token_ttl_seconds")
@@ -116,6 +119,8 @@ def load_config(text):
     if config["heartbeat_interval_seconds"] > config["max_drain_seconds"]:
         raise ConfigError("heartbeat_interval_seconds=%s must not exceed max_drain_seconds=%s"
                           % (config["heartbeat_interval_seconds"], config["max_drain_seconds"]))
+    if not isinstance(config["remove_cluster_node"], bool):
+        raise ConfigError("remove_cluster_node=%r must be true or false" % (config["remove_cluster_node"],))
     if config["lifecycle_action_result"] not in ("CONTINUE", "ABANDON"):
         raise ConfigError("lifecycle_action_result=%r must be CONTINUE or ABANDON" % config["lifecycle_action_result"])
     if not isinstance(config["complete_attempts"], int) or config["complete_attempts"] < 1:
@@ -163,9 +168,11 @@ class CachedCredentials(object):
 
 class DrainAgent(object):
     def __init__(self, config, imds, sessions, autoscaling_factory, clock=time.monotonic, sleep=time.sleep,
-                 out=None):
-        """``autoscaling_factory(region)`` answers the Auto Scaling client for the region."""
+                 out=None, before_complete=None):
+        """``autoscaling_factory(region)`` answers the Auto Scaling client for the region;
+        ``before_complete(log)``, when given, runs once after draining, before completing."""
         self.config = config
+        self.before_complete = before_complete
         self.imds = imds
         self.sessions = sessions
         self._autoscaling_factory = autoscaling_factory
@@ -314,6 +321,9 @@ class DrainAgent(object):
         self._sleep(wait)
 
     def _completing(self):
+        if self.before_complete is not None:
+            step, self.before_complete = self.before_complete, None
+            step(self.log)
         result = self.config["lifecycle_action_result"]
         try:
             if not self._context():
@@ -371,7 +381,17 @@ def build_agent(config, out=None, clock=time.monotonic, sleep=time.sleep, wall=t
         endpoint = config["autoscaling_endpoint"] or default_endpoint(region)
         return _SigningClient(endpoint, region, credentials, timeout)
 
-    return DrainAgent(config, imds, sessions, autoscaling_factory, clock=clock, sleep=sleep, out=out)
+    before_complete = None
+    if config["server"] == "antmedia" and config["remove_cluster_node"]:
+        # Imported here: only Ant Media nodes need the cluster database code.
+        from ansible_collections.streamfleet.cluster.plugins.module_utils.drain.antmedia_node import AntMediaNodeRemoval
+
+        def node_addresses():
+            return [imds.read("local-ipv4", missing_ok=True), imds.read("public-ipv4", missing_ok=True)]
+        before_complete = AntMediaNodeRemoval(sessions_cfg["home"] or "/usr/local/antmedia", node_addresses,
+                                              timeout=timeout)
+    return DrainAgent(config, imds, sessions, autoscaling_factory, clock=clock, sleep=sleep, out=out,
+                      before_complete=before_complete)
 
 
 def _load(config_path, err):
