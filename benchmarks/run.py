@@ -369,9 +369,8 @@ def markdown_topology(topology, summary, ratios, target_rows, scale):
                                          for name, value, met in target_rows) + ".")
     if scale is None and spec.get("sizes") is None:
         lines.append("(2 versus 200 instances per group: not applicable, the group sizes are stack parameters.)")
-    lines.append("")
-    lines.append("Where the no-op converge's time goes: " + "; ".join(
-        "%s %s" % (side, _time_split(summary[side]["no-op converge"])) for side in SIDES) + ".")
+    # (task_counts also holds a split of the time into API tasks, other tasks and start-up; not
+    # published: include_role tasks span their included tasks, so the sums overlap.)
     lines.append("")
     lines.append("Calls per service (collection / reference): " + "; ".join(
         "%s %s" % (phase, ", ".join("%s %d/%d" % (s, summary["collection"][phase]["by_service"].get(s, 0),
