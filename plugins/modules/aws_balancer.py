@@ -30,6 +30,7 @@ description:
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws
+  - streamfleet.cluster.tags
 attributes:
   check_mode:
     support: full
@@ -58,10 +59,6 @@ options:
     description: The deployment the balancer belongs to (value of the C(streamfleet:deployment) tag).
     type: str
     required: true
-  purge_tags:
-    description: Remove tags not declared in O(tags) (the collection's own tags always stay).
-    type: bool
-    default: false
   scheme:
     description: V(internet-facing) or V(internal); cannot change after creation.
     type: str

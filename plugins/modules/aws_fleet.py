@@ -38,6 +38,7 @@ description:
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws
+  - streamfleet.cluster.tags
 attributes:
   check_mode:
     support: full
@@ -59,10 +60,6 @@ options:
     description: The deployment the group belongs to (value of the C(streamfleet:deployment) tag).
     type: str
     required: true
-  purge_tags:
-    description: Remove group tags not declared in O(tags) (the collection's own tags always stay).
-    type: bool
-    default: false
   propagate_tags:
     description: Whether the group's tags are copied to the instances it launches.
     type: bool

@@ -24,6 +24,7 @@ description:
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws
+  - streamfleet.cluster.tags
 attributes:
   check_mode:
     support: full
@@ -69,10 +70,6 @@ options:
         included); deregister older ones and delete their snapshots.
       - Not set means nothing is cleaned up.
     type: int
-  purge_tags:
-    description: Remove tags of an existing image that are not in O(tags) (the module's own tags always stay).
-    type: bool
-    default: false
 notes:
   - Images still used by a launch template are not detected; with O(keep) they are deregistered like
     any other old image, so keep at least as many images as versions you may roll back to.

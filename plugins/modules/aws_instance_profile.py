@@ -33,6 +33,7 @@ description:
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws
+  - streamfleet.cluster.tags
 attributes:
   check_mode:
     support: full
@@ -88,10 +89,6 @@ options:
       - V(false) only adds and updates, leaving other policies alone.
     type: bool
     default: true
-  purge_tags:
-    description: Remove role and profile tags not declared in O(tags) (the collection's own tags always stay).
-    type: bool
-    default: false
 notes:
   - moto, the local stand-in used by the tests, does not implement C(ListInstanceProfileTags) (the
     module reads tags from C(GetInstanceProfile), as on AWS), does not list IAM roles or instance

@@ -23,6 +23,7 @@ description:
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws
+  - streamfleet.cluster.tags
 attributes:
   check_mode:
     support: full
@@ -122,10 +123,6 @@ options:
     description: Extra tags for the instances and volumes launched from the template.
     type: dict
     default: {}
-  purge_tags:
-    description: Remove tags of the template itself that are not in O(tags) (deployment tags always stay).
-    type: bool
-    default: true
   set_default:
     description: Make the matching (or new) version the default version.
     type: bool
@@ -232,7 +229,7 @@ def main():
             delete_on_termination=dict(type='bool', default=True),
         )),
         instance_tags=dict(type='dict', default={}),
-        purge_tags=dict(type='bool', default=True),
+        purge_tags=dict(type='bool', default=False),
         set_default=dict(type='bool', default=True),
     )
     module = StreamfleetAWSModule(

@@ -16,7 +16,7 @@ import re
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import ConvergeError, Converger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import boto3_tag_list, tag_dict
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import boto3_tag_list, tag_changes, tag_dict
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.waiters import balancer_active, wait_for
 
 try:
@@ -509,8 +509,7 @@ class ApplicationBalancer(BalancerConverger):
         self._converge_tags_v2(client, arn, tags, self.deployment_tags(), "balancer")
 
     def _converge_tags_v2(self, client, arn, tags, wanted, what):
-        missing = dict((k, v) for k, v in wanted.items() if tags.get(k) != v)
-        extra = [k for k in tags if k not in wanted] if self.params.get("purge_tags") else []
+        missing, extra = tag_changes(tags, wanted, purge=self.params.get("purge_tags"))
         if missing and self.change("tag %s %s" % (what, sorted(missing))):
             client.add_tags(aws_retry=True, ResourceArns=[arn], Tags=boto3_tag_list(missing))
         if extra and self.change("untag %s %s" % (what, sorted(extra))):

@@ -18,7 +18,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import
     present,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import boto3_tag_list, tag_dict
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import boto3_tag_list, tag_changes, tag_dict
 
 try:
     from botocore.exceptions import ClientError
@@ -221,8 +221,7 @@ class ClassicBalancer(BalancerConverger):
 
     def _converge_tags_classic(self, client, tags):
         wanted = self.deployment_tags()
-        missing = dict((k, v) for k, v in wanted.items() if tags.get(k) != v)
-        extra = [k for k in tags if k not in wanted] if self.params.get("purge_tags") else []
+        missing, extra = tag_changes(tags, wanted, purge=self.params.get("purge_tags"))
         if missing and self.change("tag balancer %s" % sorted(missing)):
             client.add_tags(aws_retry=True, LoadBalancerNames=[self.params["name"]], Tags=boto3_tag_list(missing))
         if extra and self.change("untag balancer %s" % sorted(extra)):
