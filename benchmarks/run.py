@@ -348,8 +348,9 @@ def _time_split(phase):
     if "api_task_seconds" not in counted:
         return "-"
     return ("%.1f s in the %d tasks that called an API, %.1f s in the other %d tasks that ran, %.1f s outside "
-            "any task (start-up and between tasks)" % (counted["api_task_seconds"], counted["api_tasks"], counted["other_task_seconds"],
-                                 max(counted["ran"] - counted["api_tasks"], 0), counted["outside_seconds"]))
+            "any task (start-up and between tasks)"
+            % (counted["api_task_seconds"], counted["api_tasks"], counted["other_task_seconds"],
+               max(counted["ran"] - counted["api_tasks"], 0), counted["outside_seconds"]))
 
 
 def markdown_topology(topology, summary, ratios, target_rows, scale):

@@ -242,8 +242,7 @@ class AntMediaAppsCounter(object):
         offset = 0
         while True:
             page = self._get("%s/%d/%d" % (path, offset, ANTMEDIA_PAGE))
-            for item in page:
-                yield item
+            yield from page
             if len(page) < ANTMEDIA_PAGE:
                 return
             offset += ANTMEDIA_PAGE
