@@ -238,15 +238,24 @@ def count_by(items, key):
     return dict(sorted(counts.items()))
 
 
+def image_family_key(image):
+    """(deployment, family) of an image: images are compared within one family of one deployment
+    (an image bake deployment may be another deployment than the cluster's)."""
+    tags = image.get('tags') or {}
+    family = tags.get(IMAGE_FAMILY_TAG)
+    return (tags.get(DEPLOYMENT_TAG), family) if family else None
+
+
 def newest_images(images):
-    """Newest image per family (``streamfleet:role`` tag), by ``CreationDate``."""
+    """Newest image per (deployment, family) (tags ``streamfleet:deployment``, ``streamfleet:role``),
+    by ``CreationDate``."""
     newest = {}
     for image in images:
-        family = (image.get('tags') or {}).get(IMAGE_FAMILY_TAG)
-        if not family or not image.get('creation_date'):
+        key = image_family_key(image)
+        if key is None or not image.get('creation_date'):
             continue
-        if family not in newest or image['creation_date'] > newest[family]['creation_date']:
-            newest[family] = image
+        if key not in newest or image['creation_date'] > newest[key]['creation_date']:
+            newest[key] = image
     return newest
 
 
@@ -260,16 +269,27 @@ class GroupStatus(object):
     def call(self, description, func, **kwargs):
         return self.collector.call(description, func, aws_retry=True, **kwargs)
 
-    def images(self, ec2):
-        """Every image of the deployment with its creation date and family (one call)."""
-        items = self.collector.objects['images']
-        if not items:
-            return {}
-        described = self.call('images', ec2.describe_images, ImageIds=[o['id'] for o in items])['Images']
+    def images(self, ec2, in_use):
+        """The deployment's images and the images its instances run, each with its creation date
+        and family, plus every image of those families (at most three calls, whatever the number
+        of instances: images are often baked under a deployment of their own)."""
         by_id = {}
-        for image in described:
-            by_id[image['ImageId']] = dict(id=image['ImageId'], name=image.get('Name'),
-                                           creation_date=image.get('CreationDate'), tags=tag_dict(image.get('Tags')))
+
+        def add(described):
+            for image in described:
+                by_id[image['ImageId']] = dict(id=image['ImageId'], name=image.get('Name'),
+                                               creation_date=image.get('CreationDate'), tags=tag_dict(image.get('Tags')))
+
+        owned = [o['id'] for o in self.collector.objects['images']]
+        if owned:
+            add(self.call('images', ec2.describe_images, ImageIds=owned)['Images'])
+        elsewhere = sorted(set(in_use) - set(by_id))
+        if elsewhere:
+            add(self.call('images in use', ec2.describe_images, ImageIds=elsewhere)['Images'])
+        families = sorted(set(by_id[i]['tags'].get(IMAGE_FAMILY_TAG) for i in elsewhere if i in by_id) - set([None]))
+        if families:
+            add(self.call('images of the families in use', ec2.describe_images, Owners=['self'],
+                          Filters=[{'Name': 'tag:' + IMAGE_FAMILY_TAG, 'Values': families}])['Images'])
         return by_id
 
     def ec2_instances(self, ec2):
@@ -311,9 +331,11 @@ class GroupStatus(object):
         if not self.collector.raw_groups:
             return []
         autoscaling = self.module.client('autoscaling')
-        images = self.images(ec2)
-        newest = newest_images(images.values())
         instances = self.ec2_instances(ec2)
+        in_use = [instances[i['InstanceId']].get('image_id') for g in self.collector.raw_groups
+                  for i in g.get('Instances', []) if i['InstanceId'] in instances]
+        images = self.images(ec2, [i for i in in_use if i])
+        newest = newest_images(images.values())
         target_group_arns = [arn for g in self.collector.raw_groups for arn in g.get('TargetGroupARNs', [])]
         health = self.target_health(self.module.client('elbv2'), target_group_arns) if target_group_arns else {}
         return [self.group(autoscaling, group, images, newest, instances, health)
@@ -340,10 +362,11 @@ class GroupStatus(object):
                 target_health=dict((arn, health.get(arn, {}).get(entry['InstanceId'], 'unregistered'))
                                    for arn in target_groups)))
         in_use = sorted(set(m['image_id'] for m in members if m['image_id']))
-        families = sorted(set((images.get(i, {}).get('tags') or {}).get(IMAGE_FAMILY_TAG) for i in in_use) - set([None]))
-        family = families[0] if len(families) == 1 else tags.get(IMAGE_FAMILY_TAG)
+        keys = sorted(set(image_family_key(images.get(i, {})) for i in in_use) - set([None]))
+        family_key = keys[0] if len(keys) == 1 else None
+        family = family_key[1] if family_key else tags.get(IMAGE_FAMILY_TAG)
         roles = sorted(set(m['role'] for m in members if m['role']))
-        newest_image = newest.get(family)
+        newest_image = newest.get(family_key)
         saved = rollout_state(tags[ROLLOUT_TAG]) if ROLLOUT_TAG in tags else None
         template = group.get('LaunchTemplate') or (group.get('MixedInstancesPolicy') or {}).get(
             'LaunchTemplate', {}).get('LaunchTemplateSpecification') or {}
