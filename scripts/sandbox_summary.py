@@ -68,6 +68,10 @@ def aws_summary(lines):
             detail = ("target %s %.0f" % (config["PredefinedMetricSpecification"]["PredefinedMetricType"], config["TargetValue"])
                       if config else "adjustment %s" % policy.get("ScalingAdjustment"))
             out.append("  policy %s (%s, %s)" % (policy["PolicyName"], policy["PolicyType"], detail))
+        for hook in asg.describe_lifecycle_hooks(AutoScalingGroupName=group["AutoScalingGroupName"])["LifecycleHooks"]:
+            out.append("  lifecycle hook %s (%s, heartbeat %ss, default %s)" % (
+                hook["LifecycleHookName"], hook["LifecycleTransition"].split(":")[-1],
+                hook.get("HeartbeatTimeout"), hook.get("DefaultResult")))
         for alarm in alarms.get(group["AutoScalingGroupName"], []):
             out.append("  alarm %s: %s %s %s for %d x %ds" % (
                 alarm["AlarmName"], alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"],
