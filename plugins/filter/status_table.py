@@ -15,6 +15,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.streamfleet.cluster.plugins.module_utils.drain.sessions import (
+    SessionCountError,
+    json_field,
+    sum_fields,
+)
 
 # Which server a role tag (streamfleet:role) names, by prefix; and where each server keeps its
 # own count of live sessions (the same sources as the drain agent, docs/media-server-roles.md).
@@ -54,36 +59,13 @@ def status_targets(groups, address='private'):
     return targets
 
 
-def _field(document, path):
-    node = document
-    for part in path.split('.'):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def count_from(server, answer):
     """The session count in one answer (a dict: ``stats`` of wcs_stats_info or ``json`` of uri);
     None when the server did not answer or a required field is missing or not a count."""
-    total = 0
-    for field in SESSION_FIELDS[server]:
-        optional = field.endswith('?')
-        value = _field(answer, field.rstrip('?'))
-        if value is None:
-            if optional:
-                continue
-            return None
-        if isinstance(value, bool):
-            return None
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            return None
-        if number < 0:
-            return None
-        total += number
-    return total
+    try:
+        return sum_fields(lambda path: json_field(answer, path), SESSION_FIELDS[server], server)
+    except SessionCountError:
+        return None
 
 
 def status_sessions(results):

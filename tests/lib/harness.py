@@ -10,8 +10,11 @@ import importlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -110,3 +113,42 @@ def tree_snapshot(root):
     """Every file below ``root`` by relative path, as bytes: compare before and after a run."""
     root = Path(root)
     return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def moto_server(log_dir, env=None, start_timeout=60):
+    """moto in server mode on a free 127.0.0.1 port, its output in ``log_dir/moto.log``; yields its
+    URL once it answers, stops it afterwards."""
+    port = free_port()
+    log = Path(log_dir) / "moto.log"
+    binary = Path(sys.executable).parent / "moto_server"
+    command = [str(binary)] if binary.exists() else [sys.executable, "-m", "moto.server"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command + ["-H", "127.0.0.1", "-p", str(port)], stdout=out,
+                                stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
+    url = "http://127.0.0.1:%d" % port
+    deadline = time.monotonic() + start_timeout
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("moto_server did not start:\n" + log.read_text())
+            time.sleep(0.2)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -95,7 +95,8 @@ def parse_wcs_stat(text):
     return values
 
 
-def _json_field(doc, path):
+def json_field(doc, path):
+    """The value at the dotted ``path`` of a decoded JSON document, None when it is not there."""
     node = doc
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -114,6 +115,22 @@ def _as_count(field, value):
     if number < 0:
         raise SessionCountError("%s is negative (%d)" % (field, number))
     return number
+
+
+def sum_fields(lookup, fields, source):
+    """The sum of the counts ``lookup(field)`` answers for ``fields``; a field ending in ``?`` may
+    be absent. Raises :class:`SessionCountError` naming ``source`` for a missing field or a value
+    that is not a count (the drain agent and the status view read the servers' counters alike)."""
+    total = 0
+    for field in fields:
+        name = field.rstrip("?")
+        value = lookup(name)
+        if value is None or value == "":
+            if field.endswith("?"):
+                continue
+            raise SessionCountError("%s has no %s" % (source, name))
+        total += _as_count(name, value)
+    return total
 
 
 class SessionCounter(object):
@@ -179,17 +196,8 @@ class SessionCounter(object):
                 raise SessionCountError("%s did not answer JSON" % self.url.split("?")[0])
 
             def lookup(path):
-                return _json_field(doc, path)
-        total = 0
-        for field in self.fields:
-            name = field.rstrip("?")
-            value = lookup(name)
-            if value is None or value == "":
-                if field.endswith("?"):
-                    continue
-                raise SessionCountError("%s has no %s" % (self.url.split("?")[0], name))
-            total += _as_count(name, value)
-        return total
+                return json_field(doc, path)
+        return sum_fields(lookup, self.fields, self.url.split("?")[0])
 
 
 class AntMediaAppsCounter(object):

@@ -17,63 +17,29 @@
   carried out) but answers 503, as when the answer of a create is lost; ``"pass"`` forwards.
 """
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections import deque
 from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import boto3
 import pytest
+
+from lib import harness
 
 REGION = "us-east-1"
 DEPLOYMENT_TAG = "streamfleet:deployment"
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _moto_command(port):
-    binary = Path(sys.executable).parent / "moto_server"
-    if binary.exists():
-        return [str(binary), "-H", "127.0.0.1", "-p", str(port)]
-    return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+free_port = harness.free_port
 
 
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
-    """URL of a moto server running for the whole test session."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    env = dict(os.environ, MOTO_ACM_VALIDATION_WAIT="2", AWS_DEFAULT_REGION=REGION)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(_moto_command(port), stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = "http://127.0.0.1:%d" % port
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("moto_server did not start:\n" + log.read_text())
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with harness.moto_server(tmp_path_factory.mktemp("moto"),
+                             env=dict(MOTO_ACM_VALIDATION_WAIT="2", AWS_DEFAULT_REGION=REGION)) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -11,14 +11,13 @@
 - ``moto_url``: moto in server mode on a free 127.0.0.1 port, as tests/integration/aws does.
 """
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from lib import harness
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -69,35 +68,10 @@ def installed(artifact, tmp_path_factory):
     return root
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+free_port = harness.free_port
 
 
 @pytest.fixture(scope="session")
 def moto_url(tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    binary = BIN / "moto_server"
-    cmd = [str(binary)] if binary.exists() else [sys.executable, "-m", "moto.server"]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd + ["-H", "127.0.0.1", "-p", str(port)], stdout=out,
-                                stderr=subprocess.STDOUT, env=dict(os.environ, AWS_DEFAULT_REGION="us-east-1"))
-    url = "http://127.0.0.1:%d" % port
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("moto_server did not start:\n" + log.read_text())
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with harness.moto_server(tmp_path_factory.mktemp("moto"), env=dict(AWS_DEFAULT_REGION="us-east-1")) as url:
+        yield url
