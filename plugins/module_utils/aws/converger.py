@@ -5,8 +5,11 @@
 
 ``run()`` takes the steps in order:
 
-1. ``validate()`` - every input is checked, with no AWS call; a :class:`ConvergeError` here
-   fails the task before anything is read or changed;
+1. ``validate()`` - every input is checked, with no AWS call, through the checks of
+   ``module_utils/validation.py``; a :class:`ConvergeError` or ``ValidationError`` here fails
+   the task before anything is read or changed. Then ``region_refs()`` names the availability
+   zones and instance types the task uses, and each is looked up in the region (one describe
+   call each, cached) before anything is changed;
 2. ``read()`` - describe what exists (sets ``self.before``);
 3. ``plan()`` - decide what differs;
 4. ``apply()`` - make the changes. Every write is gated by ``self.change(description)``, which
@@ -30,6 +33,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags impor
     DEPLOYMENT_TAG,
     deployment_tags,
     tag_dict,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    Checks,
+    RegionCatalog,
+    ValidationError,
 )
 
 try:
@@ -117,6 +125,23 @@ class Converger(object):
     def validate(self):
         """Check every input without calling AWS; raise ConvergeError."""
 
+    def region_refs(self):
+        """``(zones, instance_types)``: lists of ``(option, value)`` the task uses that must exist
+        in the region; checked before ``read()`` with one describe call each."""
+        return [], []
+
+    def check_region(self):
+        zones, instance_types = self.region_refs()
+        zones = [item for item in zones if item[1]]
+        instance_types = [item for item in instance_types if item[1]]
+        if not zones and not instance_types:
+            return
+        checks = Checks()
+        catalog = RegionCatalog(self.client('ec2'))
+        catalog.check_zones(checks, zones)
+        catalog.check_instance_types(checks, instance_types)
+        checks.done()
+
     def read(self):
         """Describe what exists; set ``self.before``."""
 
@@ -146,14 +171,22 @@ class Converger(object):
         module = self.module
         try:
             self.validate()
-        except ConvergeError as exc:
+        except (ConvergeError, ValidationError) as exc:
             module.fail_json(msg=str(exc), changes=[])
+        if self.params.get('state', 'present') != 'absent':
+            try:
+                self.check_region()
+            except ValidationError as exc:
+                module.fail_json(msg=str(exc), changes=[])
+            except (BotoCoreError, ClientError) as exc:
+                module.fail_aws(exc, '%s: cannot look up the availability zones or instance types of the region'
+                                % self.describe())
         try:
             self.read()
             self.plan()
             self.apply()
             result = self.report()
-        except ConvergeError as exc:
+        except (ConvergeError, ValidationError) as exc:
             module.fail_json(msg=str(exc), changes=self.changes, **self.failure_details())
         except (BotoCoreError, ClientError) as exc:
             module.fail_aws(exc, self.aws_failure())

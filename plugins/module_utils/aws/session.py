@@ -48,6 +48,10 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries im
     looks_like_html,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import deployment_tags
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    register_module,
+)
 
 try:
     import boto3
@@ -265,7 +269,17 @@ class StreamfleetAWSModule(AnsibleAWSModule):
         spec = dict(AWS_COMMON_ARGS)
         spec.update(argument_spec or {})
         kwargs.setdefault('supports_check_mode', True)
-        super(StreamfleetAWSModule, self).__init__(argument_spec=spec, **kwargs)
+        # The inner AnsibleModule is a StreamfleetModule, so that a misspelt option reads "unknown
+        # option X; did you mean Y". AnsibleAWSModule takes its inner class from its class-level
+        # default_settings only (a module_class keyword is accepted and ignored), so those are
+        # swapped for the time of the construction.
+        settings = AnsibleAWSModule.default_settings
+        AnsibleAWSModule.default_settings = dict(settings, module_class=StreamfleetModule)
+        try:
+            super(StreamfleetAWSModule, self).__init__(argument_spec=spec, **kwargs)
+        finally:
+            AnsibleAWSModule.default_settings = settings
+        register_module(self)  # module_edge reports through this object (api_calls included)
 
     @property
     def diff_mode(self):
