@@ -32,7 +32,10 @@ description:
     omitted, what the group has (for example a policy or hook an operator added) is left alone.
     Group tags not declared in O(tags) stay unless O(purge_tags=true).
   - With O(wait=true) the module waits for O(wait_for_instances) (default O(desired_capacity),
-    else O(min_size)) InService instances; the progress is returned in C(wait_progress).
+    else O(min_size)) InService instances, then (O(wait_for_balancer)) until the balancers find
+    them healthy; the progress is returned in C(wait_progress).
+  - Optional SNS notifications of group events and alarms, scheduled actions and a mixed
+    instances policy (on-demand and spot, several types) are converged only when declared.
   - O(state=absent) deletes the alarms, then the group with its policies, hooks and instances
     (force delete), waits until it is gone and terminates any of its instances still running.
 author: streamfleet maintainers (@streamfleet)
@@ -296,11 +299,142 @@ options:
         description: Put instances back into the pool on scale-in instead of terminating them.
         type: bool
         default: false
+  notifications:
+    description:
+      - SNS notifications of the group's events (C(PutNotificationConfiguration)), one entry per
+        topic. When given, this is the group's complete set (configurations to topics not listed
+        are deleted, V([]) deletes them all). Omit to leave them alone (and not read them).
+      - The seeds send none; the Red5 Pro guide (seed 001) suggests a topic for the group's events.
+    type: list
+    elements: dict
+    suboptions:
+      topic:
+        description: SNS topic ARN (C(topic_arn) of M(streamfleet.cluster.aws_notification_topic)).
+        type: str
+        required: true
+      types:
+        description: Events sent to the topic.
+        type: list
+        elements: str
+        choices: ['autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+                  'autoscaling:EC2_INSTANCE_TERMINATE', 'autoscaling:EC2_INSTANCE_TERMINATE_ERROR']
+        default: ['autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+                  'autoscaling:EC2_INSTANCE_TERMINATE', 'autoscaling:EC2_INSTANCE_TERMINATE_ERROR']
+  alarm_topics:
+    description:
+      - SNS topic ARNs added to the actions of every alarm of O(policies), next to the policy, so
+        that a scale-out or scale-in alarm also notifies people.
+      - Omitted or V([]), the alarms run their policy only (the seeds' setting).
+    type: list
+    elements: str
+  scheduled_actions:
+    description:
+      - Scheduled changes of min/max/desired (C(PutScheduledUpdateGroupAction)), for example more
+        edges before a daily event. The module names them C(streamfleet-<name>) and owns the
+        group's actions with that prefix. Declared ones are created or updated, owned ones no
+        longer declared are deleted (V([]) deletes them all). Actions with other names (made by
+        hand or another tool) are left alone unless O(purge_scheduled_actions=true).
+      - Omit to leave the scheduled actions alone (and not read them). The seeds have none.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name without the C(streamfleet-) prefix, 1-243 characters of C(A-Z a-z 0-9 - _ .).
+        type: str
+        required: true
+      recurrence:
+        description: Five-field cron expression, for example V(0 7 * * MON-FRI); evaluated in O(scheduled_actions[].time_zone).
+        type: str
+      start_time:
+        description: First (or only) run, ISO 8601 UTC such as V(2027-01-31T07:00:00Z). Compared only when given.
+        type: str
+      end_time:
+        description: No runs after this time (ISO 8601 UTC).
+        type: str
+      time_zone:
+        description: IANA time zone of O(scheduled_actions[].recurrence), for example V(Europe/Berlin); UTC when omitted.
+        type: str
+      min_size:
+        description: New minimum size.
+        type: int
+      max_size:
+        description: New maximum size.
+        type: int
+      desired_capacity:
+        description: New desired capacity.
+        type: int
+  purge_scheduled_actions:
+    description: Also delete the group's scheduled actions that do not carry the C(streamfleet-) prefix when O(scheduled_actions) does not declare them.
+    type: bool
+    default: false
+  mixed_instances_policy:
+    description:
+      - Run the launch template through a mixed instances policy - several instance types,
+        on-demand and spot - instead of its one instance type. Omit for the launch template's
+        instance type only (the seeds' setting); an existing policy is then replaced by the
+        plain launch template.
+      - Scale-in of spot instances ends sessions without warning (two minutes' notice); keep
+        O(mixed_instances_policy.on_demand_base_capacity) at the origins and WebRTC edges that
+        must not drop.
+    type: dict
+    suboptions:
+      instance_types:
+        description: Instance types in priority order (the launch template's type is replaced by these).
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          type:
+            description: Instance type, for example V(c5.xlarge).
+            type: str
+            required: true
+          weight:
+            description: Capacity units this type counts for (1-999); give it to every type or to none.
+            type: int
+      on_demand_base_capacity:
+        description: Capacity always served by on-demand instances.
+        type: int
+        default: 0
+      on_demand_percentage_above_base:
+        description: Percent of the capacity above the base that is on-demand (100 = no spot).
+        type: int
+        default: 100
+      on_demand_allocation_strategy:
+        description: How on-demand types are chosen.
+        type: str
+        choices: [prioritized, lowest-price]
+        default: prioritized
+      spot_allocation_strategy:
+        description: How spot pools are chosen.
+        type: str
+        choices: [lowest-price, capacity-optimized, capacity-optimized-prioritized, price-capacity-optimized]
+        default: price-capacity-optimized
+      spot_instance_pools:
+        description: Pools to spread over (only with V(lowest-price)).
+        type: int
+      spot_max_price:
+        description: Highest spot price per hour; omit for the on-demand price.
+        type: str
+  wait_for_balancer:
+    description:
+      - With O(wait=true) and target groups or Classic Load Balancers, wait after the instances are
+        InService until the balancer's own health check finds them healthy (target state
+        C(healthy), classic state C(InService)), so a run ends when clients can be served. The
+        instances need the warm-up of O(health_check_grace_period) (300 s in seed 001) and the
+        balancer's healthy threshold; the wait is bounded by O(wait_timeout) and its progress is in
+        C(wait_progress).
+      - V(false) ends the run at InService. Either way a run that changed nothing and finds
+        enough instances InService does not wait (no extra calls).
+    type: bool
+    default: true
 notes:
   - moto, the local stand-in used by the tests, launches instances at once (all in the first
     subnet), returns no C(PolicyARN) from C(put_scaling_policy) (the module reads it back), never
     runs alarm actions, creates no alarms for target tracking and leaves instances running after a
     force delete (the module terminates them).
+  - moto does not implement the notification configuration calls (tested with a stand-in client in
+    the unit tests), reports every registered running instance healthy at once and does not move
+    a recurring scheduled action's start time.
   - moto stores lifecycle hooks but drops C(NotificationMetadata), accepts any heartbeat timeout
     (the module checks 30-7200), never holds an instance in C(Terminating:Wait) and does not
     implement C(CompleteLifecycleAction) or C(RecordLifecycleActionHeartbeat). Its warm pool is
@@ -371,6 +505,27 @@ EXAMPLES = r'''
     max_size: 10
     desired_capacity: 6
 
+- name: Edges on spot above two on-demand ones, SNS events, more capacity on weekday evenings
+  streamfleet.cluster.aws_fleet:
+    name: ams-edge
+    deployment: ams
+    launch_template: {name: ams-edge}
+    subnets: "{{ subnet_ids }}"
+    min_size: 2
+    max_size: 10
+    target_groups: [ams-edge]
+    health_check_type: ELB
+    health_check_grace_period: 300
+    mixed_instances_policy:
+      instance_types: [{type: c5.xlarge}, {type: c6i.xlarge}, {type: c5a.xlarge}]
+      on_demand_base_capacity: 2
+      on_demand_percentage_above_base: 0
+    notifications:
+      - topic: "{{ topic.topic_arn }}"
+    scheduled_actions:
+      - {name: evening, recurrence: "0 18 * * MON-FRI", time_zone: Europe/Berlin, min_size: 4}
+      - {name: night, recurrence: "0 23 * * *", time_zone: Europe/Berlin, min_size: 2}
+
 - name: Remove the group, its policies, alarms and instances
   streamfleet.cluster.aws_fleet:
     name: streammanager
@@ -414,6 +569,16 @@ lifecycle_hooks:
   returned: when O(lifecycle_hooks) is given
   type: dict
   sample: {drain: {transition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout: 300, default_result: CONTINUE}}
+notifications:
+  description: The declared notification configurations after the run, topic ARN -> event types.
+  returned: when O(notifications) is given
+  type: dict
+  sample: {"arn:aws:sns:us-east-1:123456789012:ams-events": ["autoscaling:EC2_INSTANCE_LAUNCH"]}
+scheduled_actions:
+  description: The declared scheduled actions after the run, by their name in AWS.
+  returned: when O(scheduled_actions) is given
+  type: dict
+  sample: {streamfleet-evening: {recurrence: "0 18 * * *", min_size: 4, time_zone: Europe/Berlin}}
 warm_pool:
   description: The warm pool after the run (V({}) when there is none).
   returned: when O(warm_pool) is given
@@ -443,7 +608,13 @@ api_calls:
   sample: {autoscaling.DescribeAutoScalingGroups: 2, autoscaling.DescribePolicies: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.fleet import COMPARISONS, FleetConverger
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.fleet import (
+    COMPARISONS,
+    NOTIFICATION_TYPES,
+    ON_DEMAND_STRATEGIES,
+    SPOT_STRATEGIES,
+    FleetConverger,
+)
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
 
@@ -516,6 +687,35 @@ def argument_spec():
             pool_state=dict(type='str', choices=['Stopped', 'Running', 'Hibernated'], default='Stopped'),
             reuse_on_scale_in=dict(type='bool', default=False),
         )),
+        notifications=dict(type='list', elements='dict', options=dict(
+            topic=dict(type='str', required=True),
+            types=dict(type='list', elements='str', default=list(NOTIFICATION_TYPES), choices=list(NOTIFICATION_TYPES)),
+        )),
+        alarm_topics=dict(type='list', elements='str'),
+        scheduled_actions=dict(type='list', elements='dict', options=dict(
+            name=dict(type='str', required=True),
+            recurrence=dict(type='str'),
+            start_time=dict(type='str'),
+            end_time=dict(type='str'),
+            time_zone=dict(type='str'),
+            min_size=dict(type='int'),
+            max_size=dict(type='int'),
+            desired_capacity=dict(type='int'),
+        )),
+        purge_scheduled_actions=dict(type='bool', default=False),
+        mixed_instances_policy=dict(type='dict', options=dict(
+            instance_types=dict(type='list', elements='dict', required=True, options=dict(
+                type=dict(type='str', required=True),
+                weight=dict(type='int'),
+            )),
+            on_demand_base_capacity=dict(type='int', default=0),
+            on_demand_percentage_above_base=dict(type='int', default=100),
+            on_demand_allocation_strategy=dict(type='str', default='prioritized', choices=list(ON_DEMAND_STRATEGIES)),
+            spot_allocation_strategy=dict(type='str', default='price-capacity-optimized', choices=list(SPOT_STRATEGIES)),
+            spot_instance_pools=dict(type='int'),
+            spot_max_price=dict(type='str'),
+        )),
+        wait_for_balancer=dict(type='bool', default=True),
     )
 
 

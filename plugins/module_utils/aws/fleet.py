@@ -17,7 +17,11 @@ import re
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import ConvergeError, Converger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import DEPLOYMENT_TAG
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.waiters import group_deleted, instances_in_service
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.waiters import (
+    balancer_healthy,
+    group_deleted,
+    instances_in_service,
+)
 
 try:
     from botocore.exceptions import ClientError
@@ -102,6 +106,9 @@ def validate(params):
                 errors.append("%s: alarm name must start with the group name %s" % (where, params["name"]))
     errors.extend(hook_errors(params.get("lifecycle_hooks")))
     errors.extend(warm_pool_errors(params.get("warm_pool")))
+    errors.extend(notification_errors(params))
+    errors.extend(scheduled_errors(params))
+    errors.extend(mixed_errors(params.get("mixed_instances_policy")))
     if errors:
         raise FleetError("; ".join(errors))
 
@@ -298,7 +305,8 @@ def _float(value):
     return None if value is None else float(value)
 
 
-def alarm_api(group_name, policy, policy_arn, tags):
+def alarm_api(group_name, policy, policy_arn, tags, topics=None):
+    """put_metric_alarm kwargs; ``topics`` (SNS ARNs) are alarm actions next to the policy."""
     alarm = policy["alarm"]
     kwargs = dict(
         AlarmName=alarm_name(group_name, policy),
@@ -307,7 +315,7 @@ def alarm_api(group_name, policy, policy_arn, tags):
         Dimensions=[{"Name": "AutoScalingGroupName", "Value": group_name}],
         Period=alarm["period"], EvaluationPeriods=alarm["evaluation_periods"],
         Threshold=float(alarm["threshold"]), ComparisonOperator=comparison_operator(alarm["comparison"]),
-        ActionsEnabled=True, AlarmActions=[policy_arn] if policy_arn else [],
+        ActionsEnabled=True, AlarmActions=([policy_arn] if policy_arn else []) + sorted(topics or []),
     )
     if tags:
         kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
@@ -329,6 +337,248 @@ def alarm_differs(current, wanted):
     if dims != sorted((d["Name"], d["Value"]) for d in wanted["Dimensions"]):
         return True
     return sorted(current.get("AlarmActions") or []) != sorted(wanted["AlarmActions"])
+
+
+# ---------------------------------------------------------------------------- notifications
+# PutNotificationConfiguration, Amazon EC2 Auto Scaling API Reference: NotificationTypes are
+# these five; autoscaling:TEST_NOTIFICATION is sent by AWS on a new configuration, never chosen.
+NOTIFICATION_TYPES = (
+    "autoscaling:EC2_INSTANCE_LAUNCH", "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
+    "autoscaling:EC2_INSTANCE_TERMINATE", "autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
+)
+SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+
+
+def notification_errors(params):
+    """Problems of O(notifications) and O(alarm_topics), one line each."""
+    errors = []
+    seen = set()
+    for index, item in enumerate(params.get("notifications") or []):
+        where = "notifications[%d]" % index
+        topic = item.get("topic") or ""
+        if not SNS_ARN.match(topic):
+            errors.append("%s.topic must be an SNS topic ARN (aws_notification_topic returns it as topic_arn), not %r"
+                          % (where, topic))
+        if topic in seen:
+            errors.append("%s: topic %s declared twice" % (where, topic))
+        seen.add(topic)
+        types = item.get("types") or []
+        if not types:
+            errors.append("%s.types: at least one event type" % where)
+        bad = [t for t in types if t not in NOTIFICATION_TYPES]
+        if bad:
+            errors.append("%s.types: %s not one of %s" % (where, bad, ", ".join(NOTIFICATION_TYPES)))
+    for index, topic in enumerate(params.get("alarm_topics") or []):
+        if not SNS_ARN.match(topic or ""):
+            errors.append("alarm_topics[%d] must be an SNS topic ARN, not %r" % (index, topic))
+    return errors
+
+
+def notifications_view(configurations):
+    """DescribeNotificationConfigurations answer -> ``{topic_arn: [sorted types]}``."""
+    view = {}
+    for item in configurations or []:
+        if item.get("NotificationType") == "autoscaling:TEST_NOTIFICATION":
+            continue
+        view.setdefault(item["TopicARN"], []).append(item["NotificationType"])
+    return dict((topic, sorted(types)) for topic, types in view.items())
+
+
+# ---------------------------------------------------------------------------- scheduled actions
+# The collection owns the scheduled actions whose name starts with this prefix: it creates them
+# as <prefix><name> and deletes those no longer declared; others are left alone unless
+# O(purge_scheduled_actions=true). Scheduled actions carry no tags, so the name is the mark.
+SCHEDULED_PREFIX = "streamfleet-"
+SCHEDULED_NAME = re.compile(r"^[A-Za-z0-9\-_.]{1,243}$")
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def scheduled_name(action):
+    return SCHEDULED_PREFIX + action["name"]
+
+
+def scheduled_errors(params):
+    """Problems of O(scheduled_actions), one line each (PutScheduledUpdateGroupAction's rules)."""
+    errors = []
+    seen = set()
+    low, high = params.get("min_size"), params.get("max_size")
+    for index, action in enumerate(params.get("scheduled_actions") or []):
+        name = action.get("name") or ""
+        where = "scheduled_actions[%d] (%s)" % (index, name)
+        if not SCHEDULED_NAME.match(name):
+            errors.append("%s: name must be 1-243 characters of A-Z a-z 0-9 - _ . (the module adds %r)"
+                          % (where, SCHEDULED_PREFIX))
+        if name in seen:
+            errors.append("%s: declared twice" % where)
+        seen.add(name)
+        if all(action.get(k) is None for k in ("min_size", "max_size", "desired_capacity")):
+            errors.append("%s: set at least one of min_size, max_size, desired_capacity" % where)
+        if not action.get("recurrence") and not action.get("start_time"):
+            errors.append("%s: needs recurrence (cron, for example '0 7 * * MON-FRI') or start_time" % where)
+        recurrence = action.get("recurrence")
+        if recurrence and len(recurrence.split()) != 5:
+            errors.append("%s: recurrence must be a five-field cron expression, not %r" % (where, recurrence))
+        for key in ("start_time", "end_time"):
+            if action.get(key) and not ISO_TIME.match(action[key]):
+                errors.append("%s: %s must be ISO 8601 UTC, for example 2027-01-31T07:00:00Z, not %r"
+                              % (where, key, action[key]))
+        a_low, a_high, a_desired = action.get("min_size"), action.get("max_size"), action.get("desired_capacity")
+        if a_low is not None and a_high is not None and a_low > a_high:
+            errors.append("%s: min_size (%s) above max_size (%s)" % (where, a_low, a_high))
+        if a_desired is not None:
+            floor = a_low if a_low is not None else low
+            ceiling = a_high if a_high is not None else high
+            if floor is not None and ceiling is not None and not floor <= a_desired <= ceiling:
+                errors.append("%s: desired_capacity (%s) outside %s..%s" % (where, a_desired, floor, ceiling))
+    return errors
+
+
+def scheduled_api(action):
+    """Declared action as put_scheduled_update_group_action keyword arguments (without the group)."""
+    api = dict(ScheduledActionName=scheduled_name(action))
+    for option, key in (("recurrence", "Recurrence"), ("start_time", "StartTime"), ("end_time", "EndTime"),
+                        ("time_zone", "TimeZone"), ("min_size", "MinSize"), ("max_size", "MaxSize"),
+                        ("desired_capacity", "DesiredCapacity")):
+        if action.get(option) is not None:
+            api[key] = action[option]
+    return api
+
+
+def _utc_text(value):
+    """A time (datetime or ISO text) as ``YYYY-MM-DDTHH:MM:SSZ`` for comparing."""
+    if value is None:
+        return None
+    if hasattr(value, "strftime"):
+        if getattr(value, "utcoffset", lambda: None)() is not None:
+            value = value.replace(tzinfo=None) - value.utcoffset()
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = str(value).replace(" ", "T")
+    match = re.match(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?", text)
+    return "%s%sZ" % (match.group(1), match.group(2) or ":00") if match else text
+
+
+def scheduled_view(api):
+    """A scheduled action (declared kwargs or described) as the diff shows it."""
+    view = {}
+    for key, name in (("Recurrence", "recurrence"), ("TimeZone", "time_zone"), ("MinSize", "min_size"),
+                      ("MaxSize", "max_size"), ("DesiredCapacity", "desired_capacity")):
+        if api.get(key) is not None:
+            view[name] = api[key]
+    for key, name in (("StartTime", "start_time"), ("EndTime", "end_time")):
+        if api.get(key) is not None:
+            view[name] = _utc_text(api[key])
+    return view
+
+
+def scheduled_differs(current, wanted):
+    """True when the described action differs in a key the task declares.
+
+    StartTime is compared only when declared: with a recurrence AWS moves it to the next run.
+    """
+    have, want = scheduled_view(current), scheduled_view(wanted)
+    return any(have.get(k) != v for k, v in want.items()) or any(
+        k not in want for k in ("min_size", "max_size", "desired_capacity", "end_time") if have.get(k) is not None)
+
+
+# ---------------------------------------------------------------------------- mixed instances
+ON_DEMAND_STRATEGIES = ("prioritized", "lowest-price")
+SPOT_STRATEGIES = ("lowest-price", "capacity-optimized", "capacity-optimized-prioritized",
+                   "price-capacity-optimized")
+
+
+def mixed_errors(policy):
+    """Problems of O(mixed_instances_policy), one line each."""
+    if not policy:
+        return []
+    errors = []
+    types = [o.get("type") for o in policy.get("instance_types") or []]
+    if len(types) < 1:
+        errors.append("mixed_instances_policy.instance_types: at least one instance type")
+    if len(types) != len(set(types)):
+        errors.append("mixed_instances_policy.instance_types lists a type twice: %s" % ", ".join(types))
+    weights = [o.get("weight") for o in policy.get("instance_types") or []]
+    if any(w is not None for w in weights) and any(w is None for w in weights):
+        errors.append("mixed_instances_policy.instance_types: give weight to every type or to none")
+    if any(w is not None and not 1 <= w <= 999 for w in weights):
+        errors.append("mixed_instances_policy.instance_types[].weight must be 1-999")
+    base = policy.get("on_demand_base_capacity")
+    if base is not None and base < 0:
+        errors.append("mixed_instances_policy.on_demand_base_capacity must be 0 or more")
+    share = policy.get("on_demand_percentage_above_base")
+    if share is not None and not 0 <= share <= 100:
+        errors.append("mixed_instances_policy.on_demand_percentage_above_base must be 0-100")
+    if policy.get("spot_instance_pools") is not None and policy.get("spot_allocation_strategy") != "lowest-price":
+        errors.append("mixed_instances_policy.spot_instance_pools only with spot_allocation_strategy lowest-price")
+    return errors
+
+
+def mixed_api(policy, template_api):
+    """Declared policy as the MixedInstancesPolicy of Create/UpdateAutoScalingGroup."""
+    overrides = []
+    for item in policy["instance_types"]:
+        override = {"InstanceType": item["type"]}
+        if item.get("weight") is not None:
+            override["WeightedCapacity"] = str(item["weight"])
+        overrides.append(override)
+    distribution = {
+        "OnDemandAllocationStrategy": policy["on_demand_allocation_strategy"],
+        "OnDemandBaseCapacity": policy["on_demand_base_capacity"],
+        "OnDemandPercentageAboveBaseCapacity": policy["on_demand_percentage_above_base"],
+        "SpotAllocationStrategy": policy["spot_allocation_strategy"],
+    }
+    if policy.get("spot_instance_pools") is not None:
+        distribution["SpotInstancePools"] = policy["spot_instance_pools"]
+    if policy.get("spot_max_price"):
+        distribution["SpotMaxPrice"] = policy["spot_max_price"]
+    return {"LaunchTemplate": {"LaunchTemplateSpecification": dict(template_api), "Overrides": overrides},
+            "InstancesDistribution": distribution}
+
+
+def template_same(current, wanted):
+    """Whether a described launch template specification is the declared one (by id or name)."""
+    current = dict(current or {})
+    if str(current.get("Version")) != wanted["Version"]:
+        return False
+    if "LaunchTemplateId" in wanted:
+        return current.get("LaunchTemplateId") == wanted["LaunchTemplateId"]
+    return current.get("LaunchTemplateName") == wanted["LaunchTemplateName"]
+
+
+def mixed_differs(current, wanted):
+    """True when the described MixedInstancesPolicy differs in what the task declares.
+
+    Overrides compare in order (the order is the priority of the prioritized strategies);
+    distribution keys compare only when declared (AWS fills in defaults).
+    """
+    if not current:
+        return True
+    have_lt = current.get("LaunchTemplate") or {}
+    want_lt = wanted["LaunchTemplate"]
+    if not template_same(have_lt.get("LaunchTemplateSpecification"), want_lt["LaunchTemplateSpecification"]):
+        return True
+    have = [(o.get("InstanceType"), str(o["WeightedCapacity"]) if o.get("WeightedCapacity") is not None else None)
+            for o in have_lt.get("Overrides") or []]
+    want = [(o["InstanceType"], o.get("WeightedCapacity")) for o in want_lt["Overrides"]]
+    if have != want:
+        return True
+    have_dist = current.get("InstancesDistribution") or {}
+    return any(str(have_dist.get(k)) != str(v) for k, v in wanted["InstancesDistribution"].items())
+
+
+def mixed_view(policy):
+    """A MixedInstancesPolicy (declared or described) as results and diffs show it."""
+    if not policy:
+        return None
+    lt = policy.get("LaunchTemplate") or {}
+    dist = policy.get("InstancesDistribution") or {}
+    return dict(instance_types=[dict(type=o.get("InstanceType"), weight=o.get("WeightedCapacity"))
+                                for o in lt.get("Overrides") or []],
+                on_demand_base_capacity=dist.get("OnDemandBaseCapacity"),
+                on_demand_percentage_above_base=dist.get("OnDemandPercentageAboveBaseCapacity"),
+                on_demand_allocation_strategy=dist.get("OnDemandAllocationStrategy"),
+                spot_allocation_strategy=dist.get("SpotAllocationStrategy"),
+                spot_instance_pools=dist.get("SpotInstancePools"),
+                spot_max_price=dist.get("SpotMaxPrice") or None)
 
 
 class FleetConverger(Converger):
@@ -425,12 +675,17 @@ class FleetConverger(Converger):
     def _group_settings(self, target_group_arns):
         p = self.params
         settings = {
-            "LaunchTemplate": self._launch_template_api(),
             "MinSize": p["min_size"], "MaxSize": p["max_size"],
             "VPCZoneIdentifier": ",".join(p["subnets"]),
             "HealthCheckType": p["health_check_type"],
             "NewInstancesProtectedFromScaleIn": p["protect_from_scale_in"],
         }
+        if p.get("mixed_instances_policy"):
+            # the group runs the template through the policy; LaunchTemplate and
+            # MixedInstancesPolicy exclude each other in Create/UpdateAutoScalingGroup
+            settings["MixedInstancesPolicy"] = mixed_api(p["mixed_instances_policy"], self._launch_template_api())
+        else:
+            settings["LaunchTemplate"] = self._launch_template_api()
         if p.get("desired_capacity") is not None:
             settings["DesiredCapacity"] = p["desired_capacity"]
         if p.get("health_check_grace_period") is not None:
@@ -447,11 +702,10 @@ class FleetConverger(Converger):
         for key, value in wanted.items():
             current = group.get(key)
             if key == "LaunchTemplate":
-                current = dict(current or {})
-                same = str(current.get("Version")) == value["Version"] and (
-                    current.get("LaunchTemplateId") == value.get("LaunchTemplateId")
-                    if "LaunchTemplateId" in value else current.get("LaunchTemplateName") == value["LaunchTemplateName"])
-                if not same:
+                if not template_same(current, value):
+                    changed[key] = value
+            elif key == "MixedInstancesPolicy":
+                if mixed_differs(current, value):
                     changed[key] = value
             elif key == "VPCZoneIdentifier":
                 if sorted((current or "").split(",")) != sorted(value.split(",")):
@@ -503,6 +757,8 @@ class FleetConverger(Converger):
                 if self.params.get("lifecycle_hooks") is not None:
                     self.after["lifecycle_hooks"] = dict((h["name"], hook_view(hook_api(h)))
                                                          for h in self.params["lifecycle_hooks"])
+                self._converge_notifications(True)
+                self._converge_scheduled_actions(True)
                 self._report_hooks_and_pool()
                 return
         else:
@@ -510,6 +766,8 @@ class FleetConverger(Converger):
         self._converge_policies_and_alarms(group is None)
         self._converge_hooks(group is None)
         self._converge_warm_pool(group is None)
+        self._converge_notifications(group is None)
+        self._converge_scheduled_actions(group is None)
         if not self.check_mode and self.params.get("wait"):
             count = self.params.get("wait_for_instances")
             if count is None:
@@ -519,13 +777,21 @@ class FleetConverger(Converger):
             # a run that changed nothing needs no waiter when enough instances already serve
             if count and (self.changes or self._in_service(group) < count):
                 instances_in_service(self.module, self.autoscaling, name, count)
+                if self.params.get("wait_for_balancer") and (target_group_arns or self.params.get("load_balancers")):
+                    # InService is the group's view; clients reach an instance only once the
+                    # balancer's own health check passes (after the warm-up, the grace period)
+                    balancer_healthy(self.module, self.autoscaling, name, count, target_group_arns,
+                                     self.params.get("load_balancers") or [],
+                                     elbv2=self.client("elbv2") if target_group_arns else None,
+                                     elb=self.client("elb") if self.params.get("load_balancers") else None,
+                                     warmup=self.params.get("health_check_grace_period"))
         self._report_hooks_and_pool()
         final = group if self.check_mode or not self.changes and group is not None else self.describe_group()
         if final:
             self.result["group"] = self._group_result(final)
 
     def _report_hooks_and_pool(self):
-        for key in ("lifecycle_hooks", "warm_pool"):
+        for key in ("lifecycle_hooks", "warm_pool", "notifications", "scheduled_actions"):
             if key in self.after:
                 self.result[key] = self.after[key]
 
@@ -540,6 +806,7 @@ class FleetConverger(Converger):
             "min_size": group.get("MinSize"), "max_size": group.get("MaxSize"),
             "desired_capacity": group.get("DesiredCapacity"),
             "launch_template": group.get("LaunchTemplate"),
+            "mixed_instances_policy": mixed_view(group.get("MixedInstancesPolicy")),
             "target_group_arns": group.get("TargetGroupARNs", []),
             "load_balancers": group.get("LoadBalancerNames", []),
             "health_check_type": group.get("HealthCheckType"),
@@ -577,7 +844,7 @@ class FleetConverger(Converger):
             changed["DesiredCapacity"] = capacity["after"]
             self.changes.append("desired capacity %s -> %s (%s)"
                                 % (capacity["before"], capacity["after"], capacity["reason"]))
-        if "LaunchTemplate" in changed or "TerminationPolicies" in changed:
+        if set(changed) & set(("LaunchTemplate", "MixedInstancesPolicy", "TerminationPolicies")):
             self._check_launch_template()
         if changed and self.change("update group %s: %s" % (name, sorted(changed))):
             self.autoscaling.update_auto_scaling_group(aws_retry=True, AutoScalingGroupName=name, **changed)
@@ -653,7 +920,7 @@ class FleetConverger(Converger):
                     arn = answer.get("PolicyARN") or self._policy_arn(policy["name"])
             if not policy.get("alarm"):
                 continue
-            wanted_alarm = alarm_api(name, policy, arn, tags)
+            wanted_alarm = alarm_api(name, policy, arn, tags, self.params.get("alarm_topics"))
             current_alarm = alarms.get(wanted_alarm["AlarmName"])
             if current_alarm is None or alarm_differs(current_alarm, wanted_alarm):
                 verb = "create" if current_alarm is None else "update"
@@ -717,6 +984,70 @@ class FleetConverger(Converger):
         if self.change("%s warm pool" % ("create" if not current else "update")):
             # PutWarmPool creates or replaces the configuration: idempotent, so retried
             self.autoscaling.put_warm_pool(aws_retry=True, AutoScalingGroupName=name, **wanted)
+
+    # ------------------------------------------------------------------ notifications
+    def _converge_notifications(self, new_group):
+        """O(notifications): the group's complete set of SNS notification configurations.
+
+        Read (one DescribeNotificationConfigurations call) only when declared.
+        """
+        declared = self.params.get("notifications")
+        if declared is None:
+            return
+        name = self.params["name"]
+        current = {} if new_group else notifications_view(self.autoscaling.paginate(
+            "describe_notification_configurations", "NotificationConfigurations", AutoScalingGroupNames=[name]))
+        wanted = dict((item["topic"], sorted(set(item["types"]))) for item in declared)
+        self.before["notifications"] = current
+        self.after["notifications"] = wanted
+        for topic in sorted(set(current) - set(wanted)):
+            if self.change("delete notifications to %s" % topic):
+                self.autoscaling.delete_notification_configuration(aws_retry=True, AutoScalingGroupName=name,
+                                                                   TopicARN=topic)
+        for topic, types in sorted(wanted.items()):
+            if current.get(topic) != types:
+                verb = "create" if topic not in current else "update"
+                if self.change("%s notifications to %s: %s" % (verb, topic, ", ".join(types))):
+                    # PutNotificationConfiguration replaces the topic's types: idempotent, so retried
+                    self.autoscaling.put_notification_configuration(aws_retry=True, AutoScalingGroupName=name,
+                                                                    TopicARN=topic, NotificationTypes=types)
+
+    # ------------------------------------------------------------------ scheduled actions
+    def _converge_scheduled_actions(self, new_group):
+        """O(scheduled_actions): create/update the declared ones, delete owned ones not declared.
+
+        Read (DescribeScheduledActions for the group) only when declared.
+        """
+        declared = self.params.get("scheduled_actions")
+        if declared is None:
+            return
+        name = self.params["name"]
+        current = {} if new_group else dict(
+            (a["ScheduledActionName"], a) for a in self.autoscaling.paginate(
+                "describe_scheduled_actions", "ScheduledUpdateGroupActions", AutoScalingGroupName=name))
+        wanted = dict((scheduled_name(a), scheduled_api(a)) for a in declared)
+        purge = self.params.get("purge_scheduled_actions")
+        self.before["scheduled_actions"] = dict((n, scheduled_view(a)) for n, a in current.items()
+                                                if purge or n.startswith(SCHEDULED_PREFIX))
+        self.after["scheduled_actions"] = dict((n, scheduled_view(a)) for n, a in wanted.items())
+        for action_name in sorted(set(current) - set(wanted)):
+            if not (purge or action_name.startswith(SCHEDULED_PREFIX)):
+                continue  # not the collection's: left alone unless purge_scheduled_actions
+            if self.change("delete scheduled action %s" % action_name):
+                self.autoscaling.delete_scheduled_action(aws_retry=True, AutoScalingGroupName=name,
+                                                         ScheduledActionName=action_name)
+        for action_name, api in sorted(wanted.items()):
+            have = current.get(action_name)
+            if have is None or scheduled_differs(have, api):
+                verb = "create" if have is None else "update"
+                if self.change("%s scheduled action %s" % (verb, action_name)):
+                    if have is not None and any(have.get(k) is not None and k not in api
+                                                for k in ("MinSize", "MaxSize", "DesiredCapacity", "EndTime")):
+                        # a Put leaves the sizes it is not given as they were: drop them first
+                        self.autoscaling.delete_scheduled_action(aws_retry=True, AutoScalingGroupName=name,
+                                                                 ScheduledActionName=action_name)
+                    # PutScheduledUpdateGroupAction creates or replaces: idempotent, so retried
+                    self.autoscaling.put_scheduled_update_group_action(aws_retry=True, AutoScalingGroupName=name, **api)
 
     # ------------------------------------------------------------------ absent
     def _absent(self):

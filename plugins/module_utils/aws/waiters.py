@@ -156,6 +156,47 @@ def target_health(module, elbv2, target_group_arn, count, timeout=None, **kwargs
                     _timeout(module, timeout), **kwargs)
 
 
+def balancer_healthy(module, autoscaling, group_name, count, target_group_arns, load_balancers,
+                     elbv2=None, elb=None, warmup=None, timeout=None, **kwargs):
+    """Wait until ``count`` InService instances of the group are healthy in every balancer.
+
+    Target groups are read with DescribeTargetHealth, Classic Load Balancers with
+    DescribeInstanceHealth (``InService``), one call per balancer per poll plus one for the
+    group. ``warmup`` (the group's health check grace period) only labels the progress: the
+    bound is ``timeout`` (O(wait_timeout)).
+    """
+    def check():
+        groups = autoscaling.describe_auto_scaling_groups(aws_retry=True, AutoScalingGroupNames=[group_name])['AutoScalingGroups']
+        if not groups:
+            raise WaiterFailure('group %s does not exist' % group_name)
+        ids = sorted(i['InstanceId'] for i in groups[0].get('Instances', []) if i.get('LifecycleState') == 'InService')
+        unhealthy = {}
+        for arn in target_group_arns:
+            states = dict((d['Target']['Id'], d['TargetHealth'].get('State'))
+                          for d in elbv2.describe_target_health(aws_retry=True, TargetGroupArn=arn)['TargetHealthDescriptions'])
+            for instance_id in ids:
+                if states.get(instance_id) != 'healthy':
+                    unhealthy.setdefault(instance_id, []).append(
+                        '%s %s' % (_arn_name(arn), states.get(instance_id) or 'not registered'))
+        for name in load_balancers:
+            states = dict((d['InstanceId'], d.get('State'))
+                          for d in elb.describe_instance_health(aws_retry=True, LoadBalancerName=name)['InstanceStates'])
+            for instance_id in ids:
+                if states.get(instance_id) != 'InService':
+                    unhealthy.setdefault(instance_id, []).append(
+                        '%s %s' % (name, states.get(instance_id) or 'not registered'))
+        healthy = len([i for i in ids if i not in unhealthy])
+        status = '%d of %d instances healthy in %d balancer(s)' % (
+            healthy, count, len(target_group_arns) + len(load_balancers))
+        if healthy < count and unhealthy:
+            status += '; not yet: %s' % name_some('%s (%s)' % (i, ', '.join(v)) for i, v in sorted(unhealthy.items()))
+        return healthy >= count, status
+    description = 'balancer health of group %s' % group_name
+    if warmup:
+        description += ' (warm-up %ds)' % warmup
+    return wait_for(module, description, check, _timeout(module, timeout), **kwargs)
+
+
 def certificate_issued(module, acm, certificate_arn, timeout=None, **kwargs):
     """Wait until the ACM certificate is ``ISSUED``; fail when validation failed."""
     def check():
