@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: aws_balancer
-short_description: Classic or Application Load Balancer with its listeners, target groups and rules
+short_description: Classic, Application or Network Load Balancer with its listeners, target groups and rules
 version_added: 0.1.0
 description:
   - Creates, converges and removes one AWS load balancer together with everything it owns.
@@ -19,6 +19,10 @@ description:
   - For O(type=application) that is the balancer, its target groups (health check, algorithm,
     stickiness, deregistration delay), its listeners (certificates, SSL policy, default action)
     and the listeners' rules (host, path, HTTP header or query-string conditions).
+  - For O(type=network) that is the balancer (cross-zone balancing), its target groups (V(TCP),
+    V(UDP), V(TCP_UDP) or V(TLS); health checks over V(TCP) by default, or V(HTTP)/V(HTTPS)) and its
+    listeners (V(TCP), V(UDP), V(TCP_UDP), V(TLS) with certificate and SSL policy), each forwarding
+    to one target group; for example RTMP on 1935/TCP and SRT on 4200/UDP.
   - Missing parts are created, changed parts are modified in place, and listeners, rules and
     target groups that the task no longer declares are deleted when the collection created them
     (target groups carry the tags C(streamfleet:deployment) and C(streamfleet:balancer)).
@@ -26,7 +30,8 @@ description:
     changed; the module fails instead.
   - The whole task is validated before any AWS call that changes something (an HTTPS listener
     without certificate, an unknown target-group attribute, a forward to an undeclared target
-    group, duplicate rule priorities and so on).
+    group, duplicate rule priorities, a port outside 1..65535, a listener protocol its target group
+    cannot take and so on): a task that cannot succeed creates nothing.
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws
@@ -44,9 +49,12 @@ options:
     type: str
     required: true
   type:
-    description: V(classic) for a Classic Load Balancer, V(application) for an Application Load Balancer.
+    description:
+      - V(classic) for a Classic Load Balancer, V(application) for an Application Load Balancer,
+        V(network) for a Network Load Balancer.
+      - The type of an existing balancer cannot change; the module fails instead.
     type: str
-    choices: [classic, application]
+    choices: [classic, application, network]
     default: application
   state:
     description:
@@ -73,10 +81,10 @@ options:
     type: list
     elements: str
   idle_timeout:
-    description: Idle connection timeout in seconds.
+    description: Idle connection timeout in seconds; not for O(type=network).
     type: int
   cross_zone:
-    description: Cross-zone load balancing; only for O(type=classic).
+    description: Cross-zone load balancing; for O(type=classic) and O(type=network) (always on for application balancers).
     type: bool
   health_check:
     description: Health check of a classic balancer; only for O(type=classic).
@@ -104,8 +112,8 @@ options:
         default: 5
   target_groups:
     description:
-      - Target groups of an application balancer. Protocol, port, VPC and target type cannot
-        change in place; declare a new name instead.
+      - Target groups of an application or network balancer. Protocol, port, VPC and target type
+        cannot change in place; declare a new name instead.
     type: list
     elements: dict
     default: []
@@ -115,12 +123,16 @@ options:
         type: str
         required: true
       protocol:
-        description: Protocol to the targets.
+        description:
+          - Protocol to the targets; V(HTTP) or V(HTTPS) for O(type=application), V(TCP), V(UDP),
+            V(TCP_UDP) or V(TLS) for O(type=network).
+          - A network listener forwards V(TCP) to V(TCP) or V(TCP_UDP), V(UDP) to V(UDP) or V(TCP_UDP),
+            V(TLS) to V(TCP) or V(TLS), V(TCP_UDP) to V(TCP_UDP).
         type: str
-        choices: [HTTP, HTTPS]
+        choices: [HTTP, HTTPS, TCP, UDP, TCP_UDP, TLS]
         default: HTTP
       port:
-        description: Port of the targets.
+        description: Port of the targets (1..65535).
         type: int
         required: true
       vpc_id:
@@ -136,9 +148,9 @@ options:
         type: dict
         suboptions:
           protocol:
-            description: Protocol of the check.
+            description: Protocol of the check; V(TCP) (the default of network target groups) only for O(type=network).
             type: str
-            choices: [HTTP, HTTPS]
+            choices: [HTTP, HTTPS, TCP]
           port:
             description: Port of the check, a number or V(traffic-port).
             type: str
@@ -161,7 +173,7 @@ options:
             description: HTTP codes that count as healthy, for example V(200) or V(200-299).
             type: str
       algorithm:
-        description: Routing algorithm.
+        description: Routing algorithm; only for O(type=application).
         type: str
         choices: [round_robin, least_outstanding_requests, weighted_random]
       stickiness:
@@ -173,9 +185,9 @@ options:
             type: bool
             default: true
           type:
-            description: Cookie kind.
+            description: Cookie kind (O(type=application)), or V(source_ip) (the only kind of O(type=network)).
             type: str
-            choices: [lb_cookie, app_cookie]
+            choices: [lb_cookie, app_cookie, source_ip]
             default: lb_cookie
           duration:
             description: Cookie duration in seconds.
@@ -198,16 +210,18 @@ options:
       - For O(type=application) use O(listeners[].protocol), O(listeners[].port),
         O(listeners[].certificate_arn), O(listeners[].extra_certificate_arns), O(listeners[].ssl_policy),
         O(listeners[].default_action) and O(listeners[].rules).
+      - For O(type=network) the same without O(listeners[].rules); O(listeners[].default_action) is a
+        V(forward).
     type: list
     elements: dict
     default: []
     suboptions:
       protocol:
-        description: V(HTTP), V(HTTPS) (both types), V(TCP) or V(SSL) (classic).
+        description: V(HTTP), V(HTTPS) (classic, application), V(TCP) (classic, network), V(SSL) (classic), V(UDP), V(TCP_UDP), V(TLS) (network).
         type: str
         required: true
       port:
-        description: Port of an application listener.
+        description: Port of an application or network listener (1..65535).
         type: int
       load_balancer_port:
         description: Port of a classic listener.
@@ -222,14 +236,14 @@ options:
         description: Certificate ARN of a classic HTTPS/SSL listener.
         type: str
       certificate_arn:
-        description: Default certificate of an application HTTPS listener (required for HTTPS).
+        description: Default certificate of an HTTPS (application) or TLS (network) listener (required for those).
         type: str
       extra_certificate_arns:
-        description: More certificates (SNI) of an application HTTPS listener.
+        description: More certificates (SNI) of an HTTPS or TLS listener.
         type: list
         elements: str
       ssl_policy:
-        description: SSL policy of an application HTTPS listener, for example V(ELBSecurityPolicy-TLS13-1-2-2021-06).
+        description: SSL policy of an HTTPS or TLS listener, for example V(ELBSecurityPolicy-TLS13-1-2-2021-06).
         type: str
       default_action:
         description: What an application listener does with a request no rule matches.
@@ -386,6 +400,27 @@ EXAMPLES = r'''
             action: {type: forward, target_group: streammanager-5080}
   register: balancer
 
+- name: Network balancer for RTMP and SRT ingest to the Ant Media origins (vendor CloudFormation)
+  streamfleet.cluster.aws_balancer:
+    name: antmedia-ingest
+    type: network
+    deployment: ams
+    subnets: "{{ subnet_ids }}"
+    security_groups: ["{{ ingest_sg }}"]
+    cross_zone: true
+    target_groups:
+      - name: antmedia-rtmp
+        protocol: TCP
+        port: 1935
+        health_check: {protocol: TCP, interval: 30, healthy_threshold: 3, unhealthy_threshold: 3}
+      - name: antmedia-srt
+        protocol: UDP
+        port: 4200
+        health_check: {protocol: TCP, port: "5080"}
+    listeners:
+      - {port: 1935, protocol: TCP, default_action: {type: forward, target_group: antmedia-rtmp}}
+      - {port: 4200, protocol: UDP, default_action: {type: forward, target_group: antmedia-srt}}
+
 - name: Remove the balancer with its listeners, rules and target groups
   streamfleet.cluster.aws_balancer:
     name: streammanager
@@ -410,7 +445,7 @@ load_balancer:
     security_groups: [sg-1]
 target_groups:
   description: ARN of each declared target group by name.
-  returned: when type=application and state=present
+  returned: when type is application or network and state=present
   type: dict
   sample: {streammanager-5080: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/streammanager-5080/73e2d6bc24d8a067"}
 changes:
@@ -426,7 +461,7 @@ api_calls:
   sample: {elbv2.DescribeLoadBalancers: 1, elbv2.DescribeTargetGroups: 1}
 '''
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import ApplicationBalancer
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import ApplicationBalancer, NetworkBalancer
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.classic_elb import ClassicBalancer
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 
@@ -449,7 +484,7 @@ def _action_spec():
 def argument_spec():
     return dict(
         name=dict(type='str', required=True),
-        type=dict(type='str', choices=['classic', 'application'], default='application'),
+        type=dict(type='str', choices=['classic', 'application', 'network'], default='application'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         deployment=dict(type='str', required=True),
         purge_tags=dict(type='bool', default=False),
@@ -467,12 +502,12 @@ def argument_spec():
         )),
         target_groups=dict(type='list', elements='dict', default=[], options=dict(
             name=dict(type='str', required=True),
-            protocol=dict(type='str', choices=['HTTP', 'HTTPS'], default='HTTP'),
+            protocol=dict(type='str', choices=['HTTP', 'HTTPS', 'TCP', 'UDP', 'TCP_UDP', 'TLS'], default='HTTP'),
             port=dict(type='int', required=True),
             vpc_id=dict(type='str'),
             target_type=dict(type='str', choices=['instance', 'ip'], default='instance'),
             health_check=dict(type='dict', options=dict(
-                protocol=dict(type='str', choices=['HTTP', 'HTTPS']),
+                protocol=dict(type='str', choices=['HTTP', 'HTTPS', 'TCP']),
                 port=dict(type='str'),
                 path=dict(type='str'),
                 interval=dict(type='int'),
@@ -484,7 +519,7 @@ def argument_spec():
             algorithm=dict(type='str', choices=['round_robin', 'least_outstanding_requests', 'weighted_random']),
             stickiness=dict(type='dict', options=dict(
                 enabled=dict(type='bool', default=True),
-                type=dict(type='str', choices=['lb_cookie', 'app_cookie'], default='lb_cookie'),
+                type=dict(type='str', choices=['lb_cookie', 'app_cookie', 'source_ip'], default='lb_cookie'),
                 duration=dict(type='int'),
                 cookie_name=dict(type='str'),
             )),
@@ -528,7 +563,8 @@ def main():
         required_if=[('state', 'present', ['subnets'])],
         supports_check_mode=True,
     )
-    converger = ClassicBalancer if module.params['type'] == 'classic' else ApplicationBalancer
+    converger = {'classic': ClassicBalancer, 'application': ApplicationBalancer,
+                 'network': NetworkBalancer}[module.params['type']]
     converger(module).run()
 
 

@@ -84,8 +84,64 @@ def check_balancer(params, kind_errors):
 
 
 def validate(params):
-    """Check an application balancer task without calling AWS."""
-    check_balancer(params, _validate_application)
+    """Check an application or network balancer task without calling AWS."""
+    check_balancer(params, _validate_network if params.get("type") == "network" else _validate_application)
+
+
+def valid_port(value):
+    """A TCP/UDP port number 1..65535 (ints and numeric strings)."""
+    try:
+        return 1 <= int(value) <= 65535
+    except (TypeError, ValueError):
+        return False
+
+
+# What a listener of a network balancer can forward to (ELBv2 CreateListener rules).
+NETWORK_LISTENER_GROUPS = {
+    "TCP": ("TCP", "TCP_UDP"),
+    "UDP": ("UDP", "TCP_UDP"),
+    "TCP_UDP": ("TCP_UDP",),
+    "TLS": ("TCP", "TLS"),
+}
+KIND_PROTOCOLS = {"application": ("HTTP", "HTTPS"), "network": ("TCP", "UDP", "TCP_UDP", "TLS")}
+SECURE_PROTOCOLS = ("HTTPS", "TLS")
+
+
+def _validate_target_groups(params, kind, errors):
+    """Checks shared by application and network target groups; returns {name: protocol}."""
+    groups = {}
+    for index, group in enumerate(params.get("target_groups") or []):
+        where = "target_groups[%d] (%s)" % (index, group.get("name"))
+        if group["name"] in groups:
+            errors.append("%s: name declared twice" % where)
+        groups[group["name"]] = (group.get("protocol") or "").upper()
+        if len(group["name"]) > 32 or not re.match(r"^[A-Za-z0-9-]+$", group["name"]) \
+                or group["name"].startswith("-") or group["name"].endswith("-"):
+            errors.append("%s: name must be 1-32 letters, digits or inner hyphens" % where)
+        if not valid_port(group.get("port")):
+            errors.append("%s: port %r must be 1..65535" % (where, group.get("port")))
+        if groups[group["name"]] not in KIND_PROTOCOLS[kind]:
+            errors.append("%s: protocol %s is not one of %s for type=%s"
+                          % (where, group.get("protocol"), ", ".join(KIND_PROTOCOLS[kind]), kind))
+        unknown = sorted(set(group.get("attributes") or {}) - TARGET_GROUP_ATTRIBUTES)
+        if unknown:
+            errors.append("%s: unknown target-group attribute(s) %s" % (where, ", ".join(unknown)))
+        check = group.get("health_check") or {}
+        if check.get("timeout") and check.get("interval") and check["timeout"] >= check["interval"]:
+            errors.append("%s: health_check.timeout must be shorter than health_check.interval" % where)
+        if check.get("port") not in (None, "traffic-port") and not valid_port(check.get("port")):
+            errors.append("%s: health_check.port %r must be traffic-port or 1..65535" % (where, check.get("port")))
+    return groups
+
+
+def _validate_ports(listener, where, seen, errors):
+    if listener.get("port") is None:
+        errors.append("%s: port is required" % where)
+    elif not valid_port(listener.get("port")):
+        errors.append("%s: port %r must be 1..65535" % (where, listener.get("port")))
+    if listener.get("port") in seen:
+        errors.append("%s: port %s declared twice" % (where, listener.get("port")))
+    seen.add(listener.get("port"))
 
 
 def _validate_application(params):
@@ -93,36 +149,24 @@ def _validate_application(params):
     if params.get("health_check"):
         errors.append("health_check: only for type=classic (target groups carry their own)")
     if params.get("cross_zone") is not None:
-        errors.append("cross_zone: only for type=classic (always on for application balancers)")
-    group_names = set()
+        errors.append("cross_zone: only for type=classic or network (always on for application balancers)")
+    group_names = _validate_target_groups(params, "application", errors)
     for index, group in enumerate(params.get("target_groups") or []):
         where = "target_groups[%d] (%s)" % (index, group.get("name"))
-        if group["name"] in group_names:
-            errors.append("%s: name declared twice" % where)
-        group_names.add(group["name"])
-        if len(group["name"]) > 32 or not re.match(r"^[A-Za-z0-9-]+$", group["name"]) \
-                or group["name"].startswith("-") or group["name"].endswith("-"):
-            errors.append("%s: name must be 1-32 letters, digits or inner hyphens" % where)
-        unknown = sorted(set(group.get("attributes") or {}) - TARGET_GROUP_ATTRIBUTES)
-        if unknown:
-            errors.append("%s: unknown target-group attribute(s) %s" % (where, ", ".join(unknown)))
         stickiness = group.get("stickiness") or {}
         if stickiness.get("type") == "app_cookie" and not stickiness.get("cookie_name"):
             errors.append("%s: stickiness type app_cookie needs cookie_name" % where)
-        check = group.get("health_check") or {}
-        if check.get("timeout") and check.get("interval") and check["timeout"] >= check["interval"]:
-            errors.append("%s: health_check.timeout must be shorter than health_check.interval" % where)
+        if stickiness.get("type") == "source_ip":
+            errors.append("%s: stickiness type source_ip only for type=network" % where)
+        if ((group.get("health_check") or {}).get("protocol") or "HTTP") not in ("HTTP", "HTTPS"):
+            errors.append("%s: health_check.protocol of an application target group is HTTP or HTTPS" % where)
     ports = set()
     for index, listener in enumerate(params.get("listeners") or []):
         where = "listeners[%d]" % index
         wrong = [k for k in CLASSIC_ONLY if present(listener.get(k))]
         if wrong:
             errors.append("%s: %s only for type=classic" % (where, ", ".join(wrong)))
-        if listener.get("port") is None:
-            errors.append("%s: port is required" % where)
-        if listener.get("port") in ports:
-            errors.append("%s: port %s declared twice" % (where, listener.get("port")))
-        ports.add(listener.get("port"))
+        _validate_ports(listener, where, ports, errors)
         protocol = (listener.get("protocol") or "").upper()
         if protocol not in ("HTTP", "HTTPS"):
             errors.append("%s: protocol must be HTTP or HTTPS" % where)
@@ -146,6 +190,60 @@ def _validate_application(params):
             if not _conditions_wanted(rule.get("conditions") or {}):
                 errors.append("%s: at least one condition is required" % rwhere)
             errors.extend(_validate_action(rule["action"], rwhere + ".action", group_names))
+    return errors
+
+
+def _validate_network(params):
+    """A network balancer: TCP/UDP/TCP_UDP/TLS listeners forwarding to matching target groups."""
+    errors = []
+    if params.get("health_check"):
+        errors.append("health_check: only for type=classic (target groups carry their own)")
+    if params.get("idle_timeout") is not None:
+        errors.append("idle_timeout: only for type=classic or application (a network balancer has none)")
+    groups = _validate_target_groups(params, "network", errors)
+    for index, group in enumerate(params.get("target_groups") or []):
+        where = "target_groups[%d] (%s)" % (index, group.get("name"))
+        if group.get("algorithm"):
+            errors.append("%s: algorithm only for type=application (a network balancer hashes flows)" % where)
+        stickiness = group.get("stickiness") or {}
+        if stickiness and stickiness.get("enabled", True) is not False and stickiness.get("type") != "source_ip":
+            errors.append("%s: a network target group sticks by source_ip only" % where)
+        if stickiness.get("duration") is not None or stickiness.get("cookie_name"):
+            errors.append("%s: stickiness duration and cookie_name only for type=application" % where)
+        check = group.get("health_check") or {}
+        check_protocol = (check.get("protocol") or "TCP").upper()
+        if check_protocol == "TCP" and (check.get("path") or check.get("matcher")):
+            errors.append("%s: health_check path and matcher need protocol HTTP or HTTPS" % where)
+    ports = set()
+    for index, listener in enumerate(params.get("listeners") or []):
+        where = "listeners[%d]" % index
+        wrong = [k for k in CLASSIC_ONLY if present(listener.get(k))]
+        if wrong:
+            errors.append("%s: %s only for type=classic" % (where, ", ".join(wrong)))
+        _validate_ports(listener, where, ports, errors)
+        protocol = (listener.get("protocol") or "").upper()
+        if protocol not in NETWORK_LISTENER_GROUPS:
+            errors.append("%s: protocol must be one of %s" % (where, ", ".join(sorted(NETWORK_LISTENER_GROUPS))))
+        if protocol == "TLS" and not listener.get("certificate_arn"):
+            errors.append("%s: a TLS listener needs certificate_arn" % where)
+        if protocol != "TLS" and (listener.get("certificate_arn") or listener.get("extra_certificate_arns")
+                                  or listener.get("ssl_policy")):
+            errors.append("%s: certificates and ssl_policy only for TLS listeners" % where)
+        if listener.get("rules"):
+            errors.append("%s: rules only for type=application" % where)
+        action = listener.get("default_action")
+        if not action:
+            errors.append("%s: default_action is required" % where)
+        elif action.get("type") != "forward":
+            errors.append("%s.default_action: a network listener can only forward" % where)
+        else:
+            problems = _validate_action(action, where + ".default_action", groups)
+            errors.extend(problems)
+            target = groups.get(action.get("target_group"))
+            if not problems and protocol in NETWORK_LISTENER_GROUPS and target not in NETWORK_LISTENER_GROUPS[protocol]:
+                errors.append("%s: a %s listener cannot forward to %s target group %s (allowed: %s)"
+                              % (where, protocol, target, action["target_group"],
+                                 ", ".join(NETWORK_LISTENER_GROUPS[protocol])))
     return errors
 
 
@@ -357,6 +455,7 @@ class BalancerConverger(Converger):
 class ApplicationBalancer(BalancerConverger):
     """Converges one application balancer and what it owns."""
 
+    kind = "application"
     kind_errors = staticmethod(_validate_application)
 
     def _alb_describe(self, client):
@@ -414,9 +513,9 @@ class ApplicationBalancer(BalancerConverger):
         self.after = self._application_desired()
         if balancer is None:
             self.before = {}
-            if self.change("create application balancer %s" % name):
+            if self.change("create %s balancer %s" % (self.kind, name)):
                 kwargs = dict(Name=name, Subnets=self.params["subnets"], Scheme=self.params["scheme"],
-                              Type="application", Tags=boto3_tag_list(self.deployment_tags()))
+                              Type=self.kind, Tags=boto3_tag_list(self.deployment_tags()))
                 if self.params.get("security_groups"):
                     kwargs["SecurityGroups"] = self.params["security_groups"]
                 # idempotent: the same name and settings give the same balancer
@@ -424,9 +523,10 @@ class ApplicationBalancer(BalancerConverger):
                 balancer_arn = balancer["LoadBalancerArn"]
                 if self.params.get("wait"):
                     balancer_active(self.module, client, balancer_arn)
-                if self.params.get("idle_timeout") is not None:
+                attributes = self._balancer_attributes()
+                if attributes:
                     client.modify_load_balancer_attributes(aws_retry=True, LoadBalancerArn=balancer_arn, Attributes=[
-                        {"Key": "idle_timeout.timeout_seconds", "Value": str(self.params["idle_timeout"])}])
+                        {"Key": k, "Value": v} for k, v in sorted(attributes.items())])
             else:
                 # check mode: everything declared would be created
                 for group in self.params.get("target_groups") or []:
@@ -439,7 +539,10 @@ class ApplicationBalancer(BalancerConverger):
                 return
             listeners = []
         else:
-            self.refuse_foreign("application balancer", name, tags.get(balancer_arn, {}))
+            self.refuse_foreign("%s balancer" % self.kind, name, tags.get(balancer_arn, {}))
+            if balancer.get("Type", self.kind) != self.kind:
+                raise BalancerError("balancer %s is of type %s, not %s; the type cannot change in place "
+                                    "(remove it first or choose another name)" % (name, balancer.get("Type"), self.kind))
             self._alb_update(client, balancer, tags.get(balancer_arn, {}))
             listeners = client.describe_listeners(aws_retry=True, LoadBalancerArn=balancer_arn)["Listeners"]
         self.before.setdefault("target_groups", {})
@@ -450,7 +553,7 @@ class ApplicationBalancer(BalancerConverger):
         if self.changes and not self.check_mode:
             balancer = self._alb_describe(client)
         self.result["load_balancer"] = {
-            "name": name, "type": "application", "arn": balancer_arn, "dns_name": balancer.get("DNSName"),
+            "name": name, "type": self.kind, "arn": balancer_arn, "dns_name": balancer.get("DNSName"),
             "canonical_hosted_zone_id": balancer.get("CanonicalHostedZoneId"), "scheme": balancer.get("Scheme"),
             "vpc_id": balancer.get("VpcId"),
             "subnets": sorted(z.get("SubnetId") for z in balancer.get("AvailabilityZones", [])),
@@ -460,10 +563,10 @@ class ApplicationBalancer(BalancerConverger):
 
     def _application_desired(self):
         desired = {
-            "name": self.params["name"], "type": "application", "scheme": self.params["scheme"],
+            "name": self.params["name"], "type": self.kind, "scheme": self.params["scheme"],
             "subnets": sorted(self.params["subnets"]),
             "security_groups": sorted(self.params.get("security_groups") or []),
-            "idle_timeout": self.params.get("idle_timeout"), "tags": self.deployment_tags(),
+            "attributes": self._balancer_attributes(), "tags": self.deployment_tags(),
             "target_groups": {}, "listeners": {},
         }
         for group in self.params.get("target_groups") or []:
@@ -490,10 +593,11 @@ class ApplicationBalancer(BalancerConverger):
         subnets = sorted(z.get("SubnetId") for z in balancer.get("AvailabilityZones", []))
         attributes = dict((a["Key"], a["Value"]) for a in
                           client.describe_load_balancer_attributes(aws_retry=True, LoadBalancerArn=arn)["Attributes"])
+        wanted_attributes = self._balancer_attributes()
         self.before = {
-            "name": self.params["name"], "type": "application", "scheme": balancer.get("Scheme"),
+            "name": self.params["name"], "type": self.kind, "scheme": balancer.get("Scheme"),
             "subnets": subnets, "security_groups": sorted(balancer.get("SecurityGroups", [])),
-            "idle_timeout": int(attributes.get("idle_timeout.timeout_seconds", 60)), "tags": tags,
+            "attributes": dict((k, attributes.get(k)) for k in wanted_attributes), "tags": tags,
         }
         if sorted(self.params["subnets"]) != subnets and self.change("set subnets %s" % sorted(self.params["subnets"])):
             client.set_subnets(aws_retry=True, LoadBalancerArn=arn, Subnets=self.params["subnets"])
@@ -501,12 +605,20 @@ class ApplicationBalancer(BalancerConverger):
         if groups and sorted(groups) != sorted(balancer.get("SecurityGroups", [])):
             if self.change("set security groups %s" % sorted(groups)):
                 client.set_security_groups(aws_retry=True, LoadBalancerArn=arn, SecurityGroups=groups)
-        idle = self.params.get("idle_timeout")
-        if idle is not None and str(idle) != attributes.get("idle_timeout.timeout_seconds"):
-            if self.change("set idle timeout %s" % idle):
-                client.modify_load_balancer_attributes(aws_retry=True, LoadBalancerArn=arn, Attributes=[
-                    {"Key": "idle_timeout.timeout_seconds", "Value": str(idle)}])
+        attribute_changes = dict_changes(attributes, wanted_attributes)
+        if attribute_changes and self.change("set attributes %s" % sorted(attribute_changes.items())):
+            client.modify_load_balancer_attributes(aws_retry=True, LoadBalancerArn=arn, Attributes=[
+                {"Key": k, "Value": v} for k, v in sorted(attribute_changes.items())])
         self._converge_tags_v2(client, arn, tags, self.deployment_tags(), "balancer")
+
+    def _balancer_attributes(self):
+        """Declared balancer attributes: the idle timeout (application) or cross-zone (network)."""
+        wanted = {}
+        if self.params.get("idle_timeout") is not None:
+            wanted["idle_timeout.timeout_seconds"] = str(self.params["idle_timeout"])
+        if self.params.get("cross_zone") is not None:
+            wanted["load_balancing.cross_zone.enabled"] = "true" if self.params["cross_zone"] else "false"
+        return wanted
 
     def _converge_tags_v2(self, client, arn, tags, wanted, what):
         missing, extra = tag_changes(tags, wanted, purge=self.params.get("purge_tags"))
@@ -589,7 +701,8 @@ class ApplicationBalancer(BalancerConverger):
                     client.add_listener_certificates(
                         aws_retry=True, ListenerArn=created["ListenerArn"],
                         Certificates=[{"CertificateArn": c} for c in listener["extra_certificate_arns"]])
-                self._converge_rules(client, created["ListenerArn"], port, listener, [], group_arns)
+                if self.kind == "application":
+                    self._converge_rules(client, created["ListenerArn"], port, listener, [], group_arns)
                 continue
             arn = current["ListenerArn"]
             current_default = [c["CertificateArn"] for c in current.get("Certificates") or []]
@@ -612,10 +725,11 @@ class ApplicationBalancer(BalancerConverger):
                 if "Protocol" in modify or "Certificates" in modify:
                     modify.setdefault("Protocol", listener["protocol"])
                 client.modify_listener(aws_retry=True, ListenerArn=arn, **modify)
-            if listener["protocol"] == "HTTPS":
+            if listener["protocol"] in SECURE_PROTOCOLS:
                 self._converge_extra_certificates(client, arn, port, listener)
-            rules = client.describe_rules(aws_retry=True, ListenerArn=arn)["Rules"]
-            self._converge_rules(client, arn, port, listener, rules, group_arns)
+            if self.kind == "application":
+                rules = client.describe_rules(aws_retry=True, ListenerArn=arn)["Rules"]
+                self._converge_rules(client, arn, port, listener, rules, group_arns)
 
     def _converge_extra_certificates(self, client, arn, port, listener):
         described = client.describe_listener_certificates(aws_retry=True, ListenerArn=arn)["Certificates"]
@@ -694,15 +808,15 @@ class ApplicationBalancer(BalancerConverger):
         client = self.client("elbv2")
         balancer, balancer_arn, groups, tags = self.found
         if balancer is not None:
-            self.refuse_foreign("application balancer", self.params["name"], tags.get(balancer_arn, {}))
+            self.refuse_foreign("%s balancer" % self.kind, self.params["name"], tags.get(balancer_arn, {}))
         # only groups made for this balancer (tagged so), declared or not
         owned = dict((n, g) for n, g in groups.items()
                      if self.owned(tags.get(g["TargetGroupArn"], {}))
                      and tags.get(g["TargetGroupArn"], {}).get(BALANCER_TAG) == self.params["name"])
-        self.before = {"name": self.params["name"], "type": "application",
+        self.before = {"name": self.params["name"], "type": self.kind,
                        "exists": balancer is not None, "target_groups": sorted(owned)}
         if balancer is not None:
-            if self.change("delete application balancer %s with its listeners and rules" % self.params["name"]):
+            if self.change("delete %s balancer %s with its listeners and rules" % (self.kind, self.params["name"])):
                 # listeners first so that the target groups are free to delete right after
                 for listener in client.describe_listeners(aws_retry=True, LoadBalancerArn=balancer_arn)["Listeners"]:
                     client.delete_listener(aws_retry=True, ListenerArn=listener["ListenerArn"])
@@ -710,3 +824,14 @@ class ApplicationBalancer(BalancerConverger):
         for name, group in sorted(owned.items()):
             if self.change("delete target group %s" % name):
                 self._delete_target_group(client, name, group["TargetGroupArn"])
+
+
+class NetworkBalancer(ApplicationBalancer):
+    """Converges one network balancer (TCP, UDP, TCP_UDP, TLS listeners) and its target groups.
+
+    The same steps as an application balancer, without rules, idle timeout or algorithm; its
+    target groups check health over TCP unless told otherwise.
+    """
+
+    kind = "network"
+    kind_errors = staticmethod(_validate_network)

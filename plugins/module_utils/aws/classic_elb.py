@@ -16,6 +16,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import
     BalancerError,
     check_balancer,
     present,
+    valid_port,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags import boto3_tag_list, tag_changes, tag_dict
@@ -50,6 +51,8 @@ def _validate_classic(params):
         for key in ("load_balancer_port", "instance_port"):
             if listener.get(key) is None:
                 errors.append("%s: %s is required for a classic listener" % (where, key))
+            elif not valid_port(listener[key]):
+                errors.append("%s: %s %r must be 1..65535" % (where, key, listener[key]))
         protocol = (listener.get("protocol") or "").upper()
         if protocol not in CLASSIC_PROTOCOLS:
             errors.append("%s: protocol must be one of %s" % (where, ", ".join(CLASSIC_PROTOCOLS)))

@@ -110,7 +110,8 @@ def test_application_lifecycle(run_module, aws, network):
     result = run_module("aws_balancer", updated, check_mode=True, diff=True)
     assert result["changed"] is True
     assert not changing_calls(result)
-    assert result["diff"]["before"]["idle_timeout"] == 60 and result["diff"]["after"]["idle_timeout"] == 120
+    assert result["diff"]["before"]["attributes"] == {"idle_timeout.timeout_seconds": "60"}
+    assert result["diff"]["after"]["attributes"] == {"idle_timeout.timeout_seconds": "120"}
     group = elbv2.describe_target_groups(Names=["sm-5080"])["TargetGroups"][0]
     assert group["HealthCheckIntervalSeconds"] == 30
 
@@ -156,6 +157,77 @@ def test_https_listener_with_certificate(run_module, aws, network):
     assert run_module("aws_balancer", args)["changed"] is False
 
 
+def nlb_args(network, **overrides):
+    args = dict(
+        name="ingest", type="network", deployment=DEPLOYMENT,
+        subnets=network["subnet_ids"], security_groups=[network["security_group_id"]], cross_zone=True,
+        target_groups=[
+            dict(name="ingest-rtmp", protocol="TCP", port=1935, deregistration_delay=30,
+                 health_check=dict(protocol="TCP", interval=30, healthy_threshold=3, unhealthy_threshold=3)),
+            dict(name="ingest-srt", protocol="UDP", port=4200, health_check=dict(protocol="TCP", port="5080")),
+        ],
+        listeners=[
+            dict(port=1935, protocol="TCP", default_action=dict(type="forward", target_group="ingest-rtmp")),
+            dict(port=4200, protocol="UDP", default_action=dict(type="forward", target_group="ingest-srt")),
+        ],
+    )
+    args.update(overrides)
+    return args
+
+
+def test_network_lifecycle(run_module, aws, network):
+    """A network balancer: TCP and UDP listeners, TCP health checks, TLS added, removed."""
+    elbv2 = aws.elbv2
+    args = nlb_args(network)
+    result = run_module("aws_balancer", args, check_mode=True)
+    assert result["changed"] is True and not changing_calls(result)
+    assert elbv2.describe_load_balancers()["LoadBalancers"] == []
+
+    result = run_module("aws_balancer", args)
+    assert result["changed"] is True, result
+    lb = result["load_balancer"]
+    assert lb["type"] == "network" and lb["dns_name"]
+    described = elbv2.describe_load_balancers(Names=["ingest"])["LoadBalancers"][0]
+    assert described["Type"] == "network"
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(
+        LoadBalancerArn=lb["arn"])["Attributes"]}
+    assert attributes["load_balancing.cross_zone.enabled"] == "true"
+    groups = {g["TargetGroupName"]: g for g in elbv2.describe_target_groups()["TargetGroups"]}
+    assert (groups["ingest-rtmp"]["Protocol"], groups["ingest-rtmp"]["Port"]) == ("TCP", 1935)
+    assert groups["ingest-rtmp"]["HealthCheckProtocol"] == "TCP"
+    assert groups["ingest-rtmp"]["UnhealthyThresholdCount"] == 3
+    assert (groups["ingest-srt"]["Protocol"], groups["ingest-srt"]["HealthCheckPort"]) == ("UDP", "5080")
+    listeners = {item["Port"]: item for item in elbv2.describe_listeners(LoadBalancerArn=lb["arn"])["Listeners"]}
+    assert {p: l["Protocol"] for p, l in listeners.items()} == {1935: "TCP", 4200: "UDP"}
+    assert listeners[1935]["DefaultActions"][0]["TargetGroupArn"] == groups["ingest-rtmp"]["TargetGroupArn"]
+
+    result = run_module("aws_balancer", args)
+    assert result["changed"] is False, result["changes"]
+    assert not changing_calls(result)
+    assert "elbv2.DescribeRules" not in result["api_calls"]
+    print("no-op calls (network):", result["api_calls"])
+
+    cert = aws.acm.request_certificate(DomainName="ingest.example.test")["CertificateArn"]
+    with_tls = nlb_args(network)
+    with_tls["listeners"].append(dict(port=8443, protocol="TLS", certificate_arn=cert,
+                                      ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                                      default_action=dict(type="forward", target_group="ingest-rtmp")))
+    result = run_module("aws_balancer", with_tls)
+    assert result["changes"] == ["create listener 8443"], result
+    assert run_module("aws_balancer", with_tls)["changed"] is False
+
+    # an application task for the same name refuses: the type cannot change in place
+    result = run_module("aws_balancer", alb_args(network, name="ingest"))
+    assert result["failed"] is True and "is of type network" in result["msg"]
+    assert not changing_calls(result)
+
+    absent = dict(name="ingest", type="network", deployment=DEPLOYMENT, state="absent")
+    assert run_module("aws_balancer", absent)["changed"] is True
+    assert elbv2.describe_load_balancers()["LoadBalancers"] == []
+    assert elbv2.describe_target_groups()["TargetGroups"] == []
+    assert aws.tagged(DEPLOYMENT) == []
+
+
 def test_classic_lifecycle(run_module, aws, network):
     elb = aws.elb
     args = classic_args(network)
@@ -199,6 +271,7 @@ BAD_BALANCER_INPUT = [
     (lambda a: a["listeners"][0].update(protocol="HTTPS"), "HTTPS listener needs certificate_arn"),
     (lambda a: a["listeners"][1]["default_action"].update(target_group="nope"), "is not declared"),
     (lambda a: a["listeners"][1]["rules"][1].update(priority=10), "declared twice"),
+    (lambda a: a["target_groups"][1].update(port=0), "port 0 must be 1..65535"),
 ]
 
 
@@ -211,6 +284,11 @@ def test_bad_input_changes_nothing(run_module, aws, network):
         assert result.get("failed") is True, (message, result)
         assert message in result["msg"], (message, result["msg"])
         assert not result.get("api_calls"), message
+    bad_nlb = nlb_args(network)
+    bad_nlb["listeners"][1]["default_action"]["target_group"] = "ingest-rtmp"
+    result = run_module("aws_balancer", bad_nlb)
+    assert result["failed"] is True and "UDP listener cannot forward to TCP" in result["msg"]
+    assert not result.get("api_calls")
     result = run_module("aws_balancer", classic_args(network, health_check=dict(target="8081/?action=stat")))
     assert result["failed"] is True and "health_check.target" in result["msg"]
     assert aws.elbv2.describe_load_balancers()["LoadBalancers"] == []

@@ -101,3 +101,64 @@ def test_health_check_changes_only_declared_keys():
 def test_dict_changes_compares_as_strings():
     assert aws_elb.dict_changes({"a": "true", "b": "30"}, {"a": "True", "b": "30"}) == {}
     assert aws_elb.dict_changes({"a": "true"}, {"a": "false", "c": "1"}) == {"a": "false", "c": "1"}
+
+
+def nlb(**overrides):
+    params = dict(
+        name="ingest", type="network", state="present", subnets=["subnet-1"],
+        health_check=None, cross_zone=True, idle_timeout=None,
+        target_groups=[dict(name="rtmp", port=1935, protocol="TCP", target_type="instance", algorithm=None,
+                            attributes=None, stickiness=None,
+                            health_check=dict(protocol="TCP", interval=30, healthy_threshold=3)),
+                       dict(name="srt", port=4200, protocol="UDP", target_type="instance", algorithm=None,
+                            attributes=None, stickiness=None, health_check=dict(protocol="TCP", port="5080"))],
+        listeners=[dict(port=1935, protocol="TCP", certificate_arn=None, extra_certificate_arns=None,
+                        ssl_policy=None, rules=None, default_action=dict(type="forward", target_group="rtmp")),
+                   dict(port=4200, protocol="UDP", certificate_arn=None, extra_certificate_arns=None,
+                        ssl_policy=None, rules=None, default_action=dict(type="forward", target_group="srt"))],
+    )
+    params.update(overrides)
+    return params
+
+
+def test_network_input_passes():
+    aws_elb.validate(nlb())
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda p: p["target_groups"][0].update(port=0), r"port 0 must be 1\.\.65535"),
+    (lambda p: p["listeners"][0].update(port=70000), r"port 70000 must be 1\.\.65535"),
+    (lambda p: p["target_groups"][0].update(protocol="HTTP"), "protocol HTTP is not one of TCP"),
+    (lambda p: p["listeners"][1].update(default_action=dict(type="forward", target_group="rtmp")),
+     "a UDP listener cannot forward to TCP target group rtmp"),
+    (lambda p: p["listeners"][0].update(protocol="TLS"), "a TLS listener needs certificate_arn"),
+    (lambda p: p["listeners"][0].update(ssl_policy="ELBSecurityPolicy-2016-08"), "only for TLS listeners"),
+    (lambda p: p["listeners"][0].update(protocol="HTTP"), "protocol must be one of"),
+    (lambda p: p["listeners"][0].update(rules=[dict(priority=1, conditions={}, action={})]), "rules only for type=application"),
+    (lambda p: p["listeners"][0].update(default_action=dict(type="redirect", redirect={})), "can only forward"),
+    (lambda p: p["target_groups"][0].update(algorithm="round_robin"), "algorithm only for type=application"),
+    (lambda p: p["target_groups"][0].update(stickiness=dict(enabled=True, type="lb_cookie")), "source_ip only"),
+    (lambda p: p["target_groups"][0]["health_check"].update(path="/"), "path and matcher need protocol HTTP"),
+    (lambda p: p["target_groups"][1]["health_check"].update(port="0"), "health_check.port"),
+    (lambda p: p.update(idle_timeout=60), "idle_timeout: only for"),
+])
+def test_network_validation(mutate, message):
+    params = nlb()
+    mutate(params)
+    with pytest.raises(aws_elb.BalancerError, match=message):
+        aws_elb.validate(params)
+
+
+def test_application_target_group_port_zero_is_refused_before_any_call():
+    params = alb()
+    params["target_groups"][0]["port"] = 0
+    with pytest.raises(aws_elb.BalancerError, match=r"target_groups\[0\] \(sm-5080\): port 0"):
+        aws_elb.validate(params)
+
+
+def test_classic_listener_port_range():
+    params = dict(name="x", type="classic", state="present", subnets=["s"], target_groups=[],
+                  health_check=None,
+                  listeners=[dict(protocol="TCP", load_balancer_port=0, instance_port=1935)])
+    with pytest.raises(aws_elb.BalancerError, match="load_balancer_port 0 must be"):
+        classic_elb.validate(params)
