@@ -33,7 +33,8 @@ here from their behaviour, not their text:
 
 This file needs only Python's standard library (it also runs at boot on hosts without
 Ansible). The public API: ``plan(home, mode, url=None)`` -> list of ``FileEdit`` (``path``,
-``before``, ``after``, ``changed``), ``read_state(home)``, ``apply(edits)``.
+``before``, ``after``, ``changed``), ``read_state(home)``, ``apply(edits)``; the web panel's
+first administrator: ``Console`` and ``ensure_initial_admin`` (end of this file).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,9 +42,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import io
+import json
 import os
 import re
+import ssl
 import tempfile
+import time
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
+from urllib.request import HTTPRedirectHandler, HTTPSHandler, ProxyHandler, Request, build_opener
 from xml.parsers import expat
 
 # The path the vendor script edits, whatever it is given.
@@ -450,3 +457,153 @@ def script_argv(home, mode, url=None):
     if not os.access(script, os.X_OK):
         raise AntMediaError("%s is missing or not executable (method=script)" % script)
     return [script, mode] + ([url] if url else [])
+
+
+# -- first administrator of the web panel -------------------------------------------------------
+# The console application (webapps/root, port 5080) of ant-media/Ant-Media-Server at
+# 5130ad8893a2a36d36f167045cf3db41cdf0057c, read from src/main/java/io/antmedia/console/rest/:
+# RestServiceV2.java (paths), CommonRestService.java (addInitialUser, isFirstLogin,
+# authenticateUser), AuthenticationFilter.java (the three paths need no login) and
+# src/main/java/io/antmedia/rest/model/Result.java (every answer is a Result:
+# {"success": bool, "message": str, "dataId": str, "errorId": int}).
+# * GET first-login-status: success true while the user store is empty.
+# * POST users/initial: adds the user (as ADMIN, scope "system", password stored as MD5) only
+#   while the store is empty; otherwise success false with no message. Either way the server
+#   then reports the e-mail to the vendor: never post it when a user exists.
+# * POST users/authenticate: success true when e-mail and password log in. Failed attempts count
+#   towards the server's login block, so it is only called when asked (verify_existing).
+# In cluster mode the store is the cluster database (serverdb), shared by every node.
+CONSOLE_DEFAULT_URL = "http://127.0.0.1:5080"
+FIRST_LOGIN_STATUS_PATH = "/rest/v2/first-login-status"
+INITIAL_USER_PATH = "/rest/v2/users/initial"
+AUTHENTICATE_PATH = "/rest/v2/users/authenticate"
+ADMIN_USER_TYPE = "ADMIN"
+SYSTEM_SCOPE = "system"
+
+
+class ConsoleError(AntMediaError):
+    """The console application could not be reached or answered something unexpected."""
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    """Refuses redirects: a redirected POST would arrive as a GET, without the user."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise ConsoleError("%s answered %s, redirecting to %s: set url to the address it points at"
+                           % (req.get_full_url(), code, newurl))
+
+
+def check_console_url(url):
+    """``url`` without a trailing slash; refuses anything but http(s)://host[:port][/prefix]."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise AntMediaError("url must be http(s)://HOST[:PORT] of the server's console "
+                            "(port 5080, or a balancer in front of it); got %r" % url)
+    return url.rstrip("/")
+
+
+class Console(object):
+    """The console application's unauthenticated first-administrator calls."""
+
+    def __init__(self, url=CONSOLE_DEFAULT_URL, timeout=10, validate_certs=True, opener=None):
+        self.url = check_console_url(url)
+        self.timeout = timeout
+        if opener is None:
+            context = ssl.create_default_context()
+            if not validate_certs:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            # No proxy from the environment: the console is the server itself or its balancer.
+            opener = build_opener(ProxyHandler({}), HTTPSHandler(context=context), _NoRedirect())
+        self.opener = opener
+
+    def call(self, path, body=None):
+        """The JSON object the console answers at ``path`` (POST with ``body``, else GET)."""
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = Request(self.url + path, data=data, method="GET" if body is None else "POST",
+                          headers={"Content-Type": "application/json", "Accept": "application/json"})
+        where = "%s %s" % (request.get_method(), self.url + path)
+        try:
+            response = self.opener.open(request, timeout=self.timeout)
+            status, raw = response.getcode(), response.read()
+        except HTTPError as exc:
+            raise ConsoleError("%s answered HTTP %s%s" % (
+                where, exc.code, " (is this Ant Media Server's console on port 5080?)" if exc.code == 404 else ""))
+        except (URLError, OSError) as exc:
+            raise ConsoleError("%s failed: %s" % (where, getattr(exc, "reason", None) or exc))
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict) or not isinstance(doc.get("success"), bool):
+            raise ConsoleError("%s answered HTTP %s without a result object (success true/false)"
+                               % (where, status))
+        return doc
+
+    def first_login_open(self):
+        """True while the server has no user at all (anyone could claim the panel)."""
+        return self.call(FIRST_LOGIN_STATUS_PATH)["success"]
+
+    def create_initial_admin(self, email, password, first_name=None, last_name=None):
+        user = {"email": email, "password": password, "scope": SYSTEM_SCOPE, "userType": ADMIN_USER_TYPE}
+        if first_name:
+            user["firstName"] = first_name
+        if last_name:
+            user["lastName"] = last_name
+        return self.call(INITIAL_USER_PATH, user)["success"]
+
+    def authenticates(self, email, password):
+        return self.call(AUTHENTICATE_PATH, {"email": email, "password": password})["success"]
+
+
+def wait_for_console(console, wait_timeout, sleep=None, clock=None):
+    """First-login status, retried on failures until ``wait_timeout`` seconds have passed."""
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + max(0, wait_timeout)
+    while True:
+        try:
+            return console.first_login_open()
+        except ConsoleError:
+            if clock() >= deadline:
+                raise
+        sleep(min(5, max(0.5, deadline - clock())))
+
+
+def ensure_initial_admin(console, email, password, check_mode=False, verify_existing=False,
+                         first_name=None, last_name=None, wait_timeout=0):
+    """Create the first administrator unless the server has a user; never changes an existing one.
+
+    Returns ``changed``, ``created``, ``user_existed``, ``verified`` (None when not asked) and a
+    ``message``; raises ``AntMediaError`` (nothing changed) when the answer is not usable.
+    """
+    if not email or not email.strip() or email != email.strip():
+        raise AntMediaError("email must be a non-empty user name without surrounding spaces")
+    if not password:
+        raise AntMediaError("password must not be empty")
+    result = {"changed": False, "created": False, "verified": None}
+    open_ = wait_for_console(console, wait_timeout)
+    result["user_existed"] = not open_
+    if not open_:
+        if verify_existing:
+            result["verified"] = console.authenticates(email, password)
+            if not result["verified"]:
+                raise AntMediaError(
+                    "the server already has a user and %s does not log in with the given password: "
+                    "someone else may have claimed the panel; nothing was changed" % email)
+        result["message"] = "the server already has a user; nothing was sent (an existing user is never changed)"
+        return result
+    result["changed"] = True
+    if check_mode:
+        result["message"] = "the first administrator %s would be created" % email
+        return result
+    if not console.create_initial_admin(email, password, first_name, last_name):
+        if not console.first_login_open():
+            # Someone (another node of the cluster, or a visitor) created the first user between
+            # the two calls: nothing of ours was written.
+            raise AntMediaError("another user was created on the server while %s was being added; "
+                                "nothing was changed: check who owns the panel" % email)
+        raise AntMediaError("the server refused to create the first administrator %s (success false)" % email)
+    result["created"] = True
+    result["message"] = "created the first administrator %s" % email
+    return result

@@ -10,11 +10,14 @@ verifiers use, reading the same configuration files the real server reads:
   grouped in sections). On an edge it also checks that ``cdn_point_of_entry`` answers on
   ``cdn_port``; the origin listens on ``cdn_port``.
 * ``--product antmedia``: ``GET :5080/rest/v2/liveness``, ``GET :5080/rest/v2/first-login-status``
-  and ``POST :5080/rest/v2/users/initial`` (users kept in ``<home>/standin-state/users.json``,
-  mode 0600, password stored as MD5 like the real server's ``User`` documents).
+  ``POST :5080/rest/v2/users/initial`` and ``POST :5080/rest/v2/users/authenticate``, answering
+  Ant Media's ``Result`` objects; users kept as the real server's ``user`` documents (password as
+  MD5) in the cluster database's ``serverdb`` in cluster mode, else in
+  ``<home>/standin-state/users.json`` (mode 0600).
 * ``--product red5pro``: ``GET :5080/`` (and any path under an installed webapp).
 
-It only uses the Python standard library so that it runs on a bare test host.
+It uses the Python standard library only (so it runs on a bare test host), and pymongo for the
+Ant Media console users in cluster mode, where the antmedia role installs it.
 """
 
 import argparse
@@ -153,14 +156,79 @@ class WcsApp:
         handler.reply(404, "not found\n", "text/plain")
 
 
+def result(success, message="", data_id="", error_id=0):
+    """Ant Media's answer object, as io.antmedia.rest.model.Result serialises (ant-media/
+    Ant-Media-Server@5130ad8893a2a36d36f167045cf3db41cdf0057c src/main/java/io/antmedia/rest/model/
+    Result.java): success, message, dataId, errorId; Result(boolean) leaves message and dataId empty."""
+    return {"success": success, "message": message, "dataId": data_id, "errorId": error_id}
+
+
+class FileUsers:
+    """Standalone mode: the console's users in <home>/standin-state/users.json (mode 0600)."""
+
+    def __init__(self, state_dir):
+        self.path = os.path.join(state_dir, "users.json")
+
+    def all(self):
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return []
+
+    def count(self):
+        return len(self.all())
+
+    def find(self, email):
+        return next((user for user in self.all() if user.get("email") == email), None)
+
+    def add(self, user):
+        users = self.all() + [user]
+        tmp = self.path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(users, handle)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+
+class MongoUsers:
+    """Cluster mode: the console's users in the cluster database, shared by every node, as the
+    real server keeps them (database serverdb, collection user: the console's MongoStore and the
+    User entity of the same commit)."""
+
+    def __init__(self, url):
+        from pymongo import MongoClient  # only on cluster nodes (the antmedia role installs it)
+        self.collection = MongoClient(url, serverSelectionTimeoutMS=5000)["serverdb"]["user"]
+
+    def count(self):
+        return self.collection.count_documents({})
+
+    def find(self, email):
+        return self.collection.find_one({"email": email}, {"_id": False})
+
+    def add(self, user):
+        self.collection.insert_one(dict(user))
+
+
 class AntMediaApp:
-    """Ant Media Server: liveness plus the first-administrator endpoints of the console app."""
+    """Ant Media Server: liveness plus the first-administrator endpoints of the console app
+    (RestServiceV2, CommonRestService and AuthenticationFilter of ant-media/Ant-Media-Server@
+    5130ad8893a2a36d36f167045cf3db41cdf0057c, src/main/java/io/antmedia/console/rest/)."""
 
     def __init__(self, home):
         self.home = home
         self.state_dir = os.path.join(home, "standin-state")
-        self.users_file = os.path.join(self.state_dir, "users.json")
         self.lock = threading.Lock()
+        root = read_properties(os.path.join(home, "webapps", "root", "WEB-INF", "red5-web.properties"))
+        self.users = None
+        if root.get("db.type") == "mongodb" and root.get("db.host"):
+            try:
+                self.users = MongoUsers(root["db.host"])
+            except ImportError:
+                log("pymongo is missing: console users kept in a local file, not in the cluster database")
+        if self.users is None:
+            self.users = FileUsers(self.state_dir)
 
     def listeners(self):
         return [(5080, "http")]
@@ -168,27 +236,12 @@ class AntMediaApp:
     def start_background(self):
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
 
-    def users(self):
-        try:
-            with open(self.users_file, encoding="utf-8") as handle:
-                return json.load(handle)
-        except (OSError, ValueError):
-            return []
-
-    def save_users(self, users):
-        tmp = self.users_file + ".tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(users, handle)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.users_file)
-
     def get(self, handler):
         path = handler.path.split("?")[0].rstrip("/")
         if path == "/rest/v2/liveness":
             handler.reply_json(200, {"host": socket.gethostname()})
         elif path == "/rest/v2/first-login-status":
-            handler.reply_json(200, {"success": not self.users()})
+            handler.reply_json(200, result(self.users.count() == 0))
         elif path in ("", "/index.html"):
             handler.reply(200, "<html><body>Ant Media Server (stand-in)</body></html>", "text/html")
         else:
@@ -196,7 +249,7 @@ class AntMediaApp:
 
     def post(self, handler, body):
         path = handler.path.split("?")[0].rstrip("/")
-        if path != "/rest/v2/users/initial":
+        if path not in ("/rest/v2/users/initial", "/rest/v2/users/authenticate"):
             handler.reply_json(404, {"success": False, "message": "not found"})
             return
         try:
@@ -204,23 +257,24 @@ class AntMediaApp:
         except ValueError:
             handler.reply_json(400, {"success": False, "message": "body is not JSON"})
             return
-        missing = [key for key in ("email", "password", "userType") if not user.get(key)]
-        if missing or user.get("userType") != "ADMIN":
-            handler.reply_json(200, {"success": False, "message": "invalid user"})
+        if not isinstance(user, dict) or not isinstance(user.get("password"), str):
+            # The real server hashes a missing password and fails with an error page.
+            handler.reply(500, "<html><body>HTTP Status 500</body></html>", "text/html")
             return
+        md5 = hashlib.md5(user["password"].encode("utf-8")).hexdigest()
+        if path == "/rest/v2/users/authenticate":
+            found = self.users.find(user.get("email"))
+            handler.reply_json(200, result(bool(found) and found.get("password") == md5))
+            return
+        # users/initial: the server makes the user an ADMIN of scope system whatever was sent,
+        # and adds it only while there is no user; errorId is -1 either way.
         with self.lock:
-            users = self.users()
-            if users:
-                handler.reply_json(200, {"success": False, "message": "a user already exists"})
-                return
-            users.append({
-                "email": user["email"],
-                "password": hashlib.md5(user["password"].encode("utf-8")).hexdigest(),
-                "userType": "ADMIN",
-                "scope": user.get("scope", "system"),
-            })
-            self.save_users(users)
-        handler.reply_json(200, {"success": True})
+            created = False
+            if self.users.count() == 0:
+                self.users.add({"email": user.get("email"), "password": md5, "userType": "ADMIN",
+                                "scope": "system", "appNameUserType": {"system": "ADMIN"}})
+                created = True
+        handler.reply_json(200, result(created, error_id=-1))
 
 
 class Red5ProApp:
