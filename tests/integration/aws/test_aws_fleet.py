@@ -370,3 +370,116 @@ def test_warm_pool_converges(run_module, aws, network, template):
     assert run_module("aws_fleet", args)["changes"] == ["delete warm pool"]
     assert "WarmPoolConfiguration" not in aws.autoscaling.describe_warm_pool(AutoScalingGroupName="sm-fleet")
     assert run_module("aws_fleet", args)["changed"] is False
+
+
+def scaling_args(network, template, **overrides):
+    """Issue 17: spot above an on-demand base, scheduled actions, alarm topics, balancer wait."""
+    args = dict(
+        name="ams-edge", deployment=DEPLOYMENT, launch_template=dict(name=template, version="$Latest"),
+        subnets=network["subnet_ids"], min_size=1, max_size=4, target_groups=["sm-5080"],
+        health_check_type="ELB", health_check_grace_period=300, tags={"team": "video"},
+        mixed_instances_policy=dict(instance_types=[dict(type="c5.xlarge"), dict(type="c6i.xlarge")],
+                                    on_demand_base_capacity=1, on_demand_percentage_above_base=0),
+        scheduled_actions=[dict(name="evening", recurrence="0 18 * * MON-FRI", time_zone="Europe/Berlin", min_size=2),
+                           dict(name="night", recurrence="0 23 * * *", min_size=1, desired_capacity=1)],
+        wait_timeout=60,
+    )
+    args.update(overrides)
+    return args
+
+
+def scheduled(aws, name="ams-edge"):
+    return dict((a["ScheduledActionName"], a) for a in aws.autoscaling.describe_scheduled_actions(
+        AutoScalingGroupName=name)["ScheduledUpdateGroupActions"])
+
+
+def test_mixed_instances_scheduled_actions_and_balancer_wait(run_module, aws, network, template, target_group):
+    topic = aws.sns.create_topic(Name="ams-alarms")["TopicArn"]
+    args = scaling_args(network, template, alarm_topics=[topic], policies=[
+        dict(name="scale-out", scaling_adjustment=1, cooldown=300,
+             alarm=dict(comparison=">=", threshold=70, period=60, evaluation_periods=2))])
+
+    result = run_module("aws_fleet", args, check_mode=True, diff=True)
+    assert result["changed"] and not changing_calls(result)
+    assert "create scheduled action streamfleet-evening" in result["changes"]
+    assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+
+    result = run_module("aws_fleet", args)
+    assert result["changed"] is True, result
+    described = group_of(aws, "ams-edge")
+    assert "LaunchTemplate" not in described
+    mixed = described["MixedInstancesPolicy"]
+    assert [o["InstanceType"] for o in mixed["LaunchTemplate"]["Overrides"]] == ["c5.xlarge", "c6i.xlarge"]
+    assert mixed["InstancesDistribution"]["OnDemandBaseCapacity"] == 1
+    assert mixed["InstancesDistribution"]["OnDemandPercentageAboveBaseCapacity"] == 0
+    assert result["group"]["mixed_instances_policy"]["on_demand_base_capacity"] == 1
+    actions = scheduled(aws)
+    assert set(actions) == {"streamfleet-evening", "streamfleet-night"}
+    assert actions["streamfleet-evening"]["Recurrence"] == "0 18 * * MON-FRI"
+    assert actions["streamfleet-evening"]["TimeZone"] == "Europe/Berlin"
+    assert actions["streamfleet-night"]["DesiredCapacity"] == 1
+    alarm = aws.cloudwatch.describe_alarms(AlarmNames=["ams-edge-scale-out"])["MetricAlarms"][0]
+    assert topic in alarm["AlarmActions"] and len(alarm["AlarmActions"]) == 2
+    # the run ends once the target group finds the instance healthy, after InService
+    assert any("balancer health of group ams-edge (warm-up 300s)" in line and "1 of 1 instances healthy" in line
+               for line in result["wait_progress"]), result["wait_progress"]
+    tags = dict((t["Key"], t["Value"]) for t in described["Tags"])
+    assert tags["team"] == "video"
+
+    again = run_module("aws_fleet", args)
+    assert again["changed"] is False, again["changes"]
+    assert not changing_calls(again)
+    # read once per run, and only because declared
+    assert again["api_calls"].get("autoscaling.DescribeScheduledActions") == 1
+    assert "elasticloadbalancing.DescribeTargetHealth" not in again["api_calls"]
+    assert "wait_progress" not in again
+
+    # an action made by hand is not the collection's: kept when the owned ones change
+    aws.autoscaling.put_scheduled_update_group_action(AutoScalingGroupName="ams-edge", ScheduledActionName="ops-manual",
+                                                      Recurrence="0 6 * * *", MinSize=3)
+    changed = scaling_args(network, template, scheduled_actions=[
+        dict(name="evening", recurrence="0 19 * * MON-FRI", time_zone="Europe/Berlin", min_size=2)],
+        mixed_instances_policy=dict(instance_types=[dict(type="c6i.xlarge"), dict(type="c5.xlarge")],
+                                    on_demand_base_capacity=1, on_demand_percentage_above_base=50))
+    result = run_module("aws_fleet", changed, check_mode=True, diff=True)
+    assert result["diff"]["before"]["scheduled_actions"]["streamfleet-night"]["desired_capacity"] == 1
+    assert "streamfleet-night" not in result["diff"]["after"]["scheduled_actions"]
+    assert "ops-manual" not in result["diff"]["before"]["scheduled_actions"]
+    result = run_module("aws_fleet", changed)
+    assert "delete scheduled action streamfleet-night" in result["changes"]
+    assert "update scheduled action streamfleet-evening" in result["changes"]
+    assert any("MixedInstancesPolicy" in line for line in result["changes"])
+    assert set(scheduled(aws)) == {"streamfleet-evening", "ops-manual"}
+    assert scheduled(aws)["streamfleet-evening"]["Recurrence"] == "0 19 * * MON-FRI"
+    overrides = group_of(aws, "ams-edge")["MixedInstancesPolicy"]["LaunchTemplate"]["Overrides"]
+    assert [o["InstanceType"] for o in overrides] == ["c6i.xlarge", "c5.xlarge"]
+    assert run_module("aws_fleet", changed)["changed"] is False
+
+    # purge_scheduled_actions: the hand-made one goes too; no mixed policy: back to the template
+    plain = scaling_args(network, template, scheduled_actions=[], purge_scheduled_actions=True,
+                         mixed_instances_policy=None, wait_for_balancer=False)
+    result = run_module("aws_fleet", plain)
+    assert "delete scheduled action ops-manual" in result["changes"], result["changes"]
+    assert scheduled(aws) == {}
+    described = group_of(aws, "ams-edge")
+    assert described["LaunchTemplate"]["LaunchTemplateName"] == template
+    assert run_module("aws_fleet", plain)["changed"] is False
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(scheduled_actions=[dict(name="x", recurrence="0 18 * *", min_size=1)]), "five-field cron"),
+    (dict(scheduled_actions=[dict(name="x", recurrence="0 18 * * *")]), "at least one of min_size"),
+    (dict(scheduled_actions=[dict(name="x", start_time="tomorrow", min_size=1)]), "ISO 8601"),
+    (dict(scheduled_actions=[dict(name="x", recurrence="0 1 * * *", desired_capacity=9)]), "outside 1..4"),
+    (dict(mixed_instances_policy=dict(instance_types=[dict(type="c5.large"), dict(type="c5.large")])), "twice"),
+    (dict(mixed_instances_policy=dict(instance_types=[dict(type="c5.large")], on_demand_percentage_above_base=101)),
+     "0-100"),
+    (dict(notifications=[dict(topic="ams-events")]), "SNS topic ARN"),
+    (dict(alarm_topics=["not-an-arn"]), "alarm_topics[0] must be an SNS topic ARN"),
+])
+def test_bad_scaling_input_changes_nothing(run_module, aws, network, template, target_group, overrides, message):
+    result = run_module("aws_fleet", scaling_args(network, template, **overrides))
+    assert result.get("failed") is True, result
+    assert message in result["msg"]
+    assert result.get("api_calls", {}) == {} or not changing_calls(result)
+    assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
