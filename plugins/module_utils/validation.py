@@ -538,3 +538,368 @@ def module_edge(main):
                                      getattr(module, '_name', 'the module'), type(exc).__name__, message),
                              error_type=type(exc).__name__)
     return run
+
+
+# ------------------------------------------------------------------------------------------
+# The rules of each module: ``INPUT_RULES[module name](checks, params)``. A module runs them
+# through :func:`check_input` before its first API call or file write (the AWS modules in the
+# converger's validate step, the others where their argument parsing ends).
+
+INPUT_RULES = {}
+
+
+def rules_for(*names):
+    def register(func):
+        for name in names:
+            INPUT_RULES[name] = func
+        return func
+    return register
+
+
+def check_input(name, params):
+    """Run the rules of module ``name`` on ``params``; raise ValidationError with every refusal."""
+    checks = Checks()
+    INPUT_RULES[name](checks, params)
+    checks.done()
+
+
+def _items(params, option):
+    return list(enumerate(params.get(option) or []))
+
+
+def _aws_common(c, params):
+    c.name('deployment', params.get('deployment'), 'deployment')
+    # amazon.aws waits are bounded by wait_timeout; 0 means "do not wait"
+    c.in_range('wait_timeout', params.get('wait_timeout'), 0, 86400,
+               'a wait of 0 to 86400 seconds (one day); longer is a stuck task, not a wait', 'seconds')
+    if params.get('endpoint_url'):
+        c.url('endpoint_url', params.get('endpoint_url'))
+
+
+@rules_for('aws_network')
+def _aws_network(c, p):
+    _aws_common(c, p)
+    # VPC and subnet blocks: /16 to /28 (VPC_DOC, "IPv4 VPC CIDR blocks")
+    c.cidr('cidr_block', p.get('cidr_block'), 4, (16, 28))
+    for i, subnet in _items(p, 'subnets'):
+        c.cidr('subnets[%d].cidr' % i, subnet.get('cidr'), 4, (16, 28))
+    for i, group in _items(p, 'security_groups'):
+        c.name('security_groups[%d].name' % i, group.get('name'), 'security_group')
+        for j, rule in enumerate(group.get('rules') or []):
+            for k, block in enumerate(rule.get('cidr') or []):
+                c.cidr('security_groups[%d].rules[%d].cidr[%d]' % (i, j, k), block)
+    for i, port in _items(p, 'restricted_ports'):
+        c.port('restricted_ports[%d]' % i, port)
+
+
+def _health_check_ranges(c, where, check, timeout_range, source):
+    # ELBv2 target groups (TG_DOC): interval 5-300 s, timeout 2-120 s, thresholds 2-10;
+    # Classic (CLB_HEALTH_DOC): interval 5-300 s, timeout 2-60 s, thresholds 2-10.
+    c.in_range(where + '.interval', check.get('interval'), 5, 300, source, 'seconds')
+    c.in_range(where + '.timeout', check.get('timeout'), timeout_range[0], timeout_range[1], source, 'seconds')
+    c.in_range(where + '.healthy_threshold', check.get('healthy_threshold'), 2, 10, source)
+    c.in_range(where + '.unhealthy_threshold', check.get('unhealthy_threshold'), 2, 10, source)
+
+
+@rules_for('aws_balancer')
+def _aws_balancer(c, p):
+    _aws_common(c, p)
+    classic = p.get('type') == 'classic'
+    c.name('name', p.get('name'), 'classic_balancer' if classic else 'balancer')
+    # idle timeout: ALB idle_timeout.timeout_seconds 1-4000 (ALB_ATTR_DOC); Classic
+    # ConnectionSettings.IdleTimeout 1-3600
+    # (https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_ConnectionSettings.html)
+    if classic:
+        c.in_range('idle_timeout', p.get('idle_timeout'), 1, 3600,
+                   'https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/'
+                   'API_ConnectionSettings.html', 'seconds')
+    else:
+        c.in_range('idle_timeout', p.get('idle_timeout'), 1, 4000, ALB_ATTR_DOC, 'seconds')
+    if p.get('health_check'):
+        _health_check_ranges(c, 'health_check', p['health_check'], (2, 60), CLB_HEALTH_DOC)
+    for i, group in _items(p, 'target_groups'):
+        where = 'target_groups[%d]' % i
+        c.name(where + '.name', group.get('name'), 'target_group')
+        c.port(where + '.port', group.get('port'))
+        check = group.get('health_check') or {}
+        if check.get('port') not in (None, 'traffic-port'):
+            c.port(where + '.health_check.port', check.get('port'))
+        _health_check_ranges(c, where + '.health_check', check, (2, 120), TG_DOC)
+        # deregistration_delay.timeout_seconds 0-3600, stickiness.lb_cookie.duration_seconds
+        # 1-604800 (TG_ATTR_DOC)
+        c.in_range(where + '.deregistration_delay', group.get('deregistration_delay'), 0, 3600, TG_ATTR_DOC,
+                   'seconds')
+        c.in_range(where + '.stickiness.duration', (group.get('stickiness') or {}).get('duration'), 1, 604800,
+                   TG_ATTR_DOC, 'seconds')
+    for i, listener in _items(p, 'listeners'):
+        where = 'listeners[%d]' % i
+        c.port(where + '.port', listener.get('port'))
+        c.port(where + '.load_balancer_port', listener.get('load_balancer_port'))
+        c.port(where + '.instance_port', listener.get('instance_port'))
+        c.listener_certificate(where + '.protocol', listener.get('protocol'),
+                               listener.get('certificate_arn') or listener.get('ssl_certificate_id'))
+        for j, rule in enumerate(listener.get('rules') or []):
+            # rule priority 1-50000 (CreateRule)
+            c.in_range('%s.rules[%d].priority' % (where, j), rule.get('priority'), 1, 50000,
+                       'https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html')
+
+
+@rules_for('aws_fleet')
+def _aws_fleet(c, p):
+    _aws_common(c, p)
+    c.name('name', p.get('name'), 'autoscaling_group')
+    c.name('launch_template.name', (p.get('launch_template') or {}).get('name'), 'launch_template')
+    c.capacity(('min_size', 'desired_capacity', 'max_size'),
+               (p.get('min_size'), p.get('desired_capacity'), p.get('max_size')))
+    for option in ('health_check_grace_period', 'default_cooldown', 'wait_for_instances'):
+        c.in_range(option, p.get(option), 0, None, ASG_DOC, 'seconds')
+    for i, policy in _items(p, 'policies'):
+        where = 'policies[%d]' % i
+        c.name(where + '.name', policy.get('name'), 'scaling_policy')
+        c.in_range(where + '.cooldown', policy.get('cooldown'), 0, None, POLICY_DOC, 'seconds')
+        c.in_range(where + '.estimated_instance_warmup', policy.get('estimated_instance_warmup'), 0, None,
+                   POLICY_DOC, 'seconds')
+        alarm = policy.get('alarm') or {}
+        c.name(where + '.alarm.name', alarm.get('name'), 'alarm')
+        period = alarm.get('period')
+        # Period: 10, 30 or a multiple of 60 seconds; evaluation periods >= 1 (ALARM_DOC)
+        if period is not None and not (period in (10, 30) or (period >= 60 and period % 60 == 0)):
+            c.refuse(where + '.alarm.period', period, 'must be 10, 30 or a multiple of 60 seconds (%s)' % ALARM_DOC)
+        c.in_range(where + '.alarm.evaluation_periods', alarm.get('evaluation_periods'), 1, None, ALARM_DOC)
+    for i, hook in _items(p, 'lifecycle_hooks'):
+        where = 'lifecycle_hooks[%d]' % i
+        c.name(where + '.name', hook.get('name'), 'lifecycle_hook')
+        # HeartbeatTimeout 30-7200 seconds (HOOK_DOC)
+        c.in_range(where + '.heartbeat_timeout', hook.get('heartbeat_timeout'), 30, 7200, HOOK_DOC, 'seconds')
+    pool = p.get('warm_pool') or {}
+    c.in_range('warm_pool.min_size', pool.get('min_size'), 0, None,
+               'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html')
+    for i, action in _items(p, 'scheduled_actions'):
+        where = 'scheduled_actions[%d]' % i
+        c.capacity((where + '.min_size', where + '.desired_capacity', where + '.max_size'),
+                   (action.get('min_size'), action.get('desired_capacity'), action.get('max_size')))
+    mixed = p.get('mixed_instances_policy') or {}
+    if mixed:
+        source = 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstancesDistribution.html'
+        c.in_range('mixed_instances_policy.on_demand_percentage_above_base',
+                   mixed.get('on_demand_percentage_above_base'), 0, 100, source, 'percent')
+        c.in_range('mixed_instances_policy.on_demand_base_capacity', mixed.get('on_demand_base_capacity'), 0, None,
+                   source)
+        for i, item in enumerate(mixed.get('instance_types') or []):
+            # WeightedCapacity 1-999
+            # (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html)
+            c.in_range('mixed_instances_policy.instance_types[%d].weight' % i, item.get('weight'), 1, 999,
+                       'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_LaunchTemplateOverrides.html')
+
+
+@rules_for('aws_launch_template')
+def _aws_launch_template(c, p):
+    _aws_common(c, p)
+    c.name('name', p.get('name'), 'launch_template')
+    metadata = p.get('metadata_options') or {}
+    # HttpPutResponseHopLimit 1-64 (METADATA_DOC)
+    c.in_range('metadata_options.http_put_response_hop_limit', metadata.get('http_put_response_hop_limit'),
+               1, 64, METADATA_DOC)
+    for i, device in _items(p, 'block_devices'):
+        c.ebs_volume('block_devices[%d]' % i, device.get('volume_type'), device.get('volume_size'),
+                     device.get('iops'), device.get('throughput'))
+
+
+@rules_for('aws_instance')
+def _aws_instance(c, p):
+    _aws_common(c, p)
+    c.name('launch_template.name', (p.get('launch_template') or {}).get('name'), 'launch_template')
+    c.ip('private_ip_address', p.get('private_ip_address'), 4)
+    c.ebs_volume('root', 'gp3', p.get('volume_size'))
+
+
+@rules_for('aws_image')
+def _aws_image(c, p):
+    _aws_common(c, p)
+    c.name('name', p.get('name'), 'image')
+    c.in_range('keep', p.get('keep'), 1, None, 'keep at least the image in use')
+
+
+@rules_for('aws_instance_profile')
+def _aws_instance_profile(c, p):
+    _aws_common(c, p)
+    c.name('name', p.get('name'), 'iam')
+    path = p.get('path')
+    # Path: 1-512 characters, "/" first and last (IAM_DOC)
+    if path is not None and not (path.startswith('/') and path.endswith('/') and len(path) <= 512
+                                 and re.match(r'^[\x21-\x7e]+$', path)):
+        c.refuse('path', path, 'an IAM path is 1-512 printable characters beginning and ending with / (%s)' % IAM_DOC)
+
+
+@rules_for('aws_dns')
+def _aws_dns(c, p):
+    _aws_common(c, p)
+    zone = p.get('zone')
+    if zone is not None:
+        c.host('zone', zone)
+    for i, record in _items(p, 'records'):
+        where = 'records[%d]' % i
+        c.record_in_zone(where + '.name', record.get('name'), zone)
+        # TTL 0-2147483647 seconds (R53_RECORD_DOC)
+        c.in_range(where + '.ttl', record.get('ttl'), 0, 2147483647, R53_RECORD_DOC, 'seconds')
+        for j, value in enumerate(record.get('values') or []):
+            option = '%s.values[%d]' % (where, j)
+            if record.get('type') == 'A':
+                c.ip(option, value, 4)
+            elif record.get('type') == 'AAAA':
+                c.ip(option, value, 6)
+            elif record.get('type') == 'CNAME':
+                c.host(option, value)
+    certificate = p.get('certificate') or {}
+    if certificate.get('domain'):
+        c.record_in_zone('certificate.domain', certificate['domain'].lstrip('*.') if
+                         certificate['domain'].startswith('*.') else certificate['domain'], zone)
+
+
+@rules_for('aws_fleet_rollout')
+def _aws_fleet_rollout(c, p):
+    _aws_common(c, p)
+    c.name('name', p.get('name'), 'autoscaling_group')
+    c.in_range('batch_size', p.get('batch_size'), 1, None, 'at least one instance per batch')
+    c.in_range('poll_interval', p.get('poll_interval'), 1, 3600, 'a poll every 1 s to 1 h', 'seconds')
+    for option in ('drain_timeout', 'instance_warmup', 'checkpoint_delay'):
+        c.in_range(option, p.get(option), 0, 86400, 'zero to one day', 'seconds')
+    c.in_range('lock_stale_after', p.get('lock_stale_after'), 1, None, 'a lock older than this is taken over',
+               'seconds')
+    for i, percent in _items(p, 'checkpoint_percentages'):
+        # StartInstanceRefresh CheckpointPercentages: 1-100
+        c.in_range('checkpoint_percentages[%d]' % i, percent, 1, 100,
+                   'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RefreshPreferences.html', 'percent')
+
+
+@rules_for('aws_deployment_info')
+def _aws_deployment_info(c, p):
+    _aws_common(c, p)
+
+
+# -- hosts and files --------------------------------------------------------------------------
+
+@rules_for('wcs_config')
+def _wcs_config(c, p):
+    c.ip('cdn_ip', p.get('cdn_ip'))
+    c.host('cdn_point_of_entry', p.get('cdn_point_of_entry'))
+    c.port('cdn_port', p.get('cdn_port'))
+    c.in_range('cdn_nodes_timeout', p.get('cdn_nodes_timeout'), 1, None, 'a CDN node answers within 1 ms or more',
+               'milliseconds')
+    for i, address in _items(p, 'node_addresses'):
+        c.host('node_addresses[%d]' % i, address)
+
+
+@rules_for('wcs_stats_info')
+def _wcs_stats_info(c, p):
+    c.host('host', p.get('host'))
+    c.port('port', p.get('port'))
+    c.timeout('timeout', p.get('timeout'), 1, 300)
+
+
+@rules_for('red5pro_node_config')
+def _red5pro_node_config(c, p):
+    c.host('stream_manager_host', p.get('stream_manager_host'))
+    c.port('stream_manager_port', p.get('stream_manager_port'))
+    c.url('cloudwatch_host', p.get('cloudwatch_host'))
+    # reportingSpeed: milliseconds between node reports (vendor autoscale.xml ships 10000)
+    c.in_range('reporting_speed', p.get('reporting_speed'), 1000, 3600000,
+               'node reports every 1 s to 1 h, in milliseconds; autoscale.xml ships 10000', 'milliseconds')
+
+
+@rules_for('red5pro_streammanager_config')
+def _red5pro_streammanager_config(c, p):
+    c.ip('streammanager_ip', p.get('streammanager_ip'))
+    c.host('db_host', p.get('db_host'))
+    c.port('db_port', p.get('db_port'))
+    for option in ('aws_operation_timeout_ms', 'aws_fault_zone_block_ms'):
+        c.in_range(option, p.get(option), 1, None, 'a positive number of milliseconds', 'milliseconds')
+
+
+def _mongo_login(c, p):
+    c.host('login_host', p.get('login_host'))
+    c.port('login_port', p.get('login_port'))
+    # connectTimeoutMS is a non-negative integer (MONGO_DOC); 0 would mean "never time out"
+    c.in_range('connect_timeout', p.get('connect_timeout'), 1, 3600, MONGO_DOC, 'seconds')
+
+
+@rules_for('mongodb_users')
+def _mongodb_users(c, p):
+    _mongo_login(c, p)
+    for i, user in _items(p, 'users'):
+        if not (user.get('name') or '').strip():
+            c.refuse('users[%d].name' % i, user.get('name'), 'a user needs a name')
+
+
+@rules_for('antmedia_cluster_nodes')
+def _antmedia_cluster_nodes(c, p):
+    _mongo_login(c, p)
+    for option in ('stale_after', 'dead_after'):
+        c.in_range(option, p.get(option), 1, None, 'a node reports every few seconds', 'seconds')
+
+
+@rules_for('antmedia_cluster_mode')
+def _antmedia_cluster_mode(c, p):
+    for i, host in _items(p, 'database_hosts'):
+        c.host('database_hosts[%d]' % i, host)
+    c.port('database_port', p.get('database_port'))
+
+
+@rules_for('alicloud_ros_stack')
+def _alicloud_ros_stack(c, p):
+    # TimeoutInMinutes: 10-1440 (ROS_DOC)
+    c.in_range('timeout_in_minutes', p.get('timeout_in_minutes'), 10, 1440, ROS_DOC, 'minutes')
+    c.in_range('wait_timeout', p.get('wait_timeout'), 0, 86400, 'zero to one day', 'seconds')
+    c.in_range('wait_poll_interval', p.get('wait_poll_interval'), 0.1, 3600, 'a poll every 0.1 s to 1 h', 'seconds')
+    c.in_range('connect_timeout', p.get('connect_timeout'), 1, 300, 'a connection within 1 to 300 s', 'seconds')
+    c.in_range('read_timeout', p.get('read_timeout'), 1, 3600, 'an answer within 1 s to 1 h', 'seconds')
+    endpoint = p.get('endpoint')
+    if endpoint and '://' in endpoint:
+        c.url('endpoint', endpoint)
+    else:
+        c.host('endpoint', endpoint)
+
+
+# -- Red5 Pro Stream Manager API ----------------------------------------------------------------
+
+def _streammanager_common(c, p):
+    c.url('base_url', p.get('base_url'))
+    # one call never waits longer than MAX_REQUEST_TIMEOUT (300 s, servers/streammanager.py)
+    c.timeout('timeout', p.get('timeout'), 1, 300)
+    c.in_range('retries', p.get('retries'), 0, 10, 'at most 10 retries of one call')
+    c.in_range('retry_delay', p.get('retry_delay'), 0, 60, 'a retry within a minute', 'seconds')
+    c.name('name', p.get('name'), 'streammanager')
+
+
+@rules_for('red5pro_node_group')
+def _red5pro_node_group(c, p):
+    _streammanager_common(c, p)
+    c.name('launch_config', p.get('launch_config'), 'streammanager')
+    c.name('scale_policy', p.get('scale_policy'), 'streammanager')
+    c.in_range('origins', p.get('origins'), 0, None, 'a count of origins')
+    c.in_range('wait_timeout', p.get('wait_timeout'), 0, 86400, 'zero to one day', 'seconds')
+    c.in_range('wait_interval', p.get('wait_interval'), 0.1, 3600, 'a poll every 0.1 s to 1 h', 'seconds')
+
+
+@rules_for('red5pro_launch_config')
+def _red5pro_launch_config(c, p):
+    _streammanager_common(c, p)
+    for i, target in _items(p, 'targets'):
+        c.in_range('targets[%d].connection_capacity' % i, target.get('connection_capacity'), 1, None,
+                   'a node takes at least one connection')
+
+
+@rules_for('red5pro_scale_policy')
+def _red5pro_scale_policy(c, p):
+    _streammanager_common(c, p)
+    for i, region in _items(p, 'regions'):
+        for j, target in enumerate(region.get('targets') or []):
+            where = 'regions[%d].targets[%d]' % (i, j)
+            c.capacity((where + '.min_limit', where + '.min_limit', where + '.max_limit'),
+                       (target.get('min_limit'), None, target.get('max_limit')), SM_DOC)
+
+
+@rules_for('red5pro_streammanager_info')
+def _red5pro_streammanager_info(c, p):
+    _streammanager_common(c, dict(p, name=None))
+    c.name('node_group', p.get('node_group'), 'streammanager')

@@ -38,6 +38,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.validation imp
     Checks,
     RegionCatalog,
     ValidationError,
+    check_input,
 )
 
 try:
@@ -82,6 +83,8 @@ class Converger(object):
     error = ConvergeError
     #: False for the modules whose result never had a ``changes`` list
     reports_changes = True
+    #: the module whose rules (``validation.INPUT_RULES``) check the task before ``validate()``
+    input_rules = None
 
     def __init__(self, module):
         self.module = module
@@ -170,6 +173,8 @@ class Converger(object):
     def run(self):
         module = self.module
         try:
+            if self.input_rules:
+                check_input(self.input_rules, self.params)
             self.validate()
         except (ConvergeError, ValidationError) as exc:
             module.fail_json(msg=str(exc), changes=[])

@@ -404,6 +404,8 @@ class GroupStatus(object):
 class DeploymentInfo(Converger):
     """The ``aws_deployment_info`` task: reads only, never changes anything."""
 
+    input_rules = 'aws_deployment_info'  # validation.INPUT_RULES, checked before validate()
+
     reports_changes = False
 
     def describe(self):

@@ -209,6 +209,8 @@ def validate(params):
 class InstanceProfileConverger(Converger):
     """The ``aws_instance_profile`` task: role, its policies, the instance profile holding it."""
 
+    input_rules = 'aws_instance_profile'  # validation.INPUT_RULES, checked before validate()
+
     error = IAMError
 
     def describe(self):

@@ -215,6 +215,8 @@ def ensure_present(module, ec2, existing):
 class ImageConverger(Converger):
     """The ``aws_image`` task: one image by name (or a role's family), made, tagged or removed."""
 
+    input_rules = 'aws_image'  # validation.INPUT_RULES, checked before validate()
+
     reports_changes = False
 
     def describe(self):

@@ -150,6 +150,11 @@ def terminate(module, ec2, instances):
 class InstanceConverger(Converger):
     """The ``aws_instance`` task: one named instance, launched, started, replaced or terminated."""
 
+    input_rules = 'aws_instance'  # validation.INPUT_RULES, checked before validate()
+
+    def region_refs(self):
+        return [], [('instance_type', self.params.get('instance_type'))]
+
     def describe(self):
         return 'Instance %s' % self.params['name']
 

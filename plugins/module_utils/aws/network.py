@@ -199,6 +199,12 @@ def describe_rule(perm):
 class NetworkConverger(Converger):
     """Bring a deployment's network to the declared state, recording what changed."""
 
+    input_rules = 'aws_network'  # validation.INPUT_RULES, checked before validate()
+
+    def region_refs(self):
+        return ([('subnets[%d].availability_zone' % i, s.get('availability_zone'))
+                 for i, s in enumerate(self.params.get('subnets') or [])], [])
+
     error = NetworkSpecError
 
     def __init__(self, module):

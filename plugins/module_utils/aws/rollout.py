@@ -280,6 +280,8 @@ def validate_params(p):
 class Rollout(Converger):
     """Replaces the outdated instances of one group; records progress and changes."""
 
+    input_rules = 'aws_fleet_rollout'  # validation.INPUT_RULES, checked before validate()
+
     error = RolloutError
     what = 'rollout'
 
