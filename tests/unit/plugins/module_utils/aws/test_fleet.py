@@ -154,3 +154,122 @@ def test_warm_pool_comparison():
     assert asg.warm_pool_view(dict(api, MaxGroupPreparedCapacity=5)) != asg.warm_pool_view(api)
     assert asg.warm_pool_view(asg.warm_pool_api(dict(pool, reuse_on_scale_in=True))) != asg.warm_pool_view(api)
     assert asg.warm_pool_view({}) == {}
+
+
+# ---------------------------------------------------------------- issue 17: notifications (moto lacks the calls)
+TOPIC = "arn:aws:sns:us-east-1:123456789012:ams-events"
+OTHER = "arn:aws:sns:us-east-1:123456789012:old-events"
+
+
+class FakeAutoScaling(object):
+    """Stands in for the notification calls moto does not implement; records the calls."""
+
+    def __init__(self, configurations):
+        self.configurations = configurations
+        self.calls = []
+
+    def paginate(self, method_name, result_key, **kwargs):
+        self.calls.append((method_name, kwargs))
+        return list(self.configurations)
+
+    def put_notification_configuration(self, aws_retry, **kwargs):
+        self.calls.append(("put_notification_configuration", kwargs))
+
+    def delete_notification_configuration(self, aws_retry, **kwargs):
+        self.calls.append(("delete_notification_configuration", kwargs))
+
+
+class FakeModule(object):
+    def __init__(self, params, client, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self._client = client
+
+    def client(self, service):
+        assert service == "autoscaling"
+        return self._client
+
+
+def converge_notifications(declared, configurations, check_mode=False, new_group=False):
+    client = FakeAutoScaling(configurations)
+    converger = asg.FleetConverger(FakeModule(fleet(notifications=declared), client, check_mode))
+    converger._converge_notifications(new_group)
+    return converger, client.calls
+
+
+def config(topic, kind):
+    return {"AutoScalingGroupName": "sm", "TopicARN": topic, "NotificationType": kind}
+
+
+def test_notifications_not_declared_are_not_read():
+    converger, calls = converge_notifications(None, [config(OTHER, "autoscaling:EC2_INSTANCE_LAUNCH")])
+    assert calls == [] and converger.changes == []
+
+
+def test_notifications_converge_to_the_declared_set():
+    current = [config(OTHER, "autoscaling:EC2_INSTANCE_LAUNCH"), config(TOPIC, "autoscaling:EC2_INSTANCE_LAUNCH"),
+               config(TOPIC, "autoscaling:TEST_NOTIFICATION")]
+    declared = [dict(topic=TOPIC, types=list(asg.NOTIFICATION_TYPES))]
+    converger, calls = converge_notifications(declared, current)
+    assert calls[0] == ("describe_notification_configurations", {"AutoScalingGroupNames": ["sm"]})
+    assert ("delete_notification_configuration", {"AutoScalingGroupName": "sm", "TopicARN": OTHER}) in calls
+    assert ("put_notification_configuration", {"AutoScalingGroupName": "sm", "TopicARN": TOPIC,
+                                               "NotificationTypes": sorted(asg.NOTIFICATION_TYPES)}) in calls
+    assert converger.before["notifications"] == {OTHER: ["autoscaling:EC2_INSTANCE_LAUNCH"],
+                                                 TOPIC: ["autoscaling:EC2_INSTANCE_LAUNCH"]}
+    assert len(converger.changes) == 2
+
+
+def test_notifications_idempotent_and_check_mode():
+    current = [config(TOPIC, kind) for kind in asg.NOTIFICATION_TYPES]
+    converger, calls = converge_notifications([dict(topic=TOPIC, types=list(reversed(asg.NOTIFICATION_TYPES)))], current)
+    assert converger.changes == [] and len(calls) == 1  # one describe, nothing else
+    converger, calls = converge_notifications([], current, check_mode=True)
+    assert converger.changes == ["delete notifications to %s" % TOPIC]
+    assert [c[0] for c in calls] == ["describe_notification_configurations"]
+    converger, calls = converge_notifications([dict(topic=TOPIC, types=["autoscaling:EC2_INSTANCE_LAUNCH"])], [],
+                                              new_group=True)
+    assert [c[0] for c in calls] == ["put_notification_configuration"]  # a new group has none to read
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(notifications=[dict(topic="ams-events", types=["autoscaling:EC2_INSTANCE_LAUNCH"])]), "SNS topic ARN"),
+    (dict(notifications=[dict(topic=TOPIC, types=[])]), "at least one event type"),
+    (dict(notifications=[dict(topic=TOPIC, types=["x"]), dict(topic=TOPIC, types=["x"])]), "declared twice"),
+    (dict(alarm_topics=["arn:aws:sqs:us-east-1:123456789012:q"]), "alarm_topics[0]"),
+    (dict(mixed_instances_policy=dict(instance_types=[dict(type="a", weight=2), dict(type="b", weight=None)])),
+     "every type or to none"),
+    (dict(mixed_instances_policy=dict(instance_types=[dict(type="a")], spot_instance_pools=2,
+                                      spot_allocation_strategy="capacity-optimized")), "spot_instance_pools only"),
+    (dict(scheduled_actions=[dict(name="bad name", recurrence="0 1 * * *", min_size=1)]), "1-243 characters"),
+    (dict(scheduled_actions=[dict(name="x", recurrence="0 1 * * *", min_size=3, max_size=2)]), "above max_size"),
+])
+def test_issue17_validation(overrides, message):
+    with pytest.raises(asg.FleetError) as error:
+        asg.validate(fleet(**overrides))
+    assert message in str(error.value)
+
+
+def test_scheduled_action_comparison():
+    declared = asg.scheduled_api(dict(name="evening", recurrence="0 18 * * *", min_size=2, start_time="2027-01-31T07:00Z"))
+    assert declared["ScheduledActionName"] == "streamfleet-evening"
+    import datetime
+    described = dict(declared, StartTime=datetime.datetime(2027, 1, 31, 7, 0), Time=None)
+    assert not asg.scheduled_differs(described, declared)
+    assert asg.scheduled_differs(dict(described, DesiredCapacity=3), declared)  # an undeclared size is removed
+    assert asg.scheduled_differs(dict(described, Recurrence="0 19 * * *"), declared)
+
+
+def test_mixed_policy_comparison_ignores_aws_defaults():
+    template = {"LaunchTemplateName": "edge", "Version": "$Default"}
+    wanted = asg.mixed_api(dict(instance_types=[dict(type="c5.xlarge", weight=None)], on_demand_base_capacity=1,
+                                on_demand_percentage_above_base=0, on_demand_allocation_strategy="prioritized",
+                                spot_allocation_strategy="price-capacity-optimized", spot_instance_pools=None,
+                                spot_max_price=None), template)
+    described = {"LaunchTemplate": {"LaunchTemplateSpecification": dict(template, LaunchTemplateId="lt-1"),
+                                    "Overrides": [{"InstanceType": "c5.xlarge"}]},
+                 "InstancesDistribution": dict(wanted["InstancesDistribution"], SpotInstancePools=2)}
+    assert not asg.mixed_differs(described, wanted)
+    described["LaunchTemplate"]["Overrides"].append({"InstanceType": "c6i.xlarge"})
+    assert asg.mixed_differs(described, wanted)
+    assert asg.mixed_differs(None, wanted)
