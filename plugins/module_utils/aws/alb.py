@@ -432,6 +432,8 @@ def dict_changes(current, wanted):
 class BalancerConverger(Converger):
     """What both kinds of balancer share: the checks, the error, ``present``/``absent``."""
 
+    input_rules = 'aws_balancer'  # validation.INPUT_RULES, checked before validate()
+
     error = BalancerError
 
     @staticmethod

@@ -136,6 +136,8 @@ def validate(params):
 class DnsRecords(Converger):
     """Converges records in one hosted zone; records every (would-be) change."""
 
+    input_rules = 'aws_dns'  # validation.INPUT_RULES, checked before validate()
+
     error = DnsError
 
     def __init__(self, module):

@@ -584,6 +584,13 @@ def mixed_view(policy):
 class FleetConverger(Converger):
     """Converges one Auto Scaling group and what it owns; records every (would-be) change."""
 
+    input_rules = 'aws_fleet'  # validation.INPUT_RULES, checked before validate()
+
+    def region_refs(self):
+        mixed = self.params.get('mixed_instances_policy') or {}
+        return [], [('mixed_instances_policy.instance_types[%d].type' % i, item.get('type'))
+                    for i, item in enumerate(mixed.get('instance_types') or [])]
+
     error = FleetError
 
     def describe(self):

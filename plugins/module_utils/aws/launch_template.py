@@ -303,6 +303,11 @@ def ensure_present(module, ec2, template):
 class LaunchTemplateConverger(Converger):
     """The ``aws_launch_template`` task."""
 
+    input_rules = 'aws_launch_template'  # validation.INPUT_RULES, checked before validate()
+
+    def region_refs(self):
+        return [], [('instance_type', self.params.get('instance_type'))]
+
     reports_changes = False
 
     def describe(self):
