@@ -4,6 +4,7 @@ Runs on every host of the scenario; the Ant Media checks skip the MongoDB host (
 scenario verifies that one).
 """
 
+import hashlib
 import json
 import pathlib
 import sys
@@ -29,7 +30,7 @@ from streamfleet_verifier import (  # noqa: E402
 
 SCENARIO = pathlib.Path(__file__).resolve().parent.parent
 CREDENTIALS = yaml.safe_load((SCENARIO / "vars" / "credentials.yml").read_text())
-SECRETS = [value for key, value in CREDENTIALS.items() if key.endswith("password")]
+SECRETS = [value for key, value in CREDENTIALS.items() if key.endswith(("password", "licence_key"))]
 SECRET_FORMS = SECRETS + [quote(value, safe="") for value in SECRETS]
 HOME = "/usr/local/antmedia"
 SERVER_CONFIG = HOME + "/conf/red5.properties"
@@ -68,7 +69,9 @@ def refused(call):
         return exc.code == 13 or "not authorized" in str(exc)
 out["other_db_refused"] = refused(lambda: client["not_granted"]["x"].insert_one({"a": 1}))
 out["admin_refused"] = refused(lambda: client["admin"].command("createUser", "intruder", pwd="x", roles=[]))
-print(json.dumps(out))
+# The web panel's users: the console keeps them in serverdb.user of the cluster database.
+out_users = [dict((k, v) for k, v in user.items() if k != "_id") for user in client["serverdb"]["user"].find()]
+print(json.dumps({"checks": out, "users": out_users}))
 """
 
 
@@ -150,17 +153,28 @@ def test_cluster_keys_once_with_the_right_values(ams):
 def test_configuration_reaches_mongod_with_least_privilege(ams):
     result = ams.ansible("ansible.builtin.command", json.dumps({"argv": ["python3", "-c", PROBE]}), check=False)
     assert result.get("rc") == 0, result.get("stderr")
-    out = json.loads(result["stdout"])
+    out = json.loads(result["stdout"])["checks"]
     assert out == {"cluster_write": True, "other_db_refused": True, "admin_refused": True}
 
 
-def test_first_administrator_exists(ams):
+def test_first_administrator_exists_once_in_the_cluster_database(ams):
+    # Every node answers that the panel has its user: none can be claimed by a visitor.
     assert json.loads(ams_get(ams, "/rest/v2/first-login-status"))["success"] is False
-    users = on(ams).file(HOME + "/standin-state/users.json")
-    assert users.mode == 0o600 and users.user == "antmedia"
-    content = users.content_string
-    assert "admin@example.com" in content
-    assert CREDENTIALS["antmedia_admin_password"] not in content
+    result = ams.ansible("ansible.builtin.command", json.dumps({"argv": ["python3", "-c", PROBE]}), check=False)
+    assert result.get("rc") == 0, result.get("stderr")
+    users = json.loads(result["stdout"])["users"]
+    # One administrator for the whole cluster (origin and edge share it), password as MD5 only.
+    assert [(user["email"], user["userType"], user["scope"]) for user in users] == [
+        ("admin@example.com", "ADMIN", "system")]
+    assert users[0]["password"] == hashlib.md5(CREDENTIALS["antmedia_admin_password"].encode()).hexdigest()
+    # Nothing about users is kept on the node itself in cluster mode.
+    assert not on(ams).file(HOME + "/standin-state/users.json").exists
+
+
+def test_licence_key_once_where_the_vendor_puts_it(ams):
+    # The shipped file has "server.licence_key=" (empty): the key replaces its value in place.
+    assert lines_of(ams, SERVER_CONFIG, "server.licence_key") == [
+        "server.licence_key=" + CREDENTIALS["antmedia_licence_key"]]
 
 
 def test_file_modes(ams):
