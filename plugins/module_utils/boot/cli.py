@@ -21,6 +21,16 @@ edits files with the very code the modules use, so a boot and a playbook leave t
     streamfleet-boot antmedia-cluster-mode --home DIR --mode cluster|standalone [--url-stdin]
         Ant Media cluster mode as ``antmedia_cluster_mode`` applies it; the database URL is
         read from standard input (never from the command line, where ``ps`` shows it)
+        With --password-secret REF the URL on standard input has no password: it is read at
+        boot from the secret store (``boot/secrets.py``: ``ssm:NAME``, ``secretsmanager:ID[#key]``)
+        with the instance's own credentials and put into the URL percent-encoded; with
+        --wait-seconds N the command first waits (bounded backoff) until the URL's user logs in
+    streamfleet-boot mongodb-boot --settings-json JSON [--source ...] [--metadata-endpoint URL]
+            [--secret-endpoint URL]
+        the MongoDB instance configures itself: passwords from the secret store, ``mongod.conf``
+        bound to 127.0.0.1 and the private address with authorization on (edited in place),
+        mongod restarted only when the file changed, the administrator and the cluster users
+        ensured (``boot/mongodb_boot.py``); a second boot changes nothing (exit 0)
     streamfleet-boot drain [--config /etc/streamfleet/drain.json] [--check]
         the drain agent (service ``streamfleet-drain``): waits for the Auto Scaling termination
         lifecycle hook, drains the server, completes the lifecycle action; exit 0 once completed
@@ -47,7 +57,9 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
+import time
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.boot.metadata import (
     SOURCES,
@@ -182,6 +194,49 @@ def _redacted(url):
     return redact_mongo_url(url) if url else "no database URL"
 
 
+def _metadata(args):
+    return metadata_source(args.source, endpoint=args.metadata_endpoint, timeout=args.timeout,
+                           retries=args.retries, retry_delay=args.retry_delay)
+
+
+def _read_secret(args, source, reference):
+    # Imported here: only the commands that read secrets need the secret stores.
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.boot import secrets
+    try:
+        return secrets.read_secret(reference, source, endpoint=args.secret_endpoint,
+                                   deadline_seconds=args.secret_deadline)
+    except secrets.SecretError as exc:
+        raise BootError(str(exc))
+
+
+def _url_with_secret_password(args, url, err):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils import mongodb
+    try:
+        parsed = mongodb.parse_mongo_url(url)
+    except mongodb.MongoUrlError as exc:
+        raise BootError(str(exc))
+    if parsed.user is None:
+        raise BootError("--password-secret needs a URL with a user (mongodb://USER@host/...)")
+    if parsed.password is not None:
+        raise BootError("the URL already holds a password; with --password-secret it must not")
+    parsed.password = _read_secret(args, _metadata(args), args.password_secret)
+    _say(err, "database password read from %s" % args.password_secret.split("#", 1)[0])
+    return parsed.render()
+
+
+def _wait_for_database(args, url, err):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.boot.mongodb_boot import wait_for_database
+    started = time.monotonic()
+    ok, how = wait_for_database(url, args.wait_seconds)
+    took = time.monotonic() - started
+    if ok:
+        _say(err, "database %s reachable after %.1f s: %s" % (_redacted(url), took, how))
+    else:
+        # Cluster mode is written all the same: Ant Media's own driver keeps reconnecting.
+        _say(err, "warning: database %s not reachable after %d s (%s); cluster mode is applied anyway"
+             % (_redacted(url), args.wait_seconds, how))
+
+
 def cmd_antmedia_cluster_mode(args, out, err):
     url = None
     if args.url_stdin:
@@ -190,12 +245,85 @@ def cmd_antmedia_cluster_mode(args, out, err):
             raise BootError("standard input holds more than one line; give the database URL alone")
     if args.mode == "cluster" and not url:
         raise BootError("cluster mode needs the database URL on standard input (--url-stdin)")
+    if args.password_secret:
+        if not url:
+            raise BootError("--password-secret needs the database URL on standard input")
+        url = _url_with_secret_password(args, url, err)
+    if url and args.wait_seconds > 0:
+        _wait_for_database(args, url, err)
     plans = _antmedia_plans(args.home, args.mode, url or None)
     _say(err, "%s mode with %s" % (args.mode, _redacted(url)))
     if _write([(item.path, item.before, item.after, "") for item in plans], err):
         return EXIT_CHANGED
     _say(err, "Ant Media files already in %s mode" % args.mode)
     return EXIT_UNCHANGED
+
+
+def cmd_mongodb_boot(args, out, err):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils import mongodb
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.boot import mongodb_boot
+    try:
+        settings = mongodb_boot.check_settings(json.loads(args.settings_json))
+    except ValueError as exc:
+        raise BootError("--settings-json is not JSON: %s" % exc)
+    except mongodb_boot.MongoBootError as exc:
+        raise BootError(str(exc))
+    if mongodb.PYMONGO_IMPORT_ERROR:
+        raise BootError("python3-pymongo is not installed (the mongodb role installs it on the image)")
+    # Everything is read before anything changes: a missing secret leaves the host as it was.
+    source = _metadata(args)
+    bind = list(settings["bind_addresses"])
+    if settings["bind_private_address"]:
+        address = source.get("local-ipv4")
+        if address not in bind:
+            bind.append(address)
+    passwords = {}
+    for user in [settings["admin"]] + settings["users"]:
+        passwords[user["name"], user["database"]] = _read_secret(args, source, user["password_secret"])
+    before = _read(settings["config_path"])
+    after = mongodb_boot.plan_config(before, bind, settings["port"])
+    changed = _write([(settings["config_path"], before, after, "net.bindIp=%s, net.port, security.authorization"
+                       % ",".join(bind))], err)
+    service = settings["service"]
+    if changed:
+        _systemctl(err, "restart", service)
+    elif subprocess.call(["systemctl", "is-active", "--quiet", service]) != 0:
+        _systemctl(err, "start", service)
+    if not mongodb_boot.wait_for_port("127.0.0.1", settings["port"], settings["start_timeout_seconds"]):
+        raise BootError("%s does not accept connections on 127.0.0.1:%d after %d s"
+                        % (service, settings["port"], settings["start_timeout_seconds"]))
+    admin = settings["admin"]
+    users = [dict(name=u["name"], database=u["database"], roles=u["roles"],
+                  password=passwords[u["name"], u["database"]]) for u in settings["users"]]
+    login = mongodb.MongoLogin(host="127.0.0.1", port=settings["port"], timeout=30)
+    results = None
+    deadline = time.monotonic() + settings["start_timeout_seconds"]
+    while results is None:
+        try:
+            results = mongodb.ensure_users(login, admin["name"], passwords[admin["name"], admin["database"]],
+                                           admin["roles"], users, update_password=settings["update_password"])
+        except mongodb.MongoUserError as exc:
+            raise BootError(str(exc).replace("Set mongodb_admin_password", "Set the administrator's secret"))
+        except mongodb.PyMongoError as exc:
+            # mongod may still be starting (the port opens before it takes logins).
+            if time.monotonic() >= deadline:
+                raise BootError("users on 127.0.0.1:%d: %s" % (settings["port"], type(exc).__name__))
+            time.sleep(2)
+    for result in results:
+        if result["action"] != "unchanged":
+            changed = True
+            _say(err, "user %s (%s) %s" % (result["name"], result["database"], result["action"]))
+    if changed:
+        return EXIT_CHANGED
+    _say(err, "MongoDB already configured: %s, users %s" % (settings["config_path"],
+                                                          ", ".join(r["name"] for r in results)))
+    return EXIT_UNCHANGED
+
+
+def _systemctl(err, action, service):
+    if subprocess.call(["systemctl", action, service]) != 0:
+        raise BootError("systemctl %s %s failed (journalctl -u %s)" % (action, service, service))
+    _say(err, "%s %s" % ({"restart": "restarted", "start": "started"}.get(action, action), service))
 
 
 def cmd_drain(args, out, err):
@@ -264,6 +392,18 @@ def cmd_drain_config(args, out, err):
 
 
 # -- command line -------------------------------------------------------------------------------
+def _secret_options(parser):
+    """Where the instance's metadata and the secret store are (defaults: the cloud's own)."""
+    parser.add_argument("--source", choices=SOURCES, default="aws", help="cloud metadata adapter")
+    parser.add_argument("--metadata-endpoint", help="metadata service URL (default: the cloud's own)")
+    parser.add_argument("--secret-endpoint", help="secret store URL (default: the store's regional endpoint)")
+    parser.add_argument("--secret-deadline", type=float, default=180.0,
+                        help="seconds to keep retrying a secret read that may heal (default 180)")
+    parser.add_argument("--retries", type=int, default=10, help="attempts per metadata read (default 10)")
+    parser.add_argument("--retry-delay", type=float, default=3.0, help="seconds between metadata attempts")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per request")
+
+
 def build_parser():
     parser = _Parser(prog=PROG, description="Boot-time settings of a streamfleet.cluster server "
                      "(exit 0: nothing changed, 10: changed, restart the server, 1: error).")
@@ -294,7 +434,18 @@ def build_parser():
     ams.add_argument("--home", default="/usr/local/antmedia")
     ams.add_argument("--mode", choices=("cluster", "standalone"), required=True)
     ams.add_argument("--url-stdin", action="store_true", help="read the database URL from standard input")
+    ams.add_argument("--password-secret", metavar="REF",
+                     help="read the database password from the secret store (ssm:NAME, secretsmanager:ID[#key])")
+    ams.add_argument("--wait-seconds", type=int, default=0,
+                     help="wait at most this long for the URL's user to log in (default 0: no wait)")
+    _secret_options(ams)
     ams.set_defaults(func=cmd_antmedia_cluster_mode)
+
+    mongo = commands.add_parser("mongodb-boot", help="the MongoDB instance configures itself (users, bind address)")
+    mongo.add_argument("--settings-json", required=True, metavar="JSON",
+                       help="the mongodb role's boot settings (secret references, never passwords)")
+    _secret_options(mongo)
+    mongo.set_defaults(func=cmd_mongodb_boot)
 
     drain = commands.add_parser("drain", help="the drain agent (run by the streamfleet-drain service)")
     drain.add_argument("--config", default="/etc/streamfleet/drain.json", help="the agent's JSON settings")
