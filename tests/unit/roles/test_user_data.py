@@ -267,6 +267,7 @@ def test_streammanager_user_data_twice(playbook, run_module, tmp_path, imds, boo
 
 # -- Ant Media ----------------------------------------------------------------------------------
 PASSWORD = "p&s/w|rd"
+LICENCE_KEY = "AMS-LIC-0a1b2c.test"
 REPLICA_URL = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017,10.0.9.10:27018/?authSource=admin&replicaSet=rs0"
 
 
@@ -278,7 +279,7 @@ def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, sourc
         path.chmod(0o640)
     if source == "url":
         url = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017/?authSource=admin&retryWrites=true"
-        role_vars = {"antmedia_cluster_url": url}
+        role_vars = {"antmedia_cluster_url": url, "antmedia_licence_key": LICENCE_KEY}
     else:
         url = REPLICA_URL
         role_vars = {"antmedia_cluster_db_hosts": ["10.0.9.9", "10.0.9.10:27018"],
@@ -303,6 +304,13 @@ def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, sourc
     for item in (plans[0] if isinstance(plans, tuple) else plans):
         if item.changed:
             Path(item.path).write_text(item.after)
+    if source == "url":
+        # The vendor's start.sh -l: sed 's/server.licence_key=.*/server.licence_key=KEY/' (every
+        # "." of the pattern matches any character), on the file the mode switch left.
+        vendor = reference / "conf" / "red5.properties"
+        vendor.write_text("".join(re.sub(r"server.licence_key=.*", "server.licence_key=" + LICENCE_KEY, line)
+                                  for line in vendor.read_text().splitlines(True)))
+        assert LICENCE_KEY not in first + second
     got = snapshot(home)
     assert got.pop("conf/initialized") == b""
     assert got == snapshot(reference)
