@@ -123,6 +123,15 @@ options:
     description: Extra tags for the instances and volumes launched from the template.
     type: dict
     default: {}
+  detailed_monitoring:
+    description:
+      - Detailed (1-minute) CloudWatch monitoring of the instances (C(Monitoring.Enabled)).
+      - Turn it on wherever scaling alarms or target tracking use 60-second periods (seed 001's
+        2 x 1 minute scale-out alarm): with V(false), the EC2 default and the seeds' launch
+        templates, EC2 metrics come every 5 minutes and such alarms see missing data. Costs
+        per instance and month (CloudWatch pricing).
+    type: bool
+    default: false
   set_default:
     description: Make the matching (or new) version the default version.
     type: bool
@@ -230,6 +239,7 @@ def main():
         )),
         instance_tags=dict(type='dict', default={}),
         purge_tags=dict(type='bool', default=False),
+        detailed_monitoring=dict(type='bool', default=False),
         set_default=dict(type='bool', default=True),
     )
     module = StreamfleetAWSModule(

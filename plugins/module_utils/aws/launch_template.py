@@ -53,6 +53,11 @@ def build_template_data(module):
         data['SecurityGroupIds'] = groups
     if p['user_data']:
         data['UserData'] = to_text(base64.b64encode(to_bytes(p['user_data'])))
+    if p.get('detailed_monitoring'):
+        # 1-minute CloudWatch metrics: alarms on 60 s periods otherwise see 5-minute data.
+        # False is the EC2 default, sent as no key at all, so templates written before the
+        # option existed compare equal.
+        data['Monitoring'] = {'Enabled': True}
     if p['iam_instance_profile']:
         profile = p['iam_instance_profile']
         data['IamInstanceProfile'] = {'Arn': profile} if profile.startswith('arn:') else {'Name': profile}
@@ -86,6 +91,8 @@ def normalize(data):
     moto copies the template's own tags into version 1's TagSpecifications; AWS does not.
     """
     data = dict(data or {})
+    if not (data.get('Monitoring') or {}).get('Enabled'):
+        data.pop('Monitoring', None)  # Enabled false and no key both mean basic monitoring
     specs = [s for s in data.get('TagSpecifications', []) if s.get('ResourceType') != 'launch-template']
     if specs:
         data['TagSpecifications'] = sorted(

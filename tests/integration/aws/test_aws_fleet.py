@@ -473,7 +473,7 @@ def test_mixed_instances_scheduled_actions_and_balancer_wait(run_module, aws, ne
     (dict(scheduled_actions=[dict(name="x", recurrence="0 1 * * *", desired_capacity=9)]), "outside 1..4"),
     (dict(mixed_instances_policy=dict(instance_types=[dict(type="c5.large"), dict(type="c5.large")])), "twice"),
     (dict(mixed_instances_policy=dict(instance_types=[dict(type="c5.large")], on_demand_percentage_above_base=101)),
-     "0-100"),
+     "on_demand_percentage_above_base"),
     (dict(notifications=[dict(topic="ams-events")]), "SNS topic ARN"),
     (dict(alarm_topics=["not-an-arn"]), "alarm_topics[0] must be an SNS topic ARN"),
 ])

@@ -135,7 +135,7 @@ def test_tags_and_public_ip_update_in_place(run_module, aws, args, network):
     (dict(key_name="nobody"), "key_name nobody does not exist"),
     (dict(user_data="x" * 20000), "at most 16384"),
     (dict(block_devices=[dict(device_name="/dev/xvda"), dict(device_name="/dev/xvda")]), "twice"),
-    (dict(metadata_options=dict(http_put_response_hop_limit=100)), "between 1 and 64"),
+    (dict(metadata_options=dict(http_put_response_hop_limit=100)), "http_put_response_hop_limit"),
 ])
 def test_bad_input_fails_before_any_change(run_module, aws, args, change, message):
     result = run_module("aws_launch_template", dict(args, **change))
@@ -160,3 +160,24 @@ def test_playbook(playbook, aws, args):
     assert results[0]["launch_template_id"].startswith("lt-")
     assert results[1]["api_calls"]["ec2.DescribeLaunchTemplates"] == 1
     assert aws.tagged(DEPLOYMENT) == []
+
+
+def test_detailed_monitoring_is_a_new_version_once(run_module, aws, args):
+    """Issue 17: 1-minute metrics for alarms on 60 s periods; off (the seeds') writes no Monitoring key."""
+    result = run_module("aws_launch_template", args)
+    assert "Monitoring" not in versions(aws)[0]["LaunchTemplateData"]
+    # the option's default (false) leaves a template written before it existed as it is
+    assert run_module("aws_launch_template", dict(args, detailed_monitoring=False))["changed"] is False
+
+    monitored = dict(args, detailed_monitoring=True)
+    result = run_module("aws_launch_template", monitored, check_mode=True, diff=True)
+    assert result["changed"] is True and result["version_created"] is True
+    assert result["diff"]["after"]["monitoring"] == {"enabled": True}
+    assert len(versions(aws)) == 1
+    result = run_module("aws_launch_template", monitored)
+    assert result["changed"] is True and result["default_version"] == 2
+    latest = [v for v in versions(aws) if v["VersionNumber"] == 2][0]
+    assert latest["LaunchTemplateData"]["Monitoring"] == {"Enabled": True}
+    assert run_module("aws_launch_template", monitored)["changed"] is False
+    # IMDSv2 stays required unless the task says otherwise
+    assert latest["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
