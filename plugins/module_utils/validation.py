@@ -265,14 +265,14 @@ class Checks(object):
         if value is None:
             return True
         if not isinstance(value, (str, text_type)) or '/' not in value:
-            return self.refuse(option, value, 'is not a CIDR block (address/prefix, as 10.0.0.0/16)')
+            return self.refuse(option, value, 'is not a valid CIDR block (address/prefix, as 10.0.0.0/16)')
         address, _sep, length = value.strip().partition('/')
         if not self.ip(option, address, version):
             return False
         try:
             network = ipaddress.ip_network(text_type(value.strip()))
         except ValueError as exc:
-            return self.refuse(option, value, 'is not a CIDR block: %s' % exc)
+            return self.refuse(option, value, 'is not a valid CIDR block: %s' % exc)
         if prefix and not prefix[0] <= network.prefixlen <= prefix[1]:
             return self.refuse(option, value, 'the prefix must be /%d to /%d (%s)' % (prefix[0], prefix[1], source))
         return True
@@ -715,20 +715,14 @@ def _aws_instance(c, p):
 
 @rules_for('aws_image')
 def _aws_image(c, p):
-    _aws_common(c, p)
-    c.name('name', p.get('name'), 'image')
+    _aws_common(c, p)  # name: image.py's validate (the AMI name rule, AMI_DOC)
     c.in_range('keep', p.get('keep'), 1, None, 'keep at least the image in use')
 
 
 @rules_for('aws_instance_profile')
 def _aws_instance_profile(c, p):
+    # name, path and policy names: iam.py's validate (the IAM rules, IAM_DOC)
     _aws_common(c, p)
-    c.name('name', p.get('name'), 'iam')
-    path = p.get('path')
-    # Path: 1-512 characters, "/" first and last (IAM_DOC)
-    if path is not None and not (path.startswith('/') and path.endswith('/') and len(path) <= 512
-                                 and re.match(r'^[\x21-\x7e]+$', path)):
-        c.refuse('path', path, 'an IAM path is 1-512 printable characters beginning and ending with / (%s)' % IAM_DOC)
 
 
 @rules_for('aws_dns')

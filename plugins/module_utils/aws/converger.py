@@ -7,9 +7,9 @@
 
 1. ``validate()`` - every input is checked, with no AWS call, through the checks of
    ``module_utils/validation.py``; a :class:`ConvergeError` or ``ValidationError`` here fails
-   the task before anything is read or changed. Then ``region_refs()`` names the availability
-   zones and instance types the task uses, and each is looked up in the region (one describe
-   call each, cached) before anything is changed;
+   the task before anything is read or changed. ``region_refs()`` names the availability
+   zones and instance types the task uses; they are looked up in the region (one describe
+   call each) at the first ``change()``, before anything is written;
 2. ``read()`` - describe what exists (sets ``self.before``);
 3. ``plan()`` - decide what differs;
 4. ``apply()`` - make the changes. Every write is gated by ``self.change(description)``, which
@@ -95,6 +95,7 @@ class Converger(object):
         self.after = {}
         self.result = {}
         self._clients = {}
+        self._region_checked = False
 
     # -- helpers for subclasses
     def client(self, service):
@@ -103,7 +104,15 @@ class Converger(object):
         return self._clients[service]
 
     def change(self, description):
-        """Record a change; True when it is to be made (False in check mode)."""
+        """Record a change; True when it is to be made (False in check mode).
+
+        The first change of a run first checks that the zones and instance types of the task
+        exist in the region (``region_refs``): a bad zone fails before the VPC is created, and a
+        run that changes nothing makes no extra call."""
+        if not self._region_checked:
+            self._region_checked = True
+            if self.params.get('state', 'present') != 'absent':
+                self.check_region()
         self.changes.append(description)
         return not self.check_mode
 
@@ -178,14 +187,6 @@ class Converger(object):
             self.validate()
         except (ConvergeError, ValidationError) as exc:
             module.fail_json(msg=str(exc), changes=[])
-        if self.params.get('state', 'present') != 'absent':
-            try:
-                self.check_region()
-            except ValidationError as exc:
-                module.fail_json(msg=str(exc), changes=[])
-            except (BotoCoreError, ClientError) as exc:
-                module.fail_aws(exc, '%s: cannot look up the availability zones or instance types of the region'
-                                % self.describe())
         try:
             self.read()
             self.plan()

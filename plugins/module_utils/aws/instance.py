@@ -189,6 +189,7 @@ class InstanceConverger(Converger):
             differences = drift(module, instance)
             if differences and p['replace']:
                 validate(module, ec2)  # before the old instance goes
+                self.check_region()
                 changes.append('replace %s: %s' % (p['name'], '; '.join(differences)))
                 if not module.check_mode:
                     terminate(module, ec2, [instance])
@@ -199,6 +200,7 @@ class InstanceConverger(Converger):
         if instance is None:
             # Checked only when launching: a no-op run needs no call beyond the describe.
             validate(module, ec2)
+            self.check_region()
             changes.append('launch %s' % p['name'])
             if not module.check_mode:
                 instance = launch(module, ec2)

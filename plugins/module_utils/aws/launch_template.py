@@ -328,5 +328,7 @@ class LaunchTemplateConverger(Converger):
         self.template = find_template(self.module, self.client('ec2'), self.params['name'])
 
     def apply(self):
+        if self.template is None and self.params['state'] == 'present':
+            self.check_region()  # the instance type exists in the region, before the create
         ensure = ensure_absent if self.params['state'] == 'absent' else ensure_present
         self.result = ensure(self.module, self.client('ec2'), self.template)
