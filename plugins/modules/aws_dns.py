@@ -10,12 +10,16 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: aws_dns
-short_description: Route 53 records and an ACM certificate with DNS validation in one hosted zone
+short_description: Route 53 records and an ACM certificate (existing, requested with DNS validation, or imported)
 version_added: 0.1.0
 description:
   - Manages, in one existing Route 53 hosted zone (found by O(zone) name or O(zone_id)), a list of
     O(records) and optionally one ACM O(certificate) whose DNS validation records the module
     writes into the same zone.
+  - Without O(zone) and O(zone_id) the names are served by another DNS provider; the module then
+    changes no DNS at all and returns (and prints as a warning) the records to create there in
+    RV(external_records) - an alias to a balancer becomes a CNAME to the balancer's DNS name, and a
+    requested certificate's validation CNAMEs are listed too.
   - Records (A, AAAA, CNAME, TXT, or an alias A/AAAA record to a load balancer) are compared with
     the zone and written in one UPSERT batch only when they differ. With O(state=absent) the
     declared records are deleted with the values the zone currently holds (O(records[].values)
@@ -23,13 +27,22 @@ description:
   - An alias to a balancer is resolved by balancer name (O(records[].alias.balancer)) or checked
     against the balancers of the account when O(records[].alias.dns_name) is an ELB name; an
     alias to a balancer that does not exist fails before anything changes.
-  - The certificate is found by its domain, its names and the C(streamfleet:deployment) tag. When
-    none matches it is requested (DNS validation), its validation CNAMEs are written into the zone
-    and, with O(wait=true), the module waits until ACM issued it (at most O(wait_timeout) seconds).
-    A certificate of this deployment for the same domain with other names is deleted once
-    replaced, unless something still uses it (then a warning says so).
+  - The certificate comes one of three ways. With O(certificate.arn) it exists already, and the module
+    checks that it exists and is C(ISSUED) and fails otherwise; it never changes or deletes it.
+  - With O(certificate.certificate_file) and O(certificate.private_key_file) the PEM files are
+    imported into ACM (ImportCertificate), tagged with the deployment and the SHA-256 of the
+    certificate (C(streamfleet:certificate-sha256)); a re-run with the same file changes nothing, a
+    new file (a renewal) is re-imported into the same ARN, so listeners keep using it.
+  - Otherwise the certificate is requested from ACM with DNS validation. It is found by its
+    domain, its names and the C(streamfleet:deployment) tag. When none matches it is requested,
+    its validation CNAMEs are written into the zone and, with O(wait=true), the module waits until
+    ACM issued it (at most O(wait_timeout) seconds); without a zone they are returned for the other
+    DNS provider and the module does not wait. A requested certificate of this deployment for the
+    same domain with other names is deleted once replaced, unless something still uses it (then a
+    warning says so).
   - O(state=absent) with O(certificate) deletes this deployment's certificates for the domain and
     their validation records; it fails before changing anything while a listener still uses one.
+    A certificate given by O(certificate.arn) is left alone.
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws
@@ -42,7 +55,9 @@ attributes:
     description: Returns the current and the declared records and certificate.
 options:
   zone:
-    description: Name of the hosted zone, for example V(example.com).
+    description:
+      - Name of the hosted zone, for example V(example.com).
+      - Leave out O(zone) and O(zone_id) when another DNS provider serves the names (see RV(external_records)).
     type: str
   zone_id:
     description: Id of the hosted zone, for example V(Z0123456789ABCDEFGHIJ).
@@ -66,7 +81,9 @@ options:
     default: []
     suboptions:
       name:
-        description: Name relative to the zone (V(www), V(@) for the apex) or absolute (V(www.example.com.)).
+        description:
+          - Name relative to the zone (V(www), V(@) for the apex) or absolute (V(www.example.com.)).
+          - Without a zone, a full domain name.
         type: str
         required: true
       type:
@@ -92,7 +109,7 @@ options:
           balancer_type:
             description: Kind of the balancer named in O(records[].alias.balancer).
             type: str
-            choices: [application, classic]
+            choices: [application, network, classic]
             default: application
           dns_name:
             description: DNS name of the target (for example the C(load_balancer.dns_name) of M(streamfleet.cluster.aws_balancer)).
@@ -105,21 +122,38 @@ options:
             type: bool
             default: false
   certificate:
-    description: An ACM certificate with DNS validation through this zone.
+    description:
+      - An ACM certificate - existing (O(certificate.arn)), imported from PEM files
+        (O(certificate.certificate_file), O(certificate.private_key_file)) or requested with DNS
+        validation through this zone (O(certificate.domain) alone).
     type: dict
     suboptions:
-      domain:
-        description: Domain name of the certificate (in the zone).
+      arn:
+        description: ARN of an existing certificate; it must exist in the region and be C(ISSUED).
         type: str
-        required: true
+      domain:
+        description:
+          - Domain name of the certificate (in the zone when requested). Required unless O(certificate.arn) is given.
+        type: str
       subject_alternative_names:
-        description: More names (in the zone), for example V(*.example.com).
+        description: More names of a requested certificate (in the zone), for example V(*.example.com).
         type: list
         elements: str
+      certificate_file:
+        description: PEM file of the certificate to import (on the host the module runs on).
+        type: path
+      private_key_file:
+        description:
+          - PEM file of its unencrypted private key. Its content is sent to ACM only and never returned.
+        type: path
+      chain_file:
+        description: PEM file of the intermediate certificates (optional).
+        type: path
 notes:
   - moto, the local stand-in used by the tests, accepts alias records to any target (the module
     checks balancer targets itself), issues a requested certificate after a fixed delay without
-    looking at the validation records, and answers every DNS change as INSYNC at once.
+    looking at the validation records, and answers every DNS change as INSYNC at once. It imports
+    certificates as AWS does (type C(IMPORTED), status C(ISSUED)).
   - On AWS, certificates of one account for the same name share their validation record; deleting
     a certificate deletes that record, which another certificate of the account for the same name
     may still need for renewal.
@@ -149,6 +183,30 @@ EXAMPLES = r'''
     records:
       - {name: origin, type: A, ttl: 60, values: ["{{ origin_private_ip }}"]}
 
+- name: An existing certificate, checked to exist and be issued
+  streamfleet.cluster.aws_dns:
+    deployment: ams
+    certificate: {arn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012"}
+
+- name: Import a certificate from PEM files (idempotent; a renewed file is re-imported into the same ARN)
+  streamfleet.cluster.aws_dns:
+    deployment: ams
+    certificate:
+      domain: ams.example.com
+      certificate_file: /etc/ssl/ams/fullcert.pem
+      private_key_file: /etc/ssl/ams/privkey.pem
+      chain_file: /etc/ssl/ams/chain.pem
+
+- name: Names at another DNS provider - request the certificate, get the CNAMEs to create there
+  streamfleet.cluster.aws_dns:
+    deployment: ams
+    certificate: {domain: ams.example.org}
+    records:
+      - {name: ams.example.org, type: A, alias: {balancer: antmedia}}
+  register: dns
+  # dns.external_records: [{name: _x1.ams.example.org., type: CNAME, value: _x2.acm-validations.aws., ...},
+  #                        {name: ams.example.org., type: CNAME, value: antmedia-1.eu-west-1.elb.amazonaws.com, ...}]
+
 - name: Remove them again
   streamfleet.cluster.aws_dns:
     zone: example.com
@@ -163,14 +221,23 @@ EXAMPLES = r'''
 RETURN = r'''
 zone_id:
   description: Id of the hosted zone.
-  returned: always
+  returned: when a zone is given
   type: str
   sample: Z0123456789ABCDEFGHIJ
 zone:
   description: Name of the hosted zone (with trailing dot).
-  returned: always
+  returned: when a zone is given
   type: str
   sample: example.com.
+external_records:
+  description:
+    - Without a zone, the records to create at the other DNS provider - the declared records (an
+      alias as a CNAME to the balancer) and the validation CNAMEs of a requested certificate.
+  returned: when no zone is given and there is something to create
+  type: list
+  elements: dict
+  sample: [{name: ams.example.org., type: CNAME, value: antmedia-1.eu-west-1.elb.amazonaws.com,
+            purpose: points at the balancer (an alias in Route 53)}]
 records:
   description: The declared record sets as written.
   returned: when state=present
@@ -184,6 +251,8 @@ certificate:
   type: dict
   sample:
     arn: arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012
+    type: AMAZON_ISSUED
+    sha256: null
     status: ISSUED
     domain: sm.example.com
     subject_alternative_names: [sm-admin.example.com, sm.example.com]
@@ -225,15 +294,19 @@ def argument_spec():
             values=dict(type='list', elements='str'),
             alias=dict(type='dict', options=dict(
                 balancer=dict(type='str'),
-                balancer_type=dict(type='str', choices=['application', 'classic'], default='application'),
+                balancer_type=dict(type='str', choices=['application', 'network', 'classic'], default='application'),
                 dns_name=dict(type='str'),
                 hosted_zone_id=dict(type='str'),
                 evaluate_target_health=dict(type='bool', default=False),
             )),
         )),
         certificate=dict(type='dict', options=dict(
-            domain=dict(type='str', required=True),
+            arn=dict(type='str'),
+            domain=dict(type='str'),
             subject_alternative_names=dict(type='list', elements='str'),
+            certificate_file=dict(type='path'),
+            private_key_file=dict(type='path', no_log=False),
+            chain_file=dict(type='path'),
         )),
     )
 
@@ -241,7 +314,6 @@ def argument_spec():
 def main():
     module = StreamfleetAWSModule(
         argument_spec(),
-        required_one_of=[('zone', 'zone_id')],
         mutually_exclusive=[('zone', 'zone_id')],
         supports_check_mode=True,
     )

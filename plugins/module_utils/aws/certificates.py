@@ -1,18 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: streamfleet maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Certificates (ACM with DNS validation) for streamfleet.cluster, and the converger of the
-``aws_dns`` task: the records of one hosted zone (``dns.py``) and its certificate.
+"""Certificates (ACM) for streamfleet.cluster, and the converger of the ``aws_dns`` task: the
+records of one hosted zone (``dns.py``) and its certificate.
 
-A certificate is found by its domain, its names and the deployment tag; its DNS validation
-records are written into the same zone and the module waits until ACM issued it.
+A certificate comes one of three ways:
+
+- an existing ARN: checked to exist and to be ``ISSUED``, nothing else;
+- requested from ACM with DNS validation: found by its domain, its names and the deployment
+  tag; its validation records are written into the zone (and the module waits until ACM issued
+  it), or, without a zone, returned for another DNS provider;
+- imported from PEM files: found by the deployment tag and the SHA-256 of the certificate
+  (``streamfleet:certificate-sha256``); a new file is re-imported into the same ARN, so the
+  listeners using it keep working.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import hashlib
+import re
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.dns import (
     DnsError,
@@ -36,6 +45,41 @@ except ImportError:  # reported by the shared AWS module class
     ClientError = Exception
 
 
+FINGERPRINT_TAG = "streamfleet:certificate-sha256"
+PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.DOTALL)
+
+
+def certificate_mode(cert):
+    """``arn``, ``import`` or ``request``: how the declared certificate is obtained."""
+    if cert.get("arn"):
+        return "arn"
+    if cert.get("certificate_file") or cert.get("private_key_file"):
+        return "import"
+    return "request"
+
+
+def pem_fingerprint(pem):
+    """SHA-256 (hex) of the first certificate of a PEM text: the identity of an imported certificate."""
+    match = PEM_BLOCK.search(pem or "")
+    if not match:
+        raise DnsError("certificate_file holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        der = base64.b64decode("".join(match.group(1).split()))
+    except (TypeError, ValueError):
+        raise DnsError("certificate_file: the PEM certificate is not valid base64")
+    return hashlib.sha256(der).hexdigest()
+
+
+def read_pem(path, what):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("ascii")
+    except (IOError, OSError) as exc:
+        raise DnsError("%s %s cannot be read: %s" % (what, path, exc))
+    except UnicodeDecodeError:
+        raise DnsError("%s %s is not a PEM text file" % (what, path))
+
+
 class DnsConverger(DnsRecords):
     """Converges records and a certificate in one hosted zone (the ``aws_dns`` task)."""
 
@@ -55,18 +99,25 @@ class DnsConverger(DnsRecords):
         return fqdn(cert["domain"]), sorted(set(fqdn(n) for n in [cert["domain"]] + list(
             cert.get("subject_alternative_names") or [])))
 
-    def owned_certificates(self):
-        """Certificates for the declared domain carrying this deployment's tag: [(summary, describe)]."""
+    def owned_certificates(self, imported=None):
+        """Certificates for the declared domain carrying this deployment's tag (described, with
+        their tags under ``Tags``); ``imported`` True/False keeps only imported/ACM-issued ones."""
         domain, _names = self._certificate_names()
         owned = []
         for summary in self.acm.paginate("list_certificates", "CertificateSummaryList"):
             if fqdn(summary.get("DomainName")) != domain:
                 continue
+            if imported is not None and summary.get("Type") and (summary["Type"] == "IMPORTED") != imported:
+                continue
             arn = summary["CertificateArn"]
             tags = tag_dict(self.acm.list_tags_for_certificate(aws_retry=True, CertificateArn=arn).get("Tags"))
             if tags.get(DEPLOYMENT_TAG) != self.params["deployment"]:
                 continue
-            owned.append(self.acm.describe_certificate(aws_retry=True, CertificateArn=arn)["Certificate"])
+            described = self.acm.describe_certificate(aws_retry=True, CertificateArn=arn)["Certificate"]
+            if imported is not None and (described.get("Type") == "IMPORTED") != imported:
+                continue
+            described["Tags"] = tags
+            owned.append(described)
         return owned
 
     @staticmethod
@@ -103,8 +154,91 @@ class DnsConverger(DnsRecords):
         return list(sets.values())
 
     def converge_certificate(self):
+        mode = certificate_mode(self.params["certificate"])
+        if mode == "arn":
+            return self.check_existing_certificate()
+        if mode == "import":
+            return self.import_certificate()
+        return self.request_or_find_certificate()
+
+    def check_existing_certificate(self):
+        """An ARN the user gives: it must exist and be issued; the module never changes it."""
+        arn = self.params["certificate"]["arn"]
+        try:
+            described = self.acm.describe_certificate(aws_retry=True, CertificateArn=arn)["Certificate"]
+        except ClientError as exc:
+            if error_code(exc) in ("ResourceNotFoundException", "ValidationException", "InvalidArnException"):
+                raise DnsError("certificate %s does not exist in this account and region (%s)"
+                               % (arn, error_code(exc)))
+            raise
+        if described.get("Status") != "ISSUED":
+            raise DnsError("certificate %s is %s, not ISSUED; a listener cannot use it yet%s"
+                           % (arn, described.get("Status"),
+                              " (%s)" % described["FailureReason"] if described.get("FailureReason") else ""))
+        self.before["certificate"] = self.after["certificate"] = {"arn": arn, "status": "ISSUED"}
+        self.result["certificate"] = {
+            "arn": arn, "status": "ISSUED", "domain": described.get("DomainName"), "type": described.get("Type"),
+            "subject_alternative_names": sorted(set(described.get("SubjectAlternativeNames") or [])),
+            "validation_records": [],
+        }
+
+    def import_certificate(self):
+        """Import PEM files once; re-import into the same ARN when the certificate file changes."""
+        cert = self.params["certificate"]
+        body = read_pem(cert["certificate_file"], "certificate_file")
+        fingerprint = pem_fingerprint(body)
+        owned = self.owned_certificates(imported=True)
+        same = [c for c in owned if c["Tags"].get(FINGERPRINT_TAG) == fingerprint]
+        self.before["certificate"] = [{"arn": c["CertificateArn"], "sha256": c["Tags"].get(FINGERPRINT_TAG),
+                                       "status": c.get("Status")} for c in owned] or None
+        self.after["certificate"] = {"sha256": fingerprint, "status": "ISSUED"}
+        target = same[0] if same else (sorted(owned, key=lambda c: str(c.get("CreatedAt") or c.get("ImportedAt")))[0]
+                                        if owned else None)
+        if same:
+            arn = target["CertificateArn"]
+        else:
+            verb = "re-import certificate %s" % target["CertificateArn"] if target else "import certificate"
+            if not self.change("%s for %s (sha256 %s)" % (verb, cert["domain"], fingerprint[:16])):
+                self.result["certificate"] = {"arn": target["CertificateArn"] if target else None, "status": None,
+                                              "domain": cert["domain"], "sha256": fingerprint}
+                return
+            kwargs = dict(Certificate=body.encode("ascii"),
+                          PrivateKey=read_pem(cert["private_key_file"], "private_key_file").encode("ascii"))
+            if cert.get("chain_file"):
+                kwargs["CertificateChain"] = read_pem(cert["chain_file"], "chain_file").encode("ascii")
+            tags = dict(self.module.deployment_tags())
+            tags[FINGERPRINT_TAG] = fingerprint
+            if target:
+                # the same ARN: listeners using it switch to the new certificate by themselves
+                arn = self.acm.import_certificate(aws_retry=True, CertificateArn=target["CertificateArn"],
+                                                  **kwargs)["CertificateArn"]
+                # AWS keeps a certificate's tags on re-import, moto drops them: read, then set
+                have = tag_dict(self.acm.list_tags_for_certificate(aws_retry=True, CertificateArn=arn).get("Tags"))
+                if have.get(FINGERPRINT_TAG) not in (None, fingerprint):
+                    self.acm.remove_tags_from_certificate(aws_retry=True, CertificateArn=arn, Tags=[
+                        {"Key": FINGERPRINT_TAG, "Value": have[FINGERPRINT_TAG]}])
+                missing = dict((k, v) for k, v in tags.items() if have.get(k) != v)
+                self.acm.add_tags_to_certificate(aws_retry=True, CertificateArn=arn, Tags=[
+                    {"Key": k, "Value": v} for k, v in sorted(missing.items())])
+            else:
+                arn = self.acm.import_certificate(
+                    aws_retry=True, Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+                    **kwargs)["CertificateArn"]
+        described = self.acm.describe_certificate(aws_retry=True, CertificateArn=arn)["Certificate"]
+        if fqdn(described.get("DomainName")) != fqdn(cert["domain"]) and fqdn(cert["domain"]) not in [
+                fqdn(n) for n in described.get("SubjectAlternativeNames") or []]:
+            self.module.warn("imported certificate %s is for %s, not %s" % (arn, described.get("DomainName"),
+                                                                            cert["domain"]))
+        self.result["certificate"] = {
+            "arn": arn, "status": described.get("Status"), "domain": cert["domain"], "type": "IMPORTED",
+            "sha256": fingerprint, "not_after": str(described.get("NotAfter") or ""),
+            "subject_alternative_names": sorted(set(described.get("SubjectAlternativeNames") or [])),
+            "validation_records": [],
+        }
+
+    def request_or_find_certificate(self):
         _domain, names = self._certificate_names()
-        owned = self.owned_certificates()
+        owned = self.owned_certificates(imported=False)
         matching = [c for c in owned if self.certificate_names(c) == names and c.get("Status") in (
             "ISSUED", "PENDING_VALIDATION")]
         cert = sorted(matching, key=lambda c: (c.get("Status") != "ISSUED", str(c.get("CreatedAt"))))[0] if matching else None
@@ -120,16 +254,22 @@ class DnsConverger(DnsRecords):
             arn = cert["CertificateArn"]
         # validation records stay in the zone: ACM renews through them
         record_sets = self._validation_record_sets(self._validation_records(arn, cert))
-        current = self.zone_records()
-        batch = []
-        for item in record_sets:
-            have = current.get((item["Name"], item["Type"]))
-            if have is None or self.record_key(have) != self.record_key(item):
-                self.changes.append("write validation record %s" % item["Name"])
-                batch.append({"Action": "UPSERT", "ResourceRecordSet": item})
-        self._apply(batch, "streamfleet.cluster certificate validation")
+        if self.zone_id is None:
+            # another DNS provider: the user creates the records; ACM issues once they resolve
+            self.external_records.extend(
+                {"name": i["Name"], "type": i["Type"], "value": i["ResourceRecords"][0]["Value"],
+                 "purpose": "ACM validation of %s" % self.params["certificate"]["domain"]} for i in record_sets)
+        else:
+            current = self.zone_records()
+            batch = []
+            for item in record_sets:
+                have = current.get((item["Name"], item["Type"]))
+                if have is None or self.record_key(have) != self.record_key(item):
+                    self.changes.append("write validation record %s" % item["Name"])
+                    batch.append({"Action": "UPSERT", "ResourceRecordSet": item})
+            self._apply(batch, "streamfleet.cluster certificate validation")
         status = (cert or {}).get("Status")
-        if self.params.get("wait") and not self.check_mode and status != "ISSUED":
+        if self.params.get("wait") and not self.check_mode and status != "ISSUED" and self.zone_id is not None:
             certificate_issued(self.module, self.acm, arn, timeout=self.params["wait_timeout"])
             status = "ISSUED"
         elif status is None:
@@ -145,7 +285,8 @@ class DnsConverger(DnsRecords):
                 continue
             if self.change("delete replaced certificate %s" % old["CertificateArn"]):
                 self.acm.delete_certificate(aws_retry=True, CertificateArn=old["CertificateArn"])
-            self._delete_validation_records([old], keep=[(i["Name"], i["Type"]) for i in record_sets])
+            if self.zone_id is not None:
+                self._delete_validation_records([old], keep=[(i["Name"], i["Type"]) for i in record_sets])
         self.result["certificate"] = {
             "arn": arn, "status": status, "domain": self.params["certificate"]["domain"],
             "subject_alternative_names": [n.rstrip(".") for n in names],
@@ -169,6 +310,8 @@ class DnsConverger(DnsRecords):
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     def delete_certificate(self):
+        if certificate_mode(self.params["certificate"]) == "arn":
+            return  # a certificate the user brought is never deleted by the collection
         owned = self.owned_certificates()
         self.before["certificate"] = [{"arn": c["CertificateArn"], "names": self.certificate_names(c),
                                        "status": c.get("Status")} for c in owned] or None
@@ -180,7 +323,8 @@ class DnsConverger(DnsRecords):
         for cert in owned:
             if self.change("delete certificate %s" % cert["CertificateArn"]):
                 self.acm.delete_certificate(aws_retry=True, CertificateArn=cert["CertificateArn"])
-        self._delete_validation_records(owned)
+        if self.zone_id is not None:
+            self._delete_validation_records(owned)
 
     def _live_users(self, arns):
         """The balancers and listeners of ``arns`` that still exist.
@@ -225,25 +369,34 @@ class DnsConverger(DnsRecords):
         """The name checks of ``validate`` again, now that the zone name is known for a zone_id."""
         outside = [r["name"] for r in self.params.get("records") or []
                    if not in_zone(record_name(r["name"], self.zone_name), self.zone_name)]
-        if self.params.get("certificate"):
-            cert = self.params["certificate"]
+        cert = self.params.get("certificate")
+        if cert and certificate_mode(cert) == "request":
             outside += [n for n in [cert["domain"]] + list(cert.get("subject_alternative_names") or [])
                         if not in_zone(n, self.zone_name)]
         if outside:
             raise DnsError("not in zone %s: %s" % (self.zone_name, ", ".join(outside)))
 
     def read(self):
-        self.find_zone()
-        self._check_names_in_zone()
+        if self.params.get("zone") or self.params.get("zone_id"):
+            self.find_zone()
+            self._check_names_in_zone()
 
     def apply(self):
         if self.params["state"] == "absent":
             # the certificate first: it refuses (before any change) while a listener uses it
             if self.params.get("certificate"):
                 self.delete_certificate()
-            self.delete_records()
+            if self.zone_id is not None:
+                self.delete_records()
             return
         desired = self.desired_records()  # resolves aliases: fails before any change
         if self.params.get("certificate"):
             self.converge_certificate()
-        self.converge_records(desired)
+        if self.zone_id is not None:
+            self.converge_records(desired)
+        else:
+            self.external_records.extend(self.records_for_other_provider(desired))
+        if self.external_records:
+            self.result["external_records"] = self.external_records
+            self.module.warn("no Route 53 zone given: create these records at your DNS provider: %s" % "; ".join(
+                "%s %s %s" % (r["name"], r["type"], r["value"]) for r in self.external_records))

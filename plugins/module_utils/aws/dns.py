@@ -45,7 +45,12 @@ def in_zone(name, zone):
 
 
 def record_name(name, zone):
-    """A record name relative to the zone (``www``, ``@``) or absolute -> absolute FQDN."""
+    """A record name relative to the zone (``www``, ``@``) or absolute -> absolute FQDN.
+
+    Without a zone (records for another DNS provider) every name is taken as absolute.
+    """
+    if not zone:
+        return fqdn(name)
     if name in ("@", ""):
         return fqdn(zone)
     if in_zone(name, zone):
@@ -82,6 +87,7 @@ def validate(params):
     """Check records and certificate without calling AWS; raise DnsError with every problem."""
     errors = []
     zone = params.get("zone")
+    no_zone = not zone and not params.get("zone_id")
     if not params.get("records") and not params.get("certificate"):
         errors.append("declare records, a certificate or both")
     seen = set()
@@ -90,6 +96,9 @@ def validate(params):
         alias = record.get("alias")
         if zone and record["name"].endswith(".") and not in_zone(record["name"], zone):
             errors.append("%s: name is not in zone %s" % (where, zone))
+        if no_zone and (record["name"] in ("@", "") or "." not in record["name"].rstrip(".")):
+            errors.append("%s: without zone or zone_id a record name must be a full domain name "
+                          "(the records are returned for another DNS provider)" % where)
         key = (record_name(record["name"], zone or "invalid.") if zone else record["name"], record["type"])
         if key in seen:
             errors.append("%s: declared twice" % where)
@@ -122,6 +131,8 @@ def validate(params):
                 errors.append("%s: a TXT string is at most 255 characters" % where)
     cert = params.get("certificate")
     if cert:
+        errors.extend(_certificate_errors(cert, params.get("state")))
+    if cert and cert.get("domain") and not cert.get("arn") and not cert.get("certificate_file"):
         names = [cert["domain"]] + list(cert.get("subject_alternative_names") or [])
         for name in names:
             if not HOSTNAME.match(name):
@@ -131,6 +142,30 @@ def validate(params):
                               "written there" % (name, zone))
     if errors:
         raise DnsError("; ".join(errors))
+
+
+def _certificate_errors(cert, state):
+    """One way to get the certificate: an existing ARN, PEM files to import, or an ACM request."""
+    errors = []
+    files = [k for k in ("certificate_file", "private_key_file", "chain_file") if cert.get(k)]
+    if cert.get("arn"):
+        if files or cert.get("subject_alternative_names"):
+            errors.append("certificate: arn takes no %s (the certificate exists already)"
+                          % ", ".join(files + (["subject_alternative_names"] if cert.get("subject_alternative_names") else [])))
+        if not re.match(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$", cert["arn"]):
+            errors.append("certificate: arn %r is not an ACM certificate ARN" % cert["arn"])
+        return errors
+    if not cert.get("domain"):
+        errors.append("certificate: domain is required (or give arn of an existing certificate)")
+    if files and state != "absent":
+        missing = [k for k in ("certificate_file", "private_key_file") if not cert.get(k)]
+        if missing:
+            errors.append("certificate: importing needs certificate_file and private_key_file (missing %s)"
+                          % ", ".join(missing))
+        if cert.get("subject_alternative_names"):
+            errors.append("certificate: subject_alternative_names only for an ACM request (an imported "
+                          "certificate carries its own names)")
+    return errors
 
 
 class DnsRecords(Converger):
@@ -147,6 +182,8 @@ class DnsRecords(Converger):
         self.zone_id = None
         self.zone_name = None
         self._zone_records = None
+        # records to create at another DNS provider (no zone given), returned and printed
+        self.external_records = []
 
     @property
     def route53(self):
@@ -191,7 +228,7 @@ class DnsRecords(Converger):
 
     # ------------------------------------------------------------------ aliases
     def _balancers(self):
-        """DNS name -> canonical hosted zone id of every balancer (both kinds) in the region."""
+        """DNS name -> canonical hosted zone id of every balancer (all kinds) in the region."""
         found = {}
         elbv2 = self.client("elbv2")
         for lb in elbv2.paginate("describe_load_balancers", "LoadBalancers"):
@@ -274,6 +311,21 @@ class DnsRecords(Converger):
             return {"alias": {"dns_name": fqdn(target.get("DNSName")), "hosted_zone_id": target.get("HostedZoneId"),
                               "evaluate_target_health": bool(target.get("EvaluateTargetHealth"))}}
         return {"ttl": item.get("TTL"), "values": [r["Value"] for r in item.get("ResourceRecords", [])]}
+
+    @staticmethod
+    def records_for_other_provider(desired):
+        """Declared records as another DNS provider takes them: an alias becomes a CNAME."""
+        records = []
+        for item in desired:
+            if item.get("AliasTarget"):
+                records.append({"name": item["Name"], "type": "CNAME",
+                                "value": item["AliasTarget"]["DNSName"].rstrip("."),
+                                "purpose": "points at the balancer (an alias in Route 53)"})
+            else:
+                for value in item["ResourceRecords"]:
+                    records.append({"name": item["Name"], "type": item["Type"], "value": value["Value"],
+                                    "purpose": "declared record"})
+        return records
 
     def converge_records(self, desired):
         current = self.zone_records()

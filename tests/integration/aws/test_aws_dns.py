@@ -156,9 +156,12 @@ BAD_DNS_INPUT = [
         dns_name="ghost-123.us-east-1.elb.amazonaws.com", hosted_zone_id="Z35SXDOTRQ7X7K"))), "no balancer"),
     (lambda a: a["records"][0].update(values=["10.42.1.300"]), "not an IPv4 address"),
     (lambda a: a["records"][2].update(values=["a.example.test", "b.example.test"]), "exactly one value"),
-    (lambda a: a["records"].append(dict(name="other.example.org.", type="A", values=["10.0.0.1"])), "not in zone"),
-    (lambda a: a.update(certificate=dict(domain="sm.other.test")), "not in zone"),
+    (lambda a: a["records"].append(dict(name="other.example.org.", type="A", values=["10.0.0.1"])), "not inside the hosted zone"),
+    (lambda a: a.update(certificate=dict(domain="sm.other.test")), "not inside the hosted zone"),
     (lambda a: a.update(zone="missing.example.test"), "not found"),
+    (lambda a: a.update(certificate=dict(domain="sm.%s" % ZONE, certificate_file="/nonexistent.pem")),
+     "needs certificate_file and private_key_file"),
+    (lambda a: a.update(certificate=dict(arn="not-an-arn")), "not an ACM certificate ARN"),
 ]
 
 
@@ -198,3 +201,105 @@ def test_throttling_and_503_are_retried(run_module, aws, zone, balancer, fault_p
     assert sum(result["api_retries"].values()) == 3
     assert len(records_in(aws, zone)) == 4
     assert run_module("aws_dns", dns_args(endpoint_url=fault_proxy.url))["changed"] is False
+
+
+def self_signed_pem(tmp_path, name, serial):
+    """A self-signed certificate and key for ``name`` as PEM files (for the import tests)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(serial).not_valid_before(datetime.datetime(2026, 1, 1))
+            .not_valid_after(datetime.datetime(2036, 1, 1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / ("cert-%d.pem" % serial), tmp_path / ("key-%d.pem" % serial)
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_existing_certificate_arn_is_checked(run_module, aws, tmp_path):
+    cert_file, key_file = self_signed_pem(tmp_path, "ams.example.test", 7)
+    with open(cert_file, "rb") as cert, open(key_file, "rb") as key:
+        issued = aws.acm.import_certificate(Certificate=cert.read(), PrivateKey=key.read())["CertificateArn"]
+    result = run_module("aws_dns", dict(deployment=DEPLOYMENT, certificate=dict(arn=issued)))
+    assert result["changed"] is False, result
+    assert result["certificate"]["arn"] == issued and result["certificate"]["status"] == "ISSUED"
+    assert not changing_calls(result)
+
+    pending = aws.acm.request_certificate(DomainName="pending.example.test",
+                                          ValidationMethod="DNS")["CertificateArn"]
+    result = run_module("aws_dns", dict(deployment=DEPLOYMENT, certificate=dict(arn=pending)))
+    assert result["failed"] is True and "not ISSUED" in result["msg"], result
+
+    missing = issued[:-12] + "000000000000"
+    result = run_module("aws_dns", dict(deployment=DEPLOYMENT, certificate=dict(arn=missing)))
+    assert result["failed"] is True and "does not exist" in result["msg"], result
+
+    # state=absent never deletes a certificate the user brought
+    result = run_module("aws_dns", dict(deployment=DEPLOYMENT, state="absent", certificate=dict(arn=issued)))
+    assert result["changed"] is False
+    assert aws.acm.describe_certificate(CertificateArn=issued)["Certificate"]["Status"] == "ISSUED"
+
+
+def test_certificate_import_is_idempotent(run_module, aws, tmp_path):
+    cert_file, key_file = self_signed_pem(tmp_path, "ams.%s" % ZONE, 1)
+    args = dict(deployment=DEPLOYMENT, certificate=dict(domain="ams.%s" % ZONE, certificate_file=cert_file,
+                                                        private_key_file=key_file))
+    result = run_module("aws_dns", args, check_mode=True)
+    assert result["changed"] is True and not changing_calls(result)
+    assert aws.acm.list_certificates()["CertificateSummaryList"] == []
+
+    result = run_module("aws_dns", args)
+    assert result["changed"] is True, result
+    arn = result["certificate"]["arn"]
+    assert result["certificate"]["type"] == "IMPORTED" and result["certificate"]["status"] == "ISSUED"
+    assert open(key_file).read() not in str(result)
+    tags = {t["Key"]: t["Value"] for t in aws.acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]}
+    assert tags["streamfleet:deployment"] == DEPLOYMENT
+    assert tags["streamfleet:certificate-sha256"] == result["certificate"]["sha256"]
+
+    result = run_module("aws_dns", args)
+    assert result["changed"] is False, result["changes"]
+    assert not changing_calls(result)
+
+    # a renewed file goes into the same ARN: listeners keep it
+    renewed_cert, renewed_key = self_signed_pem(tmp_path, "ams.%s" % ZONE, 2)
+    renewed = dict(args, certificate=dict(args["certificate"], certificate_file=renewed_cert,
+                                          private_key_file=renewed_key))
+    result = run_module("aws_dns", renewed)
+    assert result["changed"] is True and result["certificate"]["arn"] == arn, result
+    assert [c["CertificateArn"] for c in aws.acm.list_certificates()["CertificateSummaryList"]] == [arn]
+    assert run_module("aws_dns", renewed)["changed"] is False
+
+    result = run_module("aws_dns", dict(renewed, state="absent"))
+    assert result["changed"] is True
+    assert aws.acm.list_certificates()["CertificateSummaryList"] == []
+
+
+def test_without_zone_records_are_returned_for_another_provider(run_module, aws, balancer):
+    args = dict(deployment=DEPLOYMENT, wait_timeout=30,
+                certificate=dict(domain="ams.example.org"),
+                records=[dict(name="ams.example.org", type="A", alias=dict(balancer="sm-alb"))])
+    result = run_module("aws_dns", args)
+    assert result["changed"] is True, result
+    external = {(r["name"], r["type"]): r["value"] for r in result["external_records"]}
+    assert external[("ams.example.org.", "CNAME")] == balancer["DNSName"]
+    validation = result["certificate"]["validation_records"]
+    assert validation and all((v["name"], "CNAME") in external for v in validation)
+    assert aws.route53.list_hosted_zones()["HostedZones"] == []
+
+    result = run_module("aws_dns", args)
+    assert result["changed"] is False, result["changes"]
+    assert result["external_records"]
+
+    result = run_module("aws_dns", dict(args, records=[dict(name="ams", type="A", values=["10.0.0.1"])]))
+    assert result["failed"] is True and "full domain name" in result["msg"]
