@@ -219,7 +219,9 @@ class Checks(object):
         return True
 
     # -- addresses --------------------------------------------------------------------------
-    def _looks_like_url(self, option, value):
+    def _looks_like_url(self, option, value, what='an address'):
+        if len(value.split()) > 1:
+            return self.refuse(option, value, 'is not %s: a single word is expected, this contains white space' % what)
         if '://' in value or value.startswith('//'):
             return self.refuse(option, value, 'is a URL; give the host name or address alone (as %r)'
                                % (urlsplit(value if '://' in value else 'x:' + value).hostname or 'host'))
@@ -284,7 +286,7 @@ class Checks(object):
         if not isinstance(value, (str, text_type)) or not value.strip():
             return self.refuse(option, value, 'is empty; give a host name or IP address')
         value = value.strip()
-        if not self._looks_like_url(option, value):
+        if not self._looks_like_url(option, value, 'a valid host name or address'):
             return False
         if value.startswith('[') and value.endswith(']'):
             return self.ip(option, value[1:-1], 6)
@@ -302,7 +304,7 @@ class Checks(object):
             return self._ipv4(option, value)
         name = value[:-1] if value.endswith('.') else value
         if len(name) > 253 or not all(_HOST_LABEL.match(label) for label in name.split('.')):
-            return self.refuse(option, value, 'is not a host name (labels of 1-63 letters, digits or inner '
+            return self.refuse(option, value, 'is not a valid host name (labels of 1-63 letters, digits or inner '
                                'hyphens, 253 characters in all, RFC 1123)')
         return True
 
@@ -775,8 +777,9 @@ def _aws_deployment_info(c, p):
 
 @rules_for('wcs_config')
 def _wcs_config(c, p):
-    c.ip('cdn_ip', p.get('cdn_ip'))
-    c.host('cdn_point_of_entry', p.get('cdn_point_of_entry'))
+    # an empty string removes the key (wcs_config's documented way to clear it)
+    c.ip('cdn_ip', p.get('cdn_ip') or None)
+    c.host('cdn_point_of_entry', p.get('cdn_point_of_entry') or None)
     c.port('cdn_port', p.get('cdn_port'))
     c.in_range('cdn_nodes_timeout', p.get('cdn_nodes_timeout'), 1, None, 'a CDN node answers within 1 ms or more',
                'milliseconds')
@@ -787,18 +790,15 @@ def _wcs_config(c, p):
 @rules_for('wcs_stats_info')
 def _wcs_stats_info(c, p):
     c.host('host', p.get('host'))
-    c.port('port', p.get('port'))
-    c.timeout('timeout', p.get('timeout'), 1, 300)
+    # port (1-65535) and timeout (>= 1 s) are checked by the module itself
 
 
 @rules_for('red5pro_node_config')
 def _red5pro_node_config(c, p):
     c.host('stream_manager_host', p.get('stream_manager_host'))
     c.port('stream_manager_port', p.get('stream_manager_port'))
-    c.url('cloudwatch_host', p.get('cloudwatch_host'))
-    # reportingSpeed: milliseconds between node reports (vendor autoscale.xml ships 10000)
-    c.in_range('reporting_speed', p.get('reporting_speed'), 1000, 3600000,
-               'node reports every 1 s to 1 h, in milliseconds; autoscale.xml ships 10000', 'milliseconds')
+    # cloudwatch_host (a URL) and reporting_speed (5000-30000 ms, as the vendor documents it) are
+    # checked by the module's own autoscale_values(), which names both
 
 
 @rules_for('red5pro_streammanager_config')
@@ -806,8 +806,7 @@ def _red5pro_streammanager_config(c, p):
     c.ip('streammanager_ip', p.get('streammanager_ip'))
     c.host('db_host', p.get('db_host'))
     c.port('db_port', p.get('db_port'))
-    for option in ('aws_operation_timeout_ms', 'aws_fault_zone_block_ms'):
-        c.in_range(option, p.get(option), 1, None, 'a positive number of milliseconds', 'milliseconds')
+    # the *_ms options: the module's validate() refuses negative numbers
 
 
 def _mongo_login(c, p):
@@ -897,3 +896,11 @@ def _red5pro_scale_policy(c, p):
 def _red5pro_streammanager_info(c, p):
     _streammanager_common(c, dict(p, name=None))
     c.name('node_group', p.get('node_group'), 'streammanager')
+
+
+def check_module_input(module, name):
+    """Fail ``module`` with every refusal of the rules of ``name`` (before any call or write)."""
+    try:
+        check_input(name, module.params)
+    except ValidationError as exc:
+        module.fail_json(msg=str(exc), refused=[dict(option=o, value=v, rule=r) for o, v, r in exc.problems])

@@ -237,7 +237,6 @@ error:
 import json
 import re
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud.ros import (
@@ -250,6 +249,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud.ros i
     is_in_progress,
     resolve_settings,
     snake_resource,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
 )
 
 try:
@@ -505,6 +509,7 @@ class StackManager:
         self.result['status'] = 'DELETE_COMPLETE'
 
 
+@module_edge
 def main():
     argument_spec = dict(
         name=dict(type='str', required=True, aliases=['stack_name']),
@@ -520,12 +525,13 @@ def main():
     )
     argument_spec.update(ALICLOUD_COMMON_ARGUMENT_SPEC)
     argument_spec['config_file'] = dict(type='path', default='~/.aliyun/config.json')
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=argument_spec,
         required_if=[('state', 'present', ['template'])],
         required_together=[('access_key_id', 'access_key_secret')],
         supports_check_mode=True,
     )
+    check_module_input(module, 'alicloud_ros_stack')
     if not STACK_NAME.match(module.params['name']):
         module.fail_json(msg='name must be 1-255 letters, digits, - or _, starting with a letter or digit')
     if module.params['wait_timeout'] < 0 or module.params['wait_poll_interval'] <= 0:

@@ -207,7 +207,6 @@ backup_files:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import (
     SCRIPT,
     AntMediaError,
@@ -226,6 +225,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import
     build_mongo_url,
     normalize_for_change_server_mode,
     parse_mongo_url,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
 )
 
 try:
@@ -295,8 +299,9 @@ def redact_text(text, url):
     return text
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=dict(
             home=dict(type="path", default="/usr/local/antmedia"),
             mode=dict(type="str", choices=["cluster", "standalone"], required=True),
@@ -317,6 +322,7 @@ def main():
         required_if=[("mode", "cluster", ("database_url", "database_hosts"), True)],
         supports_check_mode=True,
     )
+    check_module_input(module, 'antmedia_cluster_mode')
     params = module.params
     home = params["home"]
     mode = params["mode"]

@@ -135,7 +135,7 @@ deleted_count:
   sample: 1
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     PYMONGO_IMPORT_ERROR,
     MongoClient,
@@ -147,6 +147,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmed
     ClusterNodeError,
     cleanup,
     validate,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
 )
 
 
@@ -161,8 +166,9 @@ def connect(params):
     return MongoClient(**kwargs)
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=dict(
             login_url=dict(type='str', no_log=True),
             login_host=dict(type='str', default='127.0.0.1'),
@@ -183,6 +189,7 @@ def main():
         mutually_exclusive=[('login_url', 'login_user')],
         supports_check_mode=True,
     )
+    check_module_input(module, 'antmedia_cluster_nodes')
     params = module.params
     # Every input is checked before connecting.
     try:

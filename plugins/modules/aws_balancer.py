@@ -464,6 +464,7 @@ api_calls:
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import ApplicationBalancer, NetworkBalancer
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.classic_elb import ClassicBalancer
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
 def _action_spec():
@@ -557,6 +558,7 @@ def argument_spec():
     )
 
 
+@module_edge
 def main():
     module = StreamfleetAWSModule(
         argument_spec(),

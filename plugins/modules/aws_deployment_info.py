@@ -142,8 +142,10 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.deployment import DeploymentInfo
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
+@module_edge
 def main():
     argument_spec = dict(
         deployment=dict(type='str', required=True),

@@ -278,6 +278,7 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.certificates import DnsConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
 def argument_spec():
@@ -311,6 +312,7 @@ def argument_spec():
     )
 
 
+@module_edge
 def main():
     module = StreamfleetAWSModule(
         argument_spec(),

@@ -616,6 +616,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.fleet impo
     FleetConverger,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
 def argument_spec():
@@ -719,6 +720,7 @@ def argument_spec():
     )
 
 
+@module_edge
 def main():
     module = StreamfleetAWSModule(
         argument_spec(),

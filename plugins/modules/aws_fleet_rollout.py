@@ -326,8 +326,10 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.rollout import Rollout
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
+@module_edge
 def main():
     argument_spec = dict(
         name=dict(type='str', required=True),

@@ -148,8 +148,10 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.instance import InstanceConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
+@module_edge
 def main():
     argument_spec = dict(
         name=dict(type='str', required=True),

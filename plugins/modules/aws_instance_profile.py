@@ -204,6 +204,7 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.iam import DEFAULT_PATH, InstanceProfileConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
 def argument_spec():
@@ -220,6 +221,7 @@ def argument_spec():
     )
 
 
+@module_edge
 def main():
     module = StreamfleetAWSModule(argument_spec(), supports_check_mode=True)
     InstanceProfileConverger(module).run()

@@ -210,8 +210,10 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.launch_template import LaunchTemplateConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
+@module_edge
 def main():
     argument_spec = dict(
         name=dict(type='str', required=True),

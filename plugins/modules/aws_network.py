@@ -212,8 +212,10 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.network import NetworkConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
+@module_edge
 def main():
     rule_spec = dict(
         protocol=dict(type='str', default='tcp'),

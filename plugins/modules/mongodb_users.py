@@ -106,7 +106,7 @@ users:
   sample: [{name: admin, database: admin, action: created}, {name: antmedia, database: admin, action: unchanged}]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     PYMONGO_IMPORT_ERROR,
     MongoLogin,
@@ -114,10 +114,16 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import
     PyMongoError,
     ensure_users,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
+)
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=dict(
             login_host=dict(type='str', default='127.0.0.1'),
             login_port=dict(type='int', default=27017),
@@ -135,6 +141,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_module_input(module, 'mongodb_users')
     if PYMONGO_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib('pymongo'), exception=PYMONGO_IMPORT_ERROR)
     params = module.params

@@ -142,6 +142,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.stream
     document_converger,
     run_module,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 OPTIONS = dict(
     description=dict(type="str"),
@@ -218,10 +219,11 @@ def validate(params):
     return errors, []
 
 
+@module_edge
 def main():
     run_module(OPTIONS, document_converger(LAUNCH_CONFIG, desired_launch_config,
                                            canonical_launch_config),
-               label="launch configuration", validate=validate,
+               label="launch configuration", validate=validate, rules="red5pro_launch_config",
                required_if=[("state", "present", ["image", "targets"])])
 
 

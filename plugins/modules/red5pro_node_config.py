@@ -126,7 +126,6 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.files.fileio import read_text, write_atomically
 from ansible_collections.streamfleet.cluster.plugins.module_utils.mongodb import (
     MongoUrlError,
@@ -137,6 +136,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.files.xml_bean
     XmlBeansDocument,
     XmlBeansError,
     escape_attribute,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
 )
 
 CLOUDWATCH_PATH = "/streammanager/cloudwatch"
@@ -221,8 +225,9 @@ def load(path, what):
         raise InvalidInput("%s: %s" % (path, exc))
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=dict(
             home=dict(type="path", default="/usr/local/red5pro"),
             autoscale_path=dict(type="path"),
@@ -242,6 +247,7 @@ def main():
                           "cluster_password")],
         supports_check_mode=True,
     )
+    check_module_input(module, 'red5pro_node_config')
     params = module.params
     home = params["home"]
     files = {

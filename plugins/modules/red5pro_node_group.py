@@ -160,6 +160,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.stream
     run_module,
     state_counts,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 OPTIONS = dict(
     regions=dict(type="list", elements="str"),
@@ -279,8 +280,9 @@ def converge(module, client, result):
                   waited=waited)
 
 
+@module_edge
 def main():
-    run_module(OPTIONS, converge, label="node group", validate=validate,
+    run_module(OPTIONS, converge, label="node group", validate=validate, rules="red5pro_node_group",
                required_if=[("state", "present", ["regions", "launch_config", "scale_policy"])])
 
 

@@ -171,6 +171,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.stream
     document_converger,
     run_module,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 FEATURE_ROLES = {
     "multibitrate": ("origin", "edge", "relay"),
@@ -285,9 +286,10 @@ def desired_policy(params):
                 version=params["version"], type=params["type"], targets=dict(region=regions))
 
 
+@module_edge
 def main():
     run_module(OPTIONS, document_converger(SCALE_POLICY, desired_policy, canonical_policy),
-               label="scale policy", validate=validate,
+               label="scale policy", validate=validate, rules="red5pro_scale_policy",
                required_if=[("state", "present", ["regions"])])
 
 

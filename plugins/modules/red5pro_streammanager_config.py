@@ -202,7 +202,6 @@ diff:
 import os
 import re
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.files.config_edit import (
     ConfigEditError,
     apply_edits,
@@ -216,6 +215,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.files.config_e
 from ansible_collections.streamfleet.cluster.plugins.module_utils.files.xml_comments import (
     activate_bean,
     ensure_cors_filter,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
 )
 
 API_BRIDGE = "apiBridge"
@@ -303,6 +307,7 @@ def desired(module):
     return updates, removals, equivalent
 
 
+@module_edge
 def main():
     argument_spec = dict(
         home=dict(type="path", default="/usr/local/red5pro"),
@@ -322,7 +327,8 @@ def main():
         if option in SECRET_OPTIONS:
             spec["no_log"] = True
         argument_spec[option] = spec
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = StreamfleetModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_module_input(module, 'red5pro_streammanager_config')
     path = module.params["path"] or os.path.join(
         module.params["home"], "webapps", "streammanager", "WEB-INF", "red5-web.properties")
 

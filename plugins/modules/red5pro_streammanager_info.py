@@ -155,7 +155,6 @@ url:
   sample: https://sm.example.com/streammanager/api/4.0/admin/nodegroup?accessToken=********
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.streammanager import (
     NOT_READY_STATUS,
@@ -168,6 +167,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.stream
     node_summary,
     state_counts,
     streammanager_argument_spec,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
 )
 
 
@@ -194,8 +198,9 @@ def readiness(client):
                     status=exc.status, url=exc.url)
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=streammanager_argument_spec(
             gather=dict(type="list", elements="str", default=["readiness", "node_groups", "nodes"],
                         choices=["readiness", "node_groups", "nodes"]),
@@ -203,6 +208,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_module_input(module, 'red5pro_streammanager_info')
     gather = set(module.params["gather"])
     client = client_from_module(module)
     result = dict(changed=False)

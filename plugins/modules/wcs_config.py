@@ -196,7 +196,6 @@ diff:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.files.config_edit import (
     ConfigEditError,
     apply_edits,
@@ -214,10 +213,16 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.wcs im
     validate_cdn,
     validate_heap,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
+)
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=dict(
             home=dict(type="path", default=DEFAULT_HOME),
             properties_file=dict(type="path"),
@@ -241,6 +246,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_module_input(module, 'wcs_config')
     params = module.params
     conf = os.path.join(params["home"], "conf")
     properties_file = params["properties_file"] or os.path.join(conf, PROPERTIES_FILE)

@@ -102,7 +102,6 @@ status:
   sample: 200
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import fetch_url
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.wcs import (
@@ -110,10 +109,16 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.wcs im
     parse_stats,
     stats_url,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+    module_edge,
+)
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=dict(
             host=dict(type="str", default="127.0.0.1"),
             port=dict(type="int", default=8081),
@@ -125,6 +130,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_module_input(module, 'wcs_stats_info')
     params = module.params
     try:
         url = stats_url(params["scheme"], params["host"], params["port"])

@@ -34,9 +34,14 @@ from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import SSLValidationError, open_url
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    check_module_input,
+)
 
 API_PREFIX = "/streammanager/api/4.0/admin"
 SCALE_POLICY_TYPE = "com.red5pro.services.autoscaling.model.ScalePolicyMaster"
@@ -407,16 +412,20 @@ NAME_AND_STATE = dict(
 )
 
 
-def run_module(options, converge, label, validate=None, required_if=None):
+def run_module(options, converge, label, validate=None, required_if=None, rules=None):
     """Parse the options, check them, build the client, converge, report.
 
     ``options``: the module's own options (``name`` and ``state`` are added).
+    ``rules``: the module's name in ``validation.INPUT_RULES`` (names, URL, timeouts), checked
+    for every state before any call.
     ``validate(params)`` -> (errors, warnings), called with state=present before any call.
     ``converge(module, client, result)`` fills ``result`` (which also goes out on failure).
     """
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=streammanager_argument_spec(**dict(NAME_AND_STATE, **options)),
         required_if=required_if or [], supports_check_mode=True)
+    if rules:
+        check_module_input(module, rules)
     if module.params["state"] == "present" and validate:
         errors, warnings = validate(module.params)
         if errors:
