@@ -155,6 +155,9 @@ def validate_host(host):
     """Return a host name, IPv4 or IPv6 address (without brackets) or raise MongoUrlError."""
     if not isinstance(host, str) or not host:
         raise MongoUrlError("empty host name")
+    if "://" in host or "/" in host:
+        # checked first: "http://db:27017" would otherwise be reported as a bad IPv6 address
+        raise MongoUrlError("%r is a URL or path; give the host name or address alone" % host)
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     if ":" in host:
