@@ -343,7 +343,8 @@ class Checks(object):
         if kind == 'security_group' and value.lower().startswith('sg-'):
             ok = False
         if not ok:
-            return self.refuse(option, value, 'must be %s; this one has %d characters (%s)' % (rule, len(value), source))
+            length = '' if low <= len(value) <= high else '; this one has %d characters' % len(value)
+            return self.refuse(option, value, 'must be %s%s (%s)' % (rule, length, source))
         return True
 
     def record_in_zone(self, option, name, zone):
