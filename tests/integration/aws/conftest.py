@@ -11,22 +11,19 @@
   lists what still carries ``streamfleet:deployment=<name>``.
 - ``network``: a VPC with two subnets in two zones and a security group (untagged).
 - ``base_image_id``: a stock moto AMI; ``instance_id``: a running untagged instance to bake from.
-- ``fault_proxy``: an HTTP proxy in front of moto that answers the next requests with
-  throttling or 503 errors (``fault_proxy.inject("throttle", "503", ...)``), for retry tests;
+- ``fault_proxy``: ``lib.fault_proxy.FaultProxy`` in front of moto; it answers the next
+  requests with faults (``fault_proxy.inject("throttle", "503", ...)``), for retry tests:
+  ``"throttle"`` in the service's documented shape, ``"5xx"``, ``"503"``, ``"reset"``,
   ``"denied"`` answers 403 (not retryable); ``"lost"`` forwards the request to moto (so it is
   carried out) but answers 503, as when the answer of a create is lost; ``"pass"`` forwards.
 """
-import json
-import threading
 import urllib.request
-from collections import deque
-from http.client import HTTPConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 
 from lib import harness
+from lib.fault_proxy import FaultProxy
 
 REGION = "us-east-1"
 DEPLOYMENT_TAG = "streamfleet:deployment"
@@ -146,119 +143,12 @@ def instance_id(aws, network, base_image_id):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fault-injecting proxy
-
-def _service_of(headers):
-    # SigV4: Authorization: AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request
-    auth = headers.get("Authorization", "")
-    try:
-        return auth.split("Credential=")[1].split("/")[3]
-    except IndexError:
-        return ""
-
-
-def _fault_response(kind, headers):
-    """(status, content type, body) imitating how the service would answer."""
-    if kind in ("503", "lost"):
-        return 503, "text/html", b"<html><body>Service Unavailable</body></html>"
-    if kind == "denied":
-        if _service_of(headers) == "ec2":
-            return 403, "text/xml", (b"<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
-                                     b"<Message>You are not authorized to perform this operation.</Message>"
-                                     b"</Error></Errors><RequestID>fault-proxy</RequestID></Response>")
-        return 403, "text/xml", (b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
-                                 b"<Message>User is not authorized</Message></Error>"
-                                 b"<RequestId>fault-proxy</RequestId></ErrorResponse>")
-    is_json = "X-Amz-Target" in headers or "json" in headers.get("Content-Type", "")
-    if is_json:
-        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-        return 400, "application/x-amz-json-1.1", body
-    if _service_of(headers) == "ec2":
-        body = (b"<Response><Errors><Error><Code>RequestLimitExceeded</Code>"
-                b"<Message>Request limit exceeded.</Message></Error></Errors>"
-                b"<RequestID>fault-proxy</RequestID></Response>")
-        return 400, "text/xml", body
-    body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-            b"<Message>Rate exceeded</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>")
-    return 400, "text/xml", body
-
-
-class FaultProxy:
-    """Forwards to moto; answers the next queued requests with faults instead."""
-
-    def __init__(self, upstream):
-        self.upstream = upstream.split("//", 1)[1]
-        self.faults = deque()
-        self.lock = threading.Lock()
-        self.served = []      # (kind, service) of each fault answered
-        self.forwarded = 0    # requests passed to moto
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with proxy.lock:
-                    kind = proxy.faults.popleft() if proxy.faults else None
-                    if kind == "pass":
-                        kind = None
-                    if kind:
-                        proxy.served.append((kind, _service_of(self.headers)))
-                    if kind in (None, "lost"):
-                        proxy.forwarded += 1
-                if kind == "lost":
-                    self._forward(body)  # carried out upstream; its answer is dropped
-                if kind:
-                    status, ctype, payload = _fault_response(kind, self.headers)
-                    self.send_response(status)
-                    self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                resp, payload = self._forward(body)
-                self.send_response(resp.status)
-                for key, value in resp.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def _forward(self, body):
-                conn = HTTPConnection(proxy.upstream, timeout=60)
-                try:
-                    conn.request(self.command, self.path, body=body,
-                                 headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
-                    resp = conn.getresponse()
-                    return resp, resp.read()
-                finally:
-                    conn.close()
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def inject(self, *kinds):
-        """Queue faults for the next requests: ``"throttle"``, ``"503"``, ``"denied"``, ``"lost"``
-        or ``"pass"`` (see the module docstring)."""
-        with self.lock:
-            self.faults.extend(kinds)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+# Fault-injecting proxy: the one implementation is tests/lib/fault_proxy.py
 
 
 @pytest.fixture
 def fault_proxy(aws_env):
     """A FaultProxy in front of moto; point ``endpoint_url`` (or AWS_ENDPOINT_URL) at ``.url``."""
-    proxy = FaultProxy(aws_env)
+    proxy = FaultProxy(aws_env).start()
     yield proxy
     proxy.close()
