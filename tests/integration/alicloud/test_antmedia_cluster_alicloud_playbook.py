@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+from lib.antmedia_console import RunningConsole
 
 REPO = Path(__file__).resolve().parents[3]
 PLAYBOOK = REPO / "playbooks" / "antmedia_cluster_alicloud.yml"
@@ -29,6 +32,33 @@ def run_playbook(standin, playbook, extra_vars=None, check=False):
     # The JSON callback names role tasks "role : task".
     tasks = {t["task"]["name"].split(" : ")[-1]: t["hosts"]["localhost"] for t in doc["plays"][0]["tasks"]}
     return doc["stats"]["localhost"], tasks
+
+
+ADMIN_PASSWORD = "panel:pass&word-alibaba"
+
+
+@pytest.fixture
+def console(tmp_path):
+    """The Ant Media stand-in's console on 127.0.0.1, in place of the balancer (the ROS stand-in has none)."""
+    running = RunningConsole(tmp_path)
+    yield running
+    running.stop()
+
+
+def test_playbook_claims_the_panel_once_through_the_balancer(standin, playbook, console):
+    admin = {"antmedia_cluster_alicloud_admin_email": "admin@example.com",
+             "antmedia_cluster_alicloud_admin_password": ADMIN_PASSWORD,
+             "antmedia_cluster_alicloud_admin_url": console.url,
+             # The modules' validation refuses polls under 0.1 s.
+             "antmedia_cluster_alicloud_wait_poll_interval": 0.1}
+    stats, tasks = run_playbook(standin, playbook, admin)
+    created = tasks["First administrator of the web panel, through the load balancer"]
+    assert created["changed"] is True and created["created"] is True
+    assert [(user["email"], user["userType"]) for user in console.users()] == [("admin@example.com", "ADMIN")]
+    stats, tasks = run_playbook(standin, playbook, admin)
+    assert stats["changed"] == 0
+    assert tasks["First administrator of the web panel, through the load balancer"]["verified"] is True
+    run_playbook(standin, playbook, dict(admin, antmedia_cluster_alicloud_state="absent"))
 
 
 def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
