@@ -4,6 +4,7 @@ import json
 import os
 import pathlib
 import subprocess
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -169,3 +170,44 @@ def test_dead_cluster_nodes_were_removed_live_ones_kept(host):
 
 def test_cleanup_refused_to_empty_a_collection(host):
     assert node_ids(host, "clusternode_all_dead") == ["node-dead-1", "node-dead-2", "node-old-on-live-address"]
+
+
+# -- the boot path (converge: tasks_from image, then the rendered user data, twice) --------------
+BOOT_SCRIPTS = ("/root/streamfleet-mongodb-user-data.sh", "/root/streamfleet-node-user-data.sh")
+
+
+def molecule_log():
+    log = os.environ.get("STREAMFLEET_MOLECULE_LOG")
+    if not log:
+        pytest.skip("run through scripts/molecule.sh to read the converge output")
+    return pathlib.Path(log).read_text(errors="replace")
+
+
+def test_first_boot_created_the_users_second_boot_changed_nothing():
+    text = molecule_log()
+    assert "user admin (admin) created" in text, "the first boot created the administrator (localhost exception)"
+    assert "user antmedia (admin) created" in text
+    assert "MongoDB already configured" in text, "the second boot (idempotence converge) changed nothing"
+    assert "MongoDB boot path took" in text
+
+
+def test_user_data_names_the_secrets_and_holds_none(host):
+    for script in BOOT_SCRIPTS:
+        text = host.file(script).content_string
+        assert "ssm:/streamfleet/molecule/mongodb/mongodb-app-password" in text
+        for secret in SECRETS:
+            for form in (secret, quote(secret, safe="")):
+                assert form not in text, script
+
+
+def test_node_boot_wrote_the_cluster_url_with_the_password_from_the_store(host):
+    properties = host.file("/root/ams-node/conf/red5.properties").content_string
+    url = "mongodb://antmedia:%s@%s:27017" % (quote(APP[1], safe=""), private_address(host))
+    assert ("clusterdb.host=%s" % url) in properties.splitlines()
+
+
+def test_stand_ins_saw_signed_reads_with_the_instance_credentials(host):
+    """The SSM stand-in refuses unsigned requests; its journal shows the two GetParameter calls."""
+    journal = host.run("journalctl -u sf-molecule-ssm --no-pager -o cat").stdout
+    assert journal.count("POST / HTTP") >= 3, journal  # admin, app (MongoDB boot), app (node boot)
+    assert " 400 " not in journal and " 403 " not in journal
