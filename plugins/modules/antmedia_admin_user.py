@@ -118,7 +118,10 @@ message:
   sample: created the first administrator admin@example.com
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    StreamfleetModule,
+    module_edge,
+)
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import (
     ADMIN_USER_TYPE,
     CONSOLE_DEFAULT_URL,
@@ -129,8 +132,9 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmed
 )
 
 
+@module_edge
 def main():
-    module = AnsibleModule(
+    module = StreamfleetModule(
         argument_spec=dict(
             url=dict(type="str", default=CONSOLE_DEFAULT_URL),
             email=dict(type="str", required=True),
@@ -146,6 +150,8 @@ def main():
     )
     params = module.params
     try:
+        # Every input is checked before the first call: the URL by Console, the rest here and in
+        # ensure_initial_admin before it reads anything.
         if params["wait_timeout"] < 0 or params["timeout"] < 1:
             raise AntMediaError("wait_timeout must be 0 or more and timeout 1 or more (seconds)")
         console = Console(params["url"], timeout=params["timeout"], validate_certs=params["validate_certs"])

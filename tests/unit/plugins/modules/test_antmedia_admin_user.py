@@ -250,3 +250,9 @@ def test_wait_retries_until_the_console_answers(console):
     with pytest.raises(antmedia.ConsoleError):
         calls.clear()
         antmedia.wait_for_console(Starting(console.url), 0, sleep=sleep, clock=lambda: now[0])
+
+
+def test_misspelt_option_is_named_with_a_suggestion(run_module, console):
+    result = run_module("antmedia_admin_user", dict(url=console.url, email="a@example.com", pasword=PASSWORD))
+    assert result["failed"] is True and "did you mean" in result["msg"] and "password" in result["msg"]
+    assert console.requests == []
