@@ -1,0 +1,285 @@
+"""Bad input to the AWS modules (issue #21, item 6), against the session's moto.
+
+One table per module; each row is a hostile input. Every row must be refused before anything is
+created or changed: the task fails, the message names the option, no Python traceback, the
+module made no call other than reads (Describe/List/Get), and a snapshot of the cloud state
+(VPCs, subnets, security groups, instances, launch templates, balancers, target groups, Auto
+Scaling groups, hosted zones and their records, IAM roles and instance profiles, images) is the
+same after the rows as before them. The base arguments of each table pass on their own (check
+mode), so that every row is refused for its hostile value.
+
+The rows of one module run in one test (one moto reset per module), to keep the suite fast.
+Here rather than in a directory of its own: the moto server is a session fixture of this
+directory's conftest, and a second directory would start a second one.
+"""
+import json
+
+import pytest
+
+DEPLOYMENT = "bad-input"
+ZONE = "bad-input.test"
+
+
+def cloud_state(aws):
+    """What exists in moto, as comparable data."""
+    ec2, elbv2, asg = aws.ec2, aws("elbv2"), aws("autoscaling")
+    zones = aws.route53.list_hosted_zones()["HostedZones"]
+    return dict(
+        vpcs=sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]),
+        subnets=sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]),
+        groups=sorted((g["GroupId"], len(g["IpPermissions"])) for g in ec2.describe_security_groups()["SecurityGroups"]),
+        instances=sorted((i["InstanceId"], i["State"]["Name"]) for r in ec2.describe_instances()["Reservations"]
+                         for i in r["Instances"]),
+        templates=sorted((t["LaunchTemplateName"], t["LatestVersionNumber"])
+                         for t in ec2.describe_launch_templates()["LaunchTemplates"]),
+        images=sorted(i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]),
+        balancers=sorted(b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"]),
+        classic=sorted(b["LoadBalancerName"] for b in aws.elb.describe_load_balancers()["LoadBalancerDescriptions"]),
+        target_groups=sorted(t["TargetGroupName"] for t in elbv2.describe_target_groups()["TargetGroups"]),
+        groups_asg=sorted((g["AutoScalingGroupName"], g["MinSize"], g["MaxSize"], g["DesiredCapacity"])
+                          for g in asg.describe_auto_scaling_groups()["AutoScalingGroups"]),
+        records=sorted((z["Name"], r["Name"], r["Type"]) for z in zones for r in
+                       aws.route53.list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]),
+        roles=sorted(r["RoleName"] for r in aws.iam.list_roles()["Roles"]),
+        profiles=sorted(p["InstanceProfileName"] for p in aws.iam.list_instance_profiles()["InstanceProfiles"]),
+    )
+
+
+READS = ("Describe", "List", "Get")
+
+
+def check_table(run_module, aws, module, base, rows):
+    """Run every row; return the problems found (empty when every row was refused cleanly).
+
+    The base arguments alone must pass (in check mode), so that each row is refused for its
+    own hostile value."""
+    accepted = run_module(module, base, check_mode=True)
+    problems = [] if not accepted.get("failed") else ["%s: base arguments refused: %s" % (module, accepted["msg"])]
+    before = cloud_state(aws)
+    for hostile, option in rows:
+        args = dict(base)
+        args.update(hostile)
+        result = run_module(module, args)
+        text = json.dumps(result)
+        writes = [call for call in result.get("api_calls") or {}
+                  if not call.split(".", 1)[-1].startswith(READS)]
+        if not result.get("failed"):
+            problems.append("%s: accepted %s" % (module, hostile))
+        elif option not in result.get("msg", ""):
+            problems.append("%s: %s: message does not name %s: %s" % (module, hostile, option, result.get("msg")))
+        if "Traceback" in text:
+            problems.append("%s: %s: traceback in the result" % (module, hostile))
+        if writes:
+            problems.append("%s: %s: write calls %s" % (module, hostile, writes))
+    # One snapshot after all rows: a row that made anything (any write call is reported above
+    # with its row) leaves it here; nothing a refused row could make is removed by a later one.
+    after = cloud_state(aws)
+    if after != before:
+        problems.append("%s: cloud state changed: %s" % (
+            module, dict((k, (before[k], after[k])) for k in before if before[k] != after[k])))
+    return problems
+
+
+def table_network():
+    base = dict(name="net", deployment=DEPLOYMENT, cidr_block="10.30.0.0/16",
+                subnets=[dict(name="a", cidr="10.30.1.0/24", availability_zone="us-east-1a")],
+                security_groups=[dict(name="web", rules=[dict(ports="80", cidr=["10.30.0.0/16"])])])
+    return "aws_network", base, [
+        (dict(cidr_block="10.30.0.0/33"), "cidr_block"),
+        (dict(cidr_block="10.300.0.0/16"), "cidr_block"),
+        (dict(cidr_block="10.0.0.0/8"), "cidr_block"),                   # VPC blocks are /16 to /28
+        (dict(subnets=[dict(name="a", cidr="10.30.1.0/24", availability_zone="us-east-1z")]),
+         "subnets[0].availability_zone"),                                 # the VPC must not be made
+        (dict(subnets=[dict(name="a", cidr="http://10.30.1.0/24")]), "subnets[0].cidr"),
+        (dict(restricted_ports=[0]), "restricted_ports[0]"),
+        (dict(security_groups=[dict(name="web", rules=[dict(ports="80", cidr=["10.30.0.256/32"])])]),
+         "security_groups[0].rules[0].cidr[0]"),
+        (dict(deployment="has space"), "deployment"),
+        (dict(cidr_blok="10.30.0.0/16"), "did you mean cidr_block"),
+        (dict(region="us-east-9"), "us-east-9"),                          # fails on the first call
+    ]
+
+
+def table_balancer(network):
+    base = dict(name="web", deployment=DEPLOYMENT, subnets=network["subnet_ids"],
+                security_groups=[network["security_group_id"]],
+                target_groups=[dict(name="web", port=5080, vpc_id=network["vpc_id"])],
+                listeners=[dict(protocol="HTTP", port=80, default_action=dict(type="forward", target_group="web"))])
+    group = base["target_groups"][0]
+    listener = base["listeners"][0]
+    return "aws_balancer", base, [
+        (dict(name="x" * 33), "name"),
+        (dict(name="internal-web"), "name"),
+        (dict(name="-web"), "name"),
+        (dict(target_groups=[dict(group, port=0)]), "target_groups[0].port"),  # not after the balancer
+        (dict(target_groups=[dict(group, name="t" * 33)]), "target_groups[0].name"),
+        (dict(listeners=[dict(listener, port=70000)]), "listeners[0].port"),
+        (dict(listeners=[dict(listener, protocol="HTTPS")]), "certificate"),
+        (dict(target_groups=[dict(group, health_check=dict(interval=1))]), "target_groups[0].health_check.interval"),
+        (dict(idle_timeout=5000), "idle_timeout"),
+        (dict(target_groups=[dict(group, deregistration_delay=4000)]), "target_groups[0].deregistration_delay"),
+        (dict(listners=[]), "did you mean listeners"),
+    ]
+
+
+def table_fleet(network):
+    base = dict(name="asg", deployment=DEPLOYMENT, launch_template=dict(name="edge-lt"),
+                subnets=network["subnet_ids"], min_size=1, max_size=3, desired_capacity=2)
+    return "aws_fleet", base, [
+        (dict(min_size=3, max_size=1), "min_size"),
+        (dict(desired_capacity=5), "desired_capacity"),
+        (dict(min_size=-1), "min_size"),
+        (dict(name="a:b"), "name"),
+        (dict(lifecycle_hooks=[dict(name="drain", transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                                    heartbeat_timeout=10)]), "lifecycle_hooks[0].heartbeat_timeout"),
+        (dict(launch_template=dict(name="ab")), "launch_template.name"),
+        (dict(health_check_grace_period=-30), "health_check_grace_period"),
+        (dict(min_sise=1), "did you mean min_size"),
+    ]
+
+
+def table_launch_template(image_id):
+    base = dict(name="edge-lt", deployment=DEPLOYMENT, image_id=image_id, instance_type="t3.micro")
+    device = dict(device_name="/dev/sda1", volume_type="gp3", volume_size=20)
+    return "aws_launch_template", base, [
+        (dict(name="ab"), "name"),
+        (dict(name="has space"), "name"),
+        (dict(instance_type="c5.huge"), "instance_type"),                 # not offered in the region
+        (dict(block_devices=[dict(device, iops=20000)]), "block_devices[0].iops"),
+        (dict(block_devices=[dict(device, throughput=2000)]), "block_devices[0].throughput"),
+        (dict(block_devices=[dict(device, volume_type="io2")]), "block_devices[0].iops"),
+        (dict(block_devices=[dict(device, volume_size=0)]), "block_devices[0].volume_size"),
+        (dict(metadata_options=dict(http_put_response_hop_limit=65)), "http_put_response_hop_limit"),
+        (dict(instance_typ="t3.micro"), "did you mean instance_type"),
+    ]
+
+
+def table_instance(network, image_id):
+    base = dict(name="host", deployment=DEPLOYMENT, image_id=image_id, instance_type="t3.micro",
+                subnet_id=network["subnet_ids"][0], wait=False)
+    return "aws_instance", base, [
+        (dict(instance_type="c5.huge"), "instance_type"),
+        (dict(private_ip_address="10.42.1.256"), "private_ip_address"),
+        (dict(private_ip_address="http://10.42.1.5"), "private_ip_address"),
+        (dict(volume_size=0), "volume_size"),
+        (dict(volume_size=70000), "volume_size"),
+        (dict(wait_timeout=-1), "wait_timeout"),
+        (dict(instance_tpye="t3.micro"), "did you mean instance_type"),
+    ]
+
+
+def table_image(instance_id):
+    base = dict(name="img-1", deployment=DEPLOYMENT, instance_id=instance_id, wait=False)
+    return "aws_image", base, [
+        (dict(name="ab"), "name"),
+        (dict(role="edge", keep=0), "keep"),
+        (dict(wait_timeout=-5), "wait_timeout"),
+        (dict(deployment="a b"), "deployment"),
+        (dict(endpoint_url="not a url"), "endpoint_url"),
+        (dict(instanse_id=instance_id), "did you mean instance_id"),
+    ]
+
+
+def table_instance_profile():
+    base = dict(name="drain", deployment=DEPLOYMENT)
+    return "aws_instance_profile", base, [
+        (dict(name="a b"), "name"),
+        (dict(name="x" * 65), "name"),
+        (dict(path="streamfleet"), "path"),
+        (dict(deployment="a/b"), "deployment"),
+        (dict(wait_timeout=-1), "wait_timeout"),
+        (dict(managed_policy_arn=[]), "did you mean managed_policy_arns"),
+    ]
+
+
+def table_dns():
+    base = dict(zone=ZONE, deployment=DEPLOYMENT, records=[dict(name="www", type="A", values=["10.0.0.1"])])
+    record = base["records"][0]
+    return "aws_dns", base, [
+        (dict(records=[dict(record, name="api.other.com")]), "records[0].name"),  # never rewritten
+        (dict(records=[dict(record, values=["10.0.0.256"])]), "records[0].values[0]"),
+        (dict(records=[dict(record, values=["http://10.0.0.1/"])]), "records[0].values[0]"),
+        (dict(records=[dict(record, ttl=-1)]), "records[0].ttl"),
+        (dict(records=[dict(name="cdn", type="CNAME", values=["http://cdn.example.com/"])]), "records[0].values[0]"),
+        (dict(records=[dict(record, type="AAAA")]), "records[0].values[0]"),
+        (dict(recrods=[]), "did you mean records"),
+    ]
+
+
+def table_rollout():
+    base = dict(name="asg", deployment=DEPLOYMENT)
+    return "aws_fleet_rollout", base, [
+        (dict(batch_size=0), "batch_size"),
+        (dict(poll_interval=0), "poll_interval"),
+        (dict(checkpoint_percentages=[150]), "checkpoint_percentages[0]"),
+        (dict(drain_timeout=-1), "drain_timeout"),
+        (dict(lock_stale_after=0), "lock_stale_after"),
+        (dict(batch_sise=2), "did you mean batch_size"),
+    ]
+
+
+def table_deployment_info():
+    base = dict(deployment=DEPLOYMENT)
+    return "aws_deployment_info", base, [
+        (dict(deployment="a b"), "deployment"),
+        (dict(deployment=""), "deployment"),
+        (dict(region="eu-middle-7"), "eu-middle-7"),
+        (dict(endpoint_url="ftp://127.0.0.1/"), "endpoint_url"),
+        (dict(wait_timeout=-1), "wait_timeout"),
+        (dict(detials=True), "did you mean details"),
+    ]
+
+
+def test_network(run_module, aws):
+    assert check_table(run_module, aws, *table_network()) == []
+
+
+def test_balancer(run_module, aws, network):
+    assert check_table(run_module, aws, *table_balancer(network)) == []
+
+
+def test_fleet(run_module, aws, network, base_image_id):
+    aws.ec2.create_launch_template(LaunchTemplateName="edge-lt", LaunchTemplateData=dict(
+        ImageId=base_image_id, InstanceType="t3.micro"))
+    assert check_table(run_module, aws, *table_fleet(network)) == []
+
+
+def test_launch_template(run_module, aws, base_image_id):
+    assert check_table(run_module, aws, *table_launch_template(base_image_id)) == []
+
+
+def test_instance(run_module, aws, network, base_image_id):
+    assert check_table(run_module, aws, *table_instance(network, base_image_id)) == []
+
+
+def test_image(run_module, aws, instance_id):
+    assert check_table(run_module, aws, *table_image(instance_id)) == []
+
+
+def test_instance_profile(run_module, aws):
+    assert check_table(run_module, aws, *table_instance_profile()) == []
+
+
+def test_dns(run_module, aws):
+    aws.route53.create_hosted_zone(Name=ZONE, CallerReference="bad-input")
+    assert check_table(run_module, aws, *table_dns()) == []
+
+
+def test_rollout(run_module, aws, network, base_image_id):
+    aws.ec2.create_launch_template(LaunchTemplateName="edge-lt", LaunchTemplateData=dict(
+        ImageId=base_image_id, InstanceType="t3.micro"))
+    aws("autoscaling").create_auto_scaling_group(
+        AutoScalingGroupName="asg", LaunchTemplate=dict(LaunchTemplateName="edge-lt"), MinSize=0, MaxSize=1,
+        DesiredCapacity=0, VPCZoneIdentifier=network["subnet_ids"][0],
+        Tags=[dict(Key="streamfleet:deployment", Value=DEPLOYMENT, PropagateAtLaunch=False)])
+    assert check_table(run_module, aws, *table_rollout()) == []
+
+
+def test_deployment_info(run_module, aws):
+    assert check_table(run_module, aws, *table_deployment_info()) == []
+
+
+@pytest.mark.parametrize("table", [table_network, table_instance_profile, table_dns, table_rollout,
+                                   table_deployment_info])
+def test_tables_have_six_hostile_inputs_or_more(table):
+    assert len(table()[2]) >= 6
