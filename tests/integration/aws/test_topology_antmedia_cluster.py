@@ -115,6 +115,7 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console):
     assert [(p["IpProtocol"], p["FromPort"]) for p in ingest_rules] == [("tcp", 1935)]
     from_ingest = [p for p in security_groups["antmedia-nodes"]["IpPermissions"] if p.get("FromPort") == 1935]
     assert [g["GroupId"] for g in from_ingest[0]["UserIdGroupPairs"]] == [security_groups["antmedia-ingest"]["GroupId"]]
+    zone_id = aws.route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
     records = {(r["Name"], r["Type"]) for r in aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
     assert {("live.%s." % ZONE, "A"), ("rtmp.%s." % ZONE, "A")} <= records
     mongo_group = [g for g in aws.ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] == "antmedia-mongodb"][0]
