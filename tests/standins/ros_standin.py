@@ -14,7 +14,12 @@ published V3 signature description, not from the SDK:
 
 Stacks move CREATE_IN_PROGRESS -> CREATE_COMPLETE (and UPDATE_/DELETE_ likewise) after a
 configurable number of GetStack polls. Supported: CreateStack, GetStack, ListStacks,
-UpdateStack, PreviewStack, ListStackResources, GetTemplate, DeleteStack.
+UpdateStack, PreviewStack, ListStackResources, GetTemplate, DeleteStack, ValidateTemplate.
+
+Every template (CreateStack, UpdateStack, PreviewStack, ValidateTemplate) is checked against the
+documented schema of each resource type (tests/standins/ros_schema.py: property names, required
+properties, types, allowed values, ranges, Fn::GetAtt attributes) and refused as ROS refuses it:
+HTTP 400, ``StackValidationFailed``, ``Stack validation failed: <resource and property>``.
 
 Test control (unsigned, under /_standin/): POST /_standin/fail with JSON
 {"stack_name": ..., "resource": ..., "reason": ...} makes the next create or update of that
@@ -25,8 +30,9 @@ Fn::GetAtt, Fn::Join, Fn::Replace), e.g. the user data an instance would get; PO
 /_standin/reset.
 Nothing in a template can trigger a failure, so production templates carry no test markers.
 
-What it does NOT check: resource property schemas, quotas, real ids, ordering/dependencies,
-stack policies, RAM permissions, the V1 (HMAC-SHA1) signature.
+What it does NOT check (docs/alicloud.md): quotas, real ids, whether referenced objects exist,
+ordering/dependencies, values computed by functions, stack policies, RAM permissions, the V1
+(HMAC-SHA1) signature.
 
 Run: python tests/standins/ros_standin.py --port 18080
      [--access-key-id ID --access-key-secret SECRET --progress-polls 2]
@@ -45,6 +51,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import yaml
+
+try:  # imported as tests/standins/... by the unit tests, run as a script by the fixtures
+    from standins.ros_schema import SchemaError, validate_template
+except ImportError:
+    from ros_schema import SchemaError, validate_template
 
 DEFAULT_ACCESS_KEY_ID = "STANDINAKID0000000000"
 DEFAULT_ACCESS_KEY_SECRET = "standin-secret-not-a-real-key"
@@ -118,6 +129,11 @@ def parse_template(body):
     for target in _refs(doc.get("Resources")) | _refs(doc.get("Outputs")):
         if target not in resources and target not in params and target not in PSEUDO_PARAMETERS:
             raise ApiError(400, "StackValidationFailed", "unresolved reference to %s" % target)
+    try:
+        validate_template(doc)
+    except SchemaError as err:
+        # Code and message shape of ROS's public error codes page (StackValidationFailed, 400).
+        raise ApiError(400, "StackValidationFailed", "Stack validation failed: %s" % err.reason)
     return doc
 
 
@@ -441,7 +457,35 @@ class RosState:
         stack.update(Status="DELETE_IN_PROGRESS", StatusReason="Stack DELETE started", polls_left=self.progress_polls)
         return {}
 
+    @staticmethod
+    def validate_template_action(params, region):
+        """ValidateTemplate (https://www.alibabacloud.com/help/en/ros/developer-reference/api-ros-2019-09-10-validatetemplate):
+        the same checks as CreateStack, no stack; answers the template's parameters, outputs and
+        resource types."""
+        doc = parse_template(params.get("TemplateBody"))
+        parameters = []
+        for key, spec in (doc.get("Parameters") or {}).items():
+            spec = spec if isinstance(spec, dict) else {}
+            entry = {"ParameterKey": key, "Type": spec.get("Type", "String"),
+                     "NoEcho": str(spec.get("NoEcho", False)).lower(), "Description": spec.get("Description", "")}
+            if "Default" in spec:
+                entry["DefaultValue"] = spec["Default"]
+            if "AllowedValues" in spec:
+                entry["AllowedValues"] = spec["AllowedValues"]
+            parameters.append(entry)
+        return {
+            "Description": doc.get("Description", ""),
+            "Parameters": parameters,
+            "Outputs": [{"OutputKey": key, "Description": (out or {}).get("Description", "")}
+                        for key, out in (doc.get("Outputs") or {}).items()],
+            "ResourceTypes": {"Resources": sorted({r["Type"] for r in doc["Resources"].values()
+                                                   if r["Type"].startswith("ALIYUN::")}),
+                              "DataSources": sorted({r["Type"] for r in doc["Resources"].values()
+                                                     if r["Type"].startswith("DATASOURCE::")})},
+        }
+
     ACTIONS = {
+        "ValidateTemplate": "validate_template_action",
         "CreateStack": "create_stack", "GetStack": "get_stack", "ListStacks": "list_stacks",
         "UpdateStack": "update_stack", "PreviewStack": "preview_stack",
         "ListStackResources": "list_stack_resources", "GetTemplate": "get_template",

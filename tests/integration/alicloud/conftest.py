@@ -52,7 +52,7 @@ class RosStandin:
 
     def module_args(self, **extra):
         args = dict(access_key_id=ACCESS_KEY_ID, access_key_secret=ACCESS_KEY_SECRET, region=REGION,
-                    endpoint=self.endpoint, wait_poll_interval=0.05, wait_timeout=30)
+                    endpoint=self.endpoint, wait_poll_interval=0.1, wait_timeout=30)
         args.update(extra)
         return args
 
