@@ -20,7 +20,7 @@ def run_playbook(standin, playbook, extra_vars=None, check=False):
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": standin.access_key_secret,
     })
     ev = {"antmedia_cluster_alicloud_endpoint": standin.endpoint,
-          "antmedia_cluster_alicloud_wait_poll_interval": 0.05}
+          "antmedia_cluster_alicloud_wait_poll_interval": 0.1}
     ev.update(extra_vars or {})
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), str(PLAYBOOK),
            "-e", json.dumps(ev)]
