@@ -235,10 +235,8 @@ def test_existing_certificate_arn_is_checked(run_module, aws, tmp_path):
     assert result["certificate"]["arn"] == issued and result["certificate"]["status"] == "ISSUED"
     assert not changing_calls(result)
 
-    pending = aws.acm.request_certificate(DomainName="pending.example.test",
-                                          ValidationMethod="DNS")["CertificateArn"]
-    result = run_module("aws_dns", dict(deployment=DEPLOYMENT, certificate=dict(arn=pending)))
-    assert result["failed"] is True and "not ISSUED" in result["msg"], result
+    # a certificate that is not ISSUED: tests/unit/plugins/module_utils/aws/test_dns.py (moto
+    # issues every request after MOTO_ACM_VALIDATION_WAIT, so the status here would be a race)
 
     missing = issued[:-12] + "000000000000"
     result = run_module("aws_dns", dict(deployment=DEPLOYMENT, certificate=dict(arn=missing)))

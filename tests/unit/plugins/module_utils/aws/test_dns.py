@@ -63,3 +63,62 @@ def test_certificate_outside_zone_fails():
         dns.validate(params(certificate=dict(domain="sm.example.org", subject_alternative_names=None)))
     with pytest.raises(dns.DnsError, match="declare records"):
         dns.validate(params(records=[]))
+
+
+class _StubACM:
+    """describe_certificate answers from a dict; nothing else is called for an existing ARN."""
+
+    def __init__(self, certificates):
+        self.certificates = certificates
+
+    def describe_certificate(self, aws_retry, CertificateArn):
+        return {"Certificate": self.certificates[CertificateArn]}
+
+
+class _StubModule:
+    check_mode = False
+
+    def __init__(self, params, acm):
+        self.params = params
+        self._acm = acm
+
+    def client(self, service):
+        assert service == "acm", service
+        return self._acm
+
+
+ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-123456789012"
+
+
+@pytest.mark.parametrize("status, reason", [("PENDING_VALIDATION", None), ("FAILED", "CAA_ERROR"), ("EXPIRED", None)])
+def test_existing_certificate_must_be_issued(status, reason):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import certificates
+    described = {"CertificateArn": ARN, "DomainName": "ams.example.test", "Status": status}
+    if reason:
+        described["FailureReason"] = reason
+    module = _StubModule(dict(deployment="d", certificate=dict(arn=ARN)), _StubACM({ARN: described}))
+    converger = certificates.DnsConverger(module)
+    with pytest.raises(dns.DnsError, match="is %s, not ISSUED" % status):
+        converger.check_existing_certificate()
+
+
+def test_certificate_ways_are_exclusive_and_complete():
+    ok = [dict(arn=ARN), dict(domain="a.example.test"),
+          dict(domain="a.example.test", certificate_file="c.pem", private_key_file="k.pem")]
+    for cert in ok:
+        assert dns._certificate_errors(cert, "present") == []
+    assert "arn takes no certificate_file" in dns._certificate_errors(dict(arn=ARN, certificate_file="c"), "present")[0]
+    assert "domain is required" in dns._certificate_errors(dict(certificate_file="c", private_key_file="k"), "present")[0]
+    assert "missing private_key_file" in dns._certificate_errors(dict(domain="a.b", certificate_file="c"), "present")[0]
+    assert "not an ACM certificate ARN" in dns._certificate_errors(dict(arn="arn:aws:iam::1:role/x"), "present")[0]
+
+
+def test_pem_fingerprint_is_the_sha256_of_the_der():
+    import base64
+    import hashlib
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import certificates
+    der = b"0\x82\x01\x0atest-der"
+    pem = "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % base64.b64encode(der).decode()
+    assert certificates.pem_fingerprint(pem) == hashlib.sha256(der).hexdigest()
+    with pytest.raises(dns.DnsError, match="no PEM certificate"):
+        certificates.pem_fingerprint("not a certificate")
