@@ -1,0 +1,167 @@
+"""The ROS stand-in refuses what ROS refuses (documented schemas), and the collection's template passes.
+
+Broken templates go through alicloud_ros_stack in check mode (PreviewStack, the real SDK, signed
+requests) and through ValidateTemplate; both must answer StackValidationFailed naming the
+resource and the property. The collection's own template is rendered by Ansible exactly as the
+role renders it, with the role defaults (plus the seed's values) and with the sandbox's vars file.
+"""
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud import ros as ros_utils
+
+REPO = Path(__file__).resolve().parents[3]
+ROLE = REPO / "roles" / "antmedia_cluster_alicloud"
+TEMPLATE = ROLE / "templates" / "antmedia_cluster.ros.yml.j2"
+SANDBOX_VARS = REPO / "inventories" / "sandbox" / "group_vars" / "all" / "antmedia_cluster_alicloud.yml"
+SEED_VARS = {
+    "antmedia_cluster_alicloud_image_id": "m-antmedia-marketplace",
+    "antmedia_cluster_alicloud_certificate_id": "1234567-cn-hangzhou",
+    "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24"],
+}
+sys.path.insert(0, str(REPO / "tests"))
+from standins import ros_schema  # noqa: E402
+
+VALID = {
+    "ROSTemplateFormatVersion": "2015-09-01",
+    "Resources": {
+        "Vpc": {"Type": "ALIYUN::ECS::VPC", "Properties": {"CidrBlock": "10.0.0.0/16", "VpcName": "demo-vpc"}},
+        "Group": {"Type": "ALIYUN::ECS::SecurityGroup", "Properties": {"VpcId": {"Fn::GetAtt": ["Vpc", "VpcId"]}}},
+        "Ssh": {"Type": "ALIYUN::ECS::SecurityGroupIngress",
+                "Properties": {"SecurityGroupId": {"Fn::GetAtt": ["Group", "SecurityGroupId"]},
+                               "IpProtocol": "tcp", "PortRange": "22/22", "SourceCidrIp": "203.0.113.0/24",
+                               "Priority": "1"}},
+        "Scaling": {"Type": "ALIYUN::ESS::ScalingGroup", "Properties": {"MinSize": 1, "MaxSize": 3}},
+        "Rule": {"Type": "ALIYUN::ESS::ScalingRule",
+                 "Properties": {"ScalingGroupId": {"Fn::GetAtt": ["Scaling", "ScalingGroupId"]},
+                                "AdjustmentType": "QuantityChangeInCapacity", "AdjustmentValue": 1}},
+        "Pool": {"Type": "ALIYUN::ALB::ServerGroup",
+                 "Properties": {"ServerGroupName": "pool", "VpcId": {"Fn::GetAtt": ["Vpc", "VpcId"]},
+                                "HealthCheckConfig": {"HealthCheckEnabled": True, "HealthCheckInterval": 5}}},
+    },
+    "Outputs": {"VpcId": {"Value": {"Fn::GetAtt": ["Vpc", "VpcId"]}}},
+}
+
+
+def broken(path, value=None, delete=False):
+    """VALID with one property changed (path: resource, then keys) or deleted."""
+    doc = copy.deepcopy(VALID)
+    node = doc["Resources"]
+    for key in path[:-1]:
+        node = node[key]
+    if delete:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return doc
+
+
+def renamed(resource, old, new):
+    doc = copy.deepcopy(VALID)
+    props = doc["Resources"][resource]["Properties"]
+    props[new] = props.pop(old)
+    return doc
+
+
+CASES = {
+    "misspelled property": (renamed("Vpc", "VpcName", "VpcNmae"),
+                            "Resources.Vpc.Properties: Unknown Property VpcNmae."),
+    "missing required property": (broken(["Ssh", "Properties", "IpProtocol"], delete=True),
+                                  "Resources.Ssh.Properties: Property IpProtocol not assigned."),
+    "wrong type": (broken(["Scaling", "Properties", "MinSize"], "one"),
+                   'Resources.Scaling.Properties.MinSize: Value "one" is not an integer.'),
+    "list where a string goes": (broken(["Ssh", "Properties", "PortRange"], ["22/22"]),
+                                 'Resources.Ssh.Properties.PortRange: Value ["22/22"] is not a string.'),
+    "value outside the enum": (broken(["Ssh", "Properties", "IpProtocol"], "TCP"),
+                               'Resources.Ssh.Properties.IpProtocol: "TCP" is not an allowed value '
+                               '[tcp, udp, icmp, gre, all].'),
+    "value outside the range": (broken(["Ssh", "Properties", "Priority"], 101),
+                                "Resources.Ssh.Properties.Priority: 101 is out of range (min: 1, max: 100)."),
+    "range that depends on another property": (
+        broken(["Rule", "Properties", "AdjustmentValue"], 501),
+        "Resources.Rule.Properties.AdjustmentValue: 501 is out of range (min: -500, max: 500) "
+        "for AdjustmentType QuantityChangeInCapacity."),
+    "misspelled key of a documented map": (
+        broken(["Pool", "Properties", "HealthCheckConfig"], {"HealthCheckEnabled": True, "HealthCheckIntervall": 5}),
+        "Resources.Pool.Properties.HealthCheckConfig: Unknown Property HealthCheckIntervall."),
+    "required key of a documented map": (
+        broken(["Pool", "Properties", "HealthCheckConfig"], {"HealthCheckInterval": 5}),
+        "Resources.Pool.Properties.HealthCheckConfig: Property HealthCheckEnabled not assigned."),
+    "GetAtt of an undocumented attribute": (
+        broken(["Group", "Properties", "VpcId"], {"Fn::GetAtt": ["Vpc", "Id"]}),
+        "The Referenced Attribute (Vpc Id) is incorrect"),
+    "unknown resource key": (broken(["Vpc", "Propertys"], {}), "Resources.Vpc: Unknown resource key Propertys"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_preview_refuses_with_the_documented_error(run_module, standin, case):
+    template, reason = CASES[case]
+    result = run_module("alicloud_ros_stack", standin.module_args(name="schema", template=template), check_mode=True)
+    assert result["failed"] is True, result
+    error = result["error"]
+    assert (error["action"], error["code"], error["status_code"]) == ("PreviewStack", "StackValidationFailed", 400)
+    assert error["message"].startswith("Stack validation failed: " + reason), error["message"]
+    assert error["request_id"]
+    assert standin.stacks() == []
+
+
+def validate_template(standin, template):
+    client = ros_utils.RosClient({"access_key_id": standin.access_key_id,
+                                  "access_key_secret": standin.access_key_secret,
+                                  "region": standin.region, "endpoint": standin.endpoint}, retries=0)
+    request = ros_utils.ros_models.ValidateTemplateRequest(region_id=standin.region,
+                                                            template_body=json.dumps(template))
+    return client._call("ValidateTemplate", "validate_template", request)
+
+
+def test_validate_template_answers_and_refuses(standin):
+    body = validate_template(standin, VALID)
+    assert body["ResourceTypes"]["Resources"] == sorted({r["Type"] for r in VALID["Resources"].values()})
+    assert body["Outputs"] == [{"OutputKey": "VpcId", "Description": ""}]
+    template, reason = CASES["misspelled property"]
+    with pytest.raises(ros_utils.AlicloudError) as refused:
+        validate_template(standin, template)
+    assert refused.value.code == "StackValidationFailed"
+    assert refused.value.message == "Stack validation failed: " + reason
+
+
+def test_every_schema_names_its_source_and_types():
+    assert ros_schema.counts()[0] == 13
+    for rtype, schema in ros_schema.SCHEMAS.items():
+        assert schema["source"].startswith("https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-"), rtype
+        assert rtype.split("::")[-1].lower() in schema["source"], rtype
+        for name, spec in schema["properties"].items():
+            assert spec["type"] in ("String", "Integer", "Number", "Boolean", "List", "Map"), (rtype, name)
+
+
+def render(playbook, var_files, extra):
+    """The template and its stack parameters as the role renders them (include_vars, template lookup)."""
+    tasks = [{"name": "vars %d" % i, "ansible.builtin.include_vars": {"file": str(path)}}
+             for i, path in enumerate([ROLE / "defaults" / "main.yml", ROLE / "vars" / "main.yml"] + var_files)]
+    tasks.append({"name": "render", "ansible.builtin.set_fact": {
+        "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE,
+        "parameters": "{{ antmedia_cluster_alicloud_stack_parameters }}"}})
+    facts = playbook.run(tasks, extra_vars=extra)[-1]["ansible_facts"]
+    return yaml.safe_load(facts["rendered"]), facts["parameters"]
+
+
+@pytest.mark.parametrize("variant", ["role defaults and the seed's values", "sandbox vars file"])
+def test_the_collections_template_passes(run_module, standin, playbook, variant):
+    if variant == "sandbox vars file":
+        template, parameters = render(playbook, [SANDBOX_VARS], {"sandbox_state": "present"})
+    else:
+        template, parameters = render(playbook, [], SEED_VARS)
+    ros_schema.validate_template(template)
+    types = {res["Type"] for res in template["Resources"].values()}
+    assert types == set(ros_schema.SCHEMAS), "a resource type the template uses has no schema, or one is unused"
+    result = run_module("alicloud_ros_stack", standin.module_args(name="schema-ok", template=template,
+                                                                  parameters=parameters), check_mode=True)
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["status"] == "PREVIEW"
+    assert validate_template(standin, template)["ResourceTypes"]["Resources"] == sorted(types)
