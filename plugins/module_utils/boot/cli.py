@@ -457,6 +457,10 @@ def build_parser():
     drain_config.add_argument("--set", dest="settings", action="append", metavar="KEY=VALUE",
                               help="a top-level setting, e.g. max_drain_seconds=3600 (repeatable)")
     drain_config.set_defaults(func=cmd_drain_config)
+
+    # The Stream Managers' reserved Elastic IP (seed 003); the command lives with its code.
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.boot import elastic_ip
+    elastic_ip.add_parser(commands)
     return parser
 
 
