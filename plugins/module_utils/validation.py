@@ -269,8 +269,9 @@ class Checks(object):
         if not isinstance(value, (str, text_type)) or '/' not in value:
             return self.refuse(option, value, 'is not a valid CIDR block (address/prefix, as 10.0.0.0/16)')
         address, _sep, length = value.strip().partition('/')
-        if not self.ip(option, address, version):
-            return False
+        scratch = Checks()
+        if not scratch.ip(option, address, version):
+            return self.refuse(option, value, 'the address part %s' % scratch.problems[0][2])
         try:
             network = ipaddress.ip_network(text_type(value.strip()))
         except ValueError as exc:

@@ -27,6 +27,11 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.tags impor
     tag_changes,
     tag_dict,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
+    Checks,
+    RegionCatalog,
+    ValidationError,
+)
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError
@@ -163,6 +168,14 @@ def validate_references(module, ec2):
             if is_error(exc, 'InvalidKeyPair.NotFound'):
                 module.fail_json(msg='key_name %s does not exist' % p['key_name'])
             module.fail_aws(exc, 'Cannot look up key pair %s' % p['key_name'])
+    # the instance type is offered in the region (one DescribeInstanceTypeOfferings)
+    checks = Checks()
+    try:
+        RegionCatalog(ec2).check_instance_types(checks, [('instance_type', p['instance_type'])])
+    except (ClientError, BotoCoreError) as exc:
+        module.fail_aws(exc, 'Cannot look up instance type %s' % p['instance_type'])
+    if checks.problems:
+        module.fail_json(msg=str(ValidationError(checks.problems)))
 
 
 def find_template(module, ec2, name):
@@ -312,9 +325,6 @@ class LaunchTemplateConverger(Converger):
 
     input_rules = 'aws_launch_template'  # validation.INPUT_RULES, checked before validate()
 
-    def region_refs(self):
-        return [], [('instance_type', self.params.get('instance_type'))]
-
     reports_changes = False
 
     def describe(self):
@@ -328,7 +338,5 @@ class LaunchTemplateConverger(Converger):
         self.template = find_template(self.module, self.client('ec2'), self.params['name'])
 
     def apply(self):
-        if self.template is None and self.params['state'] == 'present':
-            self.check_region()  # the instance type exists in the region, before the create
         ensure = ensure_absent if self.params['state'] == 'absent' else ensure_present
         self.result = ensure(self.module, self.client('ec2'), self.template)

@@ -8,13 +8,11 @@ Scaling groups, hosted zones and their records, IAM roles and instance profiles,
 same after the rows as before them. The base arguments of each table pass on their own (check
 mode), so that every row is refused for its hostile value.
 
-The rows of one module run in one test (one moto reset per module), to keep the suite fast.
+All tables run in one test (one moto reset for all), to keep the suite fast.
 Here rather than in a directory of its own: the moto server is a session fixture of this
 directory's conftest, and a second directory would start a second one.
 """
 import json
-
-import pytest
 
 DEPLOYMENT = "bad-input"
 ZONE = "bad-input.test"
@@ -230,56 +228,20 @@ def table_deployment_info():
     ]
 
 
-def test_network(run_module, aws):
-    assert check_table(run_module, aws, *table_network()) == []
-
-
-def test_balancer(run_module, aws, network):
-    assert check_table(run_module, aws, *table_balancer(network)) == []
-
-
-def test_fleet(run_module, aws, network, base_image_id):
-    aws.ec2.create_launch_template(LaunchTemplateName="edge-lt", LaunchTemplateData=dict(
-        ImageId=base_image_id, InstanceType="t3.micro"))
-    assert check_table(run_module, aws, *table_fleet(network)) == []
-
-
-def test_launch_template(run_module, aws, base_image_id):
-    assert check_table(run_module, aws, *table_launch_template(base_image_id)) == []
-
-
-def test_instance(run_module, aws, network, base_image_id):
-    assert check_table(run_module, aws, *table_instance(network, base_image_id)) == []
-
-
-def test_image(run_module, aws, instance_id):
-    assert check_table(run_module, aws, *table_image(instance_id)) == []
-
-
-def test_instance_profile(run_module, aws):
-    assert check_table(run_module, aws, *table_instance_profile()) == []
-
-
-def test_dns(run_module, aws):
-    aws.route53.create_hosted_zone(Name=ZONE, CallerReference="bad-input")
-    assert check_table(run_module, aws, *table_dns()) == []
-
-
-def test_rollout(run_module, aws, network, base_image_id):
+def test_every_aws_module_refuses_bad_input(run_module, aws, network, base_image_id, instance_id):
+    """All tables in one test: one moto reset and one start of its EC2 backend for all of them."""
     aws.ec2.create_launch_template(LaunchTemplateName="edge-lt", LaunchTemplateData=dict(
         ImageId=base_image_id, InstanceType="t3.micro"))
     aws("autoscaling").create_auto_scaling_group(
         AutoScalingGroupName="asg", LaunchTemplate=dict(LaunchTemplateName="edge-lt"), MinSize=0, MaxSize=1,
         DesiredCapacity=0, VPCZoneIdentifier=network["subnet_ids"][0],
         Tags=[dict(Key="streamfleet:deployment", Value=DEPLOYMENT, PropagateAtLaunch=False)])
-    assert check_table(run_module, aws, *table_rollout()) == []
-
-
-def test_deployment_info(run_module, aws):
-    assert check_table(run_module, aws, *table_deployment_info()) == []
-
-
-@pytest.mark.parametrize("table", [table_network, table_instance_profile, table_dns, table_rollout,
-                                   table_deployment_info])
-def test_tables_have_six_hostile_inputs_or_more(table):
-    assert len(table()[2]) >= 6
+    aws.route53.create_hosted_zone(Name=ZONE, CallerReference="bad-input")
+    tables = [table_network(), table_balancer(network), table_fleet(network), table_launch_template(base_image_id),
+              table_instance(network, base_image_id), table_image(instance_id), table_instance_profile(),
+              table_dns(), table_rollout(), table_deployment_info()]
+    problems = []
+    for module, base, rows in tables:
+        problems.extend(check_table(run_module, aws, module, base, rows))
+    assert problems == []
+    assert len(tables) == 10 and min(len(rows) for _module, _base, rows in tables) >= 6
