@@ -35,10 +35,10 @@ collection-link:
 	  mkdir -p .build/collections/ansible_collections/amazon && ln -sfn "$$aws" .build/collections/ansible_collections/amazon/aws || :
 
 unit: venv
-	$(BIN)/pytest -q -n 2 --durations=10 tests/unit
+	$(BIN)/pytest -q -n 2 --dist worksteal --durations=10 tests/unit
 
 integration: venv
-	$(BIN)/pytest -q -n 2 --durations=15 tests/integration
+	$(BIN)/pytest -q -n 2 --dist worksteal --durations=15 tests/integration
 
 sanity: venv
 	scripts/sanity.sh
