@@ -73,7 +73,8 @@ run_scenarios() {
       began=$SECONDS
       scripts/molecule.sh "$scenario" >"$out/molecule-$scenario.out" 2>&1
       echo "$? $((SECONDS - began))" >"$out/molecule-$scenario.result"
-      # one scenario's output at a time, whole
+      # one scenario's output at a time, whole (the inner script expands its own arguments)
+      # shellcheck disable=SC2016
       flock "$out/print.lock" bash -c 'echo "=== molecule/$1 ended"; cat "$2"' _ "$scenario" \
         "$out/molecule-$scenario.out"
     ) &
