@@ -165,3 +165,26 @@ def test_the_collections_template_passes(run_module, standin, playbook, variant)
     assert result.get("failed") is not True, result.get("msg")
     assert result["status"] == "PREVIEW"
     assert validate_template(standin, template)["ResourceTypes"]["Resources"] == sorted(types)
+
+
+def test_groups_replace_hung_nodes_and_spot_options_pass(run_module, standin, playbook):
+    """Default: the ALB health check decides too (LOAD_BALANCER); spot with a price limit renders
+    the documented launch template properties and still passes the stand-in."""
+    spot = dict(SEED_VARS, antmedia_cluster_alicloud_node_spot_strategy="SpotWithPriceLimit",
+                antmedia_cluster_alicloud_node_spot_price_limit="0.5")
+    template, parameters = render(playbook, [], spot)
+    for group in ("Origin", "Edge"):
+        scaling = template["Resources"][group + "ScalingGroup"]["Properties"]
+        assert scaling["HealthCheckTypes"] == ["ECS", "LOAD_BALANCER"] and "HealthCheckType" not in scaling
+        launch = template["Resources"][group + "LaunchTemplate"]["Properties"]
+        assert (launch["InstanceChargeType"], launch["SpotStrategy"], launch["SpotPriceLimit"]) == (
+            "PostPaid", "SpotWithPriceLimit", "0.5")
+    result = run_module("alicloud_ros_stack", standin.module_args(name="spot", template=template,
+                                                                  parameters=parameters), check_mode=True)
+    assert result.get("failed") is not True, result.get("msg")
+    # A spot strategy ROS does not document is refused with the documented error.
+    template["Resources"]["EdgeLaunchTemplate"]["Properties"]["SpotStrategy"] = "Spot"
+    result = run_module("alicloud_ros_stack", standin.module_args(name="spot", template=template,
+                                                                  parameters=parameters), check_mode=True)
+    assert result["error"]["code"] == "StackValidationFailed"
+    assert "Resources.EdgeLaunchTemplate.Properties.SpotStrategy: \"Spot\" is not an allowed value" in result["msg"]
