@@ -238,7 +238,7 @@ class Checks(object):
         value = value.strip()
         if not self._looks_like_url(option, value):
             return False
-        if version != 6 and (_DOTTED_NUMBERS.match(value) or version == 4):
+        if version != 6 and (_DOTTED_NUMBERS.match(value) or (version == 4 and ':' not in value)):
             return self._ipv4(option, value)
         try:
             address = ipaddress.ip_address(text_type(value))
