@@ -76,7 +76,7 @@ notes:
   - Follows ant-media/Ant-Media-Server's C(RestServiceV2) and C(CommonRestService) of the console
     application (commit 5130ad8893a2a36d36f167045cf3db41cdf0057c).
 author:
-  - streamfleet maintainers
+  - streamfleet maintainers (@streamfleet)
 '''
 
 EXAMPLES = r'''

@@ -65,7 +65,7 @@ class Console(object):
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def posts(self):
-        return [path for method, path, _ in self.requests if method == "POST"]
+        return [request[1] for request in self.requests if request[0] == "POST"]
 
     def users(self):
         return self.app.users.all()
