@@ -458,9 +458,11 @@ class FaultProxy:
         storm["run"] = storm["run"] + 1 if kind else 0
         return kind
 
-    def _triggers_for(self, key):
+    def _triggers_for(self, key, path):
         """Triggers that fire on this request: ``(before/next, after)`` lists."""
         now, later = [], []
+        if path.startswith("/moto-api"):
+            return now, later
         for trigger in self.triggers:
             if trigger.fired.is_set():
                 continue
@@ -470,12 +472,7 @@ class FaultProxy:
             if trigger.matches(key):
                 trigger.seen += 1
                 if trigger.seen == trigger.nth:
-                    if trigger.when == "before":
-                        now.append(trigger)
-                    elif trigger.when == "after":
-                        later.append(trigger)
-                    else:
-                        trigger.armed = True
+                    (now if trigger.when == "before" else later).append(trigger)
         return now, later
 
     def _fire(self, triggers, key):
@@ -497,7 +494,7 @@ class FaultProxy:
                 self.blocked += 1
                 kind, now, later = "refused", [], []
             else:
-                now, later = self._triggers_for(key)
+                now, later = self._triggers_for(key, handler.path)
                 kind = None if (now or later) else self._pick_fault(key, handler.path)
                 if kind:
                     self.faults[key + (kind,)] += 1
@@ -517,6 +514,12 @@ class FaultProxy:
                 status, headers, payload = self._forward_and_note(handler, body, key)
         else:
             status, headers, payload = self._forward_and_note(handler, body, key)
+        # "next" triggers arm once this request was answered by moto; they fire on the next one
+        with self.lock:
+            for trigger in later:
+                if trigger.when == "next":
+                    trigger.armed = True
+        later = [t for t in later if t.when == "after"]
         if later:
             self._fire(later, key)
             if any(t.then != "answer" for t in later):

@@ -1,7 +1,7 @@
 """rolling_image_update.yml killed (SIGKILL of the playbook's process tree) at three points, then re-run.
 
-A proxy between the playbook's module and moto counts the API calls by operation and, when the
-chosen call has been answered, SIGKILLs the playbook and every process below it (worker,
+The fault proxy (tests/lib/fault_proxy.py) between the playbook's module and moto counts the API
+calls by operation and, when the chosen call has been answered, SIGKILLs the playbook and every process below it (worker,
 module) as soon as the module sends its next request: the kill falls between two API calls, as a crash, an OOM kill or a closed
 AWX job would. After every call it also snapshots the group straight from moto and counts the
 instances InService/Healthy in the group *and* healthy in its target group.
@@ -13,20 +13,14 @@ either run. moto terminates instances at once and has no Terminating:Wait, so th
 itself is not exercised here (see docs/rolling-update.md); the hook is declared on the group.
 """
 import json
-import os
 import signal
 import subprocess
 import sys
-import threading
-import time
-from http.client import HTTPConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
-
-import socket
 
 import pytest
+
+from lib.fault_proxy import FaultProxy, TreeKiller, gone
 
 DEPLOYMENT = "resumetest"
 GROUP = "edge-resume"
@@ -35,135 +29,46 @@ CAPACITY = 3
 REPO = Path(__file__).resolve().parents[3]
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def process_tree(root):
-    """``root`` and every process descending from it (from /proc)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as stat:
-                # pid (comm) state ppid ...; comm may hold spaces and parentheses
-                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def gone(pids, patience=30):
-    """True once none of ``pids`` runs (a SIGKILLed process may take a moment to go)."""
-    deadline = time.monotonic() + patience
-    while [pid for pid in pids if alive(pid)]:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
-def operation_of(headers, body):
-    target = headers.get("X-Amz-Target")
-    if target:
-        return target.rsplit(".", 1)[-1]
-    return (parse_qs(body.decode("utf-8", "replace")).get("Action") or ["?"])[0]
-
-
-class KillingProxy:
-    """Forwards to moto, one request at a time; snapshots moto after each; kills on cue."""
+class KillingProxy(FaultProxy):
+    """The fault proxy, one request at a time, snapshotting moto after each call; when the chosen
+    call has been answered, the next request SIGKILLs the playbook's tree and is refused, as is
+    everything after it."""
 
     def __init__(self, upstream, snapshot):
-        self.upstream = upstream.split("//", 1)[1]
         self.snapshot = snapshot
-        self.lock = threading.Lock()
-        self.reset()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with proxy.lock:
-                    if proxy.kill_pending or proxy.killed:
-                        proxy.kill()
-                        proxy.after_kill += 1
-                        self.send_response(503)
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                    status, headers, payload = self._forward(body)
-                    operation = operation_of(self.headers, body)
-                    proxy.calls.append(operation)
-                    proxy.snapshots.append((operation, proxy.snapshot()))
-                    if proxy.kill_at and proxy.calls.count(proxy.kill_at[0]) == proxy.kill_at[1] \
-                            and operation == proxy.kill_at[0]:
-                        proxy.kill_pending = True
-                self.send_response(status)
-                for key, value in headers:
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def _forward(self, body):
-                conn = HTTPConnection(proxy.upstream, timeout=60)
-                try:
-                    conn.request(self.command, self.path, body=body,
-                                 headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
-                    resp = conn.getresponse()
-                    return resp.status, resp.getheaders(), resp.read()
-                finally:
-                    conn.close()
-
-            do_GET = do_POST = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.snapshots = []
+        self.killer = TreeKiller()
+        super().__init__(upstream, serial=True)
+        self.observers.append(lambda key: self.snapshots.append((key[1], self.snapshot())))
+        self.start()
 
     def reset(self, kill_at=None, proc=None):
-        self.calls, self.snapshots, self.kill_at, self.proc = [], [], kill_at, proc
-        self.kill_pending = self.killed = False
-        self.victims = []
-        self.after_kill = 0
+        super().reset()
+        self.snapshots, self.kill_at = [], kill_at
+        self.killer = TreeKiller(proc.pid if proc else None)
+        if kill_at:
+            self.on(kill_at[0], self.killer, nth=kill_at[1], when="next", then="refuse")
 
-    def kill(self):
-        if not self.killed:
-            # ansible-playbook's workers call setsid(): killing its process group would leave the
-            # worker and the module running. Kill the whole tree, as a crash of the host would.
-            self.victims = process_tree(self.proc.pid)
-            for pid in self.victims:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self.killed = True
+    @property
+    def operations(self):
+        return [action for _service, action in self.calls]
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    @property
+    def proc(self):
+        return self._proc
+
+    @proc.setter
+    def proc(self, proc):
+        self._proc = proc
+        self.killer.pid = proc.pid
+
+    @property
+    def killed(self):
+        return self.killer.killed
+
+    @property
+    def victims(self):
+        return self.killer.victims
 
 
 def healthy_count(aws):
@@ -251,10 +156,10 @@ def test_killed_rolling_update_resumes(point, playbook, aws, fleet):
         proxy.reset(kill_at=kill_at)
         proc = proxy.proc = start_playbook(playbook, proxy, rolling_update_run_id="first-run")
         out, err = proc.communicate(timeout=600)
-        assert proxy.killed and proc.returncode == -signal.SIGKILL, (proxy.calls, out, err)
+        assert proxy.killed and proc.returncode == -signal.SIGKILL, (proxy.operations, out, err)
         assert len(proxy.victims) >= 3, proxy.victims  # playbook, worker, module (and its shell)
         assert gone(proxy.victims), "part of the killed playbook still runs"
-        assert proxy.calls[-1] == kill_at[0], proxy.calls
+        assert proxy.operations[-1] == kill_at[0], proxy.operations
         snapshots += proxy.snapshots
 
         group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]
@@ -266,7 +171,7 @@ def test_killed_rolling_update_resumes(point, playbook, aws, fleet):
             # a new run while the killed one's lock is fresh refuses and changes nothing
             refused = run_to_end(playbook, proxy, expect_ok=False)
             assert "first-run" in refused["msg"] and "holds the lock" in refused["msg"], refused
-            assert not [c for c in proxy.calls if not c.startswith("Describe")], proxy.calls
+            assert not [c for c in proxy.operations if not c.startswith("Describe")], proxy.operations
             snapshots += proxy.snapshots
             # time passes: the killed run's last sign of life is an hour old, the lock stale
             tag = state_tag(aws)
