@@ -102,8 +102,15 @@ class ClassicBalancer(BalancerConverger):
 
     @staticmethod
     def _classic_listener_key(item):
-        return (item["Protocol"].upper(), item["LoadBalancerPort"], item["InstanceProtocol"].upper(),
-                item["InstancePort"], item.get("SSLCertificateId") or None)
+        # The back-end protocol is compared by family (TCP/SSL, HTTP/HTTPS) behind an SSL or HTTPS
+        # front: moto 5.2.5 describes every such listener with InstanceProtocol equal to Protocol,
+        # so an exact comparison would recreate a TLS-terminating listener on every run. The cost:
+        # a back end switched between TCP and SSL (or HTTP and HTTPS) outside the module is not
+        # put back (docs/aws-modules.md, "What the local stand-in does not check").
+        front, back = item["Protocol"].upper(), item["InstanceProtocol"].upper()
+        if front in ("SSL", "HTTPS"):
+            back = {"SSL": "TCP", "HTTPS": "HTTP"}.get(back, back)
+        return (front, item["LoadBalancerPort"], back, item["InstancePort"], item.get("SSLCertificateId") or None)
 
     def read(self):
         self.found = self._classic_describe(self.client("elb"))
