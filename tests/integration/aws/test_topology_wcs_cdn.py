@@ -14,6 +14,8 @@ def _vars(image_id, **extra):
         "wcs_cdn_aws_image_id": image_id,
         "wcs_cdn_aws_instance_type": "t3.micro",
         "wcs_cdn_aws_zone": ZONE,
+        # issue 17: HTTPS is mandatory - an ACM certificate for the balancer's name, validated in the zone
+        "wcs_cdn_aws_domain": "cdn." + ZONE,
         "wcs_cdn_aws_admin_cidrs": ["198.51.100.0/24"],
         "wcs_cdn_aws_wait_timeout": 120,
         # moto's classic DescribeLoadBalancers has no CanonicalHostedZoneNameID, which an alias
@@ -44,7 +46,11 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     lb = aws.elb.describe_load_balancers(LoadBalancerNames=["wcs-edge"])["LoadBalancerDescriptions"][0]
     assert lb["HealthCheck"]["Target"] == "HTTP:8081/?action=stat"
     assert sorted((l["Listener"]["LoadBalancerPort"], l["Listener"]["Protocol"]) for l in lb["ListenerDescriptions"]) == [
-        (8080, "TCP"), (8443, "TCP")]
+        (8080, "TCP"), (8443, "SSL")]
+    secure = [l["Listener"] for l in lb["ListenerDescriptions"] if l["Listener"]["LoadBalancerPort"] == 8443][0]
+    assert secure["InstancePort"] == 8080  # TCP to 8080 (moto reports the front protocol as InstanceProtocol)
+    certificate = aws.acm.describe_certificate(CertificateArn=secure["SSLCertificateId"])["Certificate"]
+    assert (certificate["DomainName"], certificate["Status"]) == ("cdn." + ZONE, "ISSUED")
     attrs = aws.elb.describe_load_balancer_attributes(LoadBalancerName="wcs-edge")["LoadBalancerAttributes"]
     assert attrs["CrossZoneLoadBalancing"]["Enabled"] is True
     assert attrs["ConnectionSettings"]["IdleTimeout"] == 60
@@ -74,6 +80,9 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     assert [r["CidrIp"] for p in admin for r in p["IpRanges"]] == ["198.51.100.0/24"]
     media = [p for p in nodes if p.get("IpProtocol") == "udp"][0]
     assert (media["FromPort"], media["ToPort"]) == (31001, 32000)
+    # issue 17: RTMP publishing and TCP media straight to the nodes
+    tcp = {(p["FromPort"], p["ToPort"]) for p in nodes if p.get("IpProtocol") == "tcp"}
+    assert {(1935, 1935), (31001, 32000)} <= tcp
 
     records = _records(aws, zone_id)
     assert records[("origin.%s." % ZONE, "A")]["ResourceRecords"][0]["Value"] == origin["PublicIpAddress"]
