@@ -31,7 +31,7 @@ description:
   - The whole task is validated before any AWS call that changes something (an HTTPS listener
     without certificate, an unknown target-group attribute, a forward to an undeclared target
     group, duplicate rule priorities, a port outside 1..65535, a listener protocol its target group
-    cannot take and so on): a task that cannot succeed creates nothing.
+    cannot take and so on), so a task that cannot succeed creates nothing.
 author: streamfleet maintainers (@streamfleet)
 extends_documentation_fragment:
   - streamfleet.cluster.aws

@@ -192,8 +192,8 @@ class DnsConverger(DnsRecords):
         self.before["certificate"] = [{"arn": c["CertificateArn"], "sha256": c["Tags"].get(FINGERPRINT_TAG),
                                        "status": c.get("Status")} for c in owned] or None
         self.after["certificate"] = {"sha256": fingerprint, "status": "ISSUED"}
-        target = same[0] if same else (sorted(owned, key=lambda c: str(c.get("CreatedAt") or c.get("ImportedAt")))[0]
-                                        if owned else None)
+        oldest_first = sorted(owned, key=lambda c: str(c.get("CreatedAt") or c.get("ImportedAt")))
+        target = same[0] if same else (oldest_first[0] if owned else None)
         if same:
             arn = target["CertificateArn"]
         else:
