@@ -418,7 +418,8 @@ def validate_template(doc):
         rtype = res["Type"]
         schema = SCHEMAS.get(rtype)
         if schema is None:
-            raise SchemaError("Resources.%s: the resource type %s is not supported by this stand-in." % (logical, rtype))
+            raise SchemaError("Resources.%s: the resource type %s is not supported by this stand-in."
+                              % (logical, rtype))
         given = res.get("Properties") or {}
         if not isinstance(given, dict):
             raise SchemaError("Resources.%s.Properties: must be a map." % logical)
