@@ -30,9 +30,33 @@ def _vars(image_id, certificate_arn="", **extra):
     return values
 
 
+def _rds_instance(aws):
+    """The user's MySQL on RDS, in a VPC of its own with its own security group."""
+    ec2 = aws.ec2
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.%d.0/24" % i, AvailabilityZone="us-east-1" + z)["Subnet"]["SubnetId"]
+               for i, z in ((1, "a"), (2, "b"))]
+    own = ec2.create_security_group(GroupName="db-own", Description="the database's own group", VpcId=vpc)["GroupId"]
+    aws.rds.create_db_subnet_group(DBSubnetGroupName="sm-db", DBSubnetGroupDescription="sm db", SubnetIds=subnets)
+    aws.rds.create_db_instance(DBInstanceIdentifier="sm-db", DBInstanceClass="db.t3.micro", Engine="mysql",
+                               MasterUsername="admin", MasterUserPassword="not-a-secret-1", AllocatedStorage=20,
+                               DBSubnetGroupName="sm-db", VpcSecurityGroupIds=[own])
+    return own
+
+
+def _rds_groups(aws):
+    return sorted(g["VpcSecurityGroupId"] for g in
+                  aws.rds.describe_db_instances(DBInstanceIdentifier="sm-db")["DBInstances"][0]["VpcSecurityGroups"])
+
+
+def _elastic_ips(aws):
+    return aws.ec2.describe_addresses(Filters=[{"Name": "tag:streamfleet:deployment", "Values": [DEPLOYMENT]}])["Addresses"]
+
+
 def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     started = time.monotonic()
     zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="red5")["HostedZone"]["Id"]
+    db_own_group = _rds_instance(aws)
     # A certificate requested outside the deployment: moto never clears a certificate's InUseBy
     # when its listener is deleted, so aws_dns refuses to delete a certificate the topology
     # requested itself (domain + zone) at teardown. The request path is planned below.
@@ -44,8 +68,10 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     assert any("Plan only" in r["task"] for r in results if not r.get("skipped"))
     assert aws.tagged(DEPLOYMENT) == []
 
-    # deploy
-    run_topology(playbook, PLAYBOOK, _vars(base_image_id, certificate_arn))
+    # deploy: seed 003's two Stream Managers (min 2 by default; max 2 here: two addresses)
+    values = _vars(base_image_id, certificate_arn, red5pro_streammanager_aws_max=2,
+                   red5pro_streammanager_aws_db_instance_identifier="sm-db")
+    run_topology(playbook, PLAYBOOK, values)
     elbv2 = aws.elbv2
     lb = elbv2.describe_load_balancers(Names=["streammanager"])["LoadBalancers"][0]
     listeners = {l["Port"]: l for l in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]}
@@ -56,7 +82,22 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     assert (tg["Protocol"], tg["Port"], tg["HealthCheckPath"]) == ("HTTP", 5080, "/")
 
     group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["streammanager"])["AutoScalingGroups"][0]
-    assert (group["MinSize"], group["MaxSize"], group["HealthCheckType"], group["HealthCheckGracePeriod"]) == (1, 3, "ELB", 300)
+    assert (group["MinSize"], group["MaxSize"], group["HealthCheckType"], group["HealthCheckGracePeriod"]) == (2, 2, "ELB", 300)
+    assert len(group["Instances"]) == 2
+    subnet_zones = {s["SubnetId"]: s["AvailabilityZone"] for s in aws.ec2.describe_subnets(
+        SubnetIds=group["VPCZoneIdentifier"].split(","))["Subnets"]}
+    assert len(set(subnet_zones.values())) == 2  # different zones
+    # one reserved Elastic IP per Stream Manager, tagged by index; the profile may associate only those
+    addresses = sorted(_elastic_ips(aws), key=lambda a: a["AllocationId"])
+    assert len(addresses) == 2
+    assert sorted(dict((t["Key"], t["Value"]) for t in a["Tags"])["streamfleet:index"] for a in addresses) == ["0", "1"]
+    profile = DEPLOYMENT + "-streammanager-drain"
+    policy = aws.iam.get_role_policy(RoleName=profile, PolicyName="streamfleet-elastic-ip")["PolicyDocument"]
+    statements = {st["Sid"]: st for st in policy["Statement"]}
+    assert sorted(r.rsplit("/", 1)[1] for r in statements["AssociateOnlyReservedAddresses"]["Resource"]) == [
+        a["AllocationId"] for a in addresses]
+    assert statements["AssociateWithOwnGroupsInstancesOnly"]["Condition"] == {
+        "StringEquals": {"ec2:ResourceTag/aws:autoscaling:groupName": "streammanager"}}
     assert group["NewInstancesProtectedFromScaleIn"] is True
     assert group["TargetGroupARNs"] == [tg["TargetGroupArn"]]
     policies = {p["PolicyName"]: p for p in aws.autoscaling.describe_policies(AutoScalingGroupName="streammanager")["ScalingPolicies"]}
@@ -70,6 +111,7 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
     user_data = base64.b64decode(data["UserData"]).decode()
     assert "streammanager.ip" in user_data and "urandom" not in user_data
+    assert "elastic-ip --deployment %s" % DEPLOYMENT in user_data and "--set streammanager" in user_data
     assert data["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 16
 
     groups = {g["GroupName"]: g for g in aws.ec2.describe_security_groups(Filters=[
@@ -77,6 +119,8 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     db = groups["streammanager-database"]["IpPermissions"]
     assert [(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"], p["IpRanges"]) for p in db] == [
         (3306, groups["streammanager-instances"]["GroupId"], [])]
+    # the database group is on the user's RDS instance, next to its own group
+    assert _rds_groups(aws) == sorted([db_own_group, groups["streammanager-database"]["GroupId"]])
     sm = groups["streammanager-instances"]["IpPermissions"]
     assert [(p["FromPort"], p["UserIdGroupPairs"][0]["GroupId"]) for p in sm] == [
         (5080, groups["streammanager-balancer"]["GroupId"])]
@@ -85,13 +129,16 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
                aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
     assert records[(DOMAIN + ".", "A")]["AliasTarget"]["DNSName"].rstrip(".").lower() == lb["DNSName"].lower()
 
-    # re-run: nothing changes
-    stats, results = run_topology(playbook, PLAYBOOK, _vars(base_image_id, certificate_arn))
+    # re-run: nothing changes, nothing allocated
+    stats, results = run_topology(playbook, PLAYBOOK, values)
     assert changed_tasks(results) == [] and stats["changed"] == 0, changed_tasks(results)
+    assert sorted(a["AllocationId"] for a in _elastic_ips(aws)) == [a["AllocationId"] for a in addresses]
+    eip_task = [r for r in results if r["task"].endswith("found by tag before allocating")][0]
+    assert eip_task["api_calls"] == {"ec2.DescribeAddresses": 1}
 
     # update: more Stream Managers, no WebRTC and the optional scale-in policy; plan first
-    updated = _vars(base_image_id, certificate_arn, red5pro_streammanager_aws_max=5, red5pro_streammanager_aws_webrtc=False,
-                    red5pro_streammanager_aws_scale_in=True)
+    updated = dict(values, red5pro_streammanager_aws_max=5, red5pro_streammanager_aws_webrtc=False,
+                   red5pro_streammanager_aws_scale_in=True, red5pro_streammanager_aws_elastic_ip_count=2)
     stats, results = run_topology(playbook, PLAYBOOK, updated, check=True, diff=True)
     assert changed_tasks(results) == ["Stream Manager Auto Scaling group with CPU alarms"]
     assert len(aws.autoscaling.describe_policies(AutoScalingGroupName="streammanager")["ScalingPolicies"]) == 1
@@ -104,8 +151,9 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
         "LessThanOrEqualToThreshold", 30.0, 900, 2)
 
     # teardown leaves nothing of the deployment
-    run_topology(playbook, PLAYBOOK, _vars(base_image_id, certificate_arn, red5pro_streammanager_aws_state="absent"))
+    run_topology(playbook, PLAYBOOK, dict(values, red5pro_streammanager_aws_state="absent"))
     assert leftovers(aws, DEPLOYMENT) == []
+    assert _elastic_ips(aws) == [] and _rds_groups(aws) == [db_own_group]
     records = aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     assert [r["Type"] for r in records if r["Name"] == DOMAIN + "."] == []
     print("red5pro streammanager lifecycle: %.0fs" % (time.monotonic() - started))
