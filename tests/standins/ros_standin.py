@@ -459,9 +459,10 @@ class RosState:
 
     @staticmethod
     def validate_template_action(params, region):
-        """ValidateTemplate (https://www.alibabacloud.com/help/en/ros/developer-reference/api-ros-2019-09-10-validatetemplate):
-        the same checks as CreateStack, no stack; answers the template's parameters, outputs and
-        resource types."""
+        """ValidateTemplate: the same checks as CreateStack, no stack; answers the template's
+        description, parameters, outputs and resource types, as
+        https://www.alibabacloud.com/help/en/ros/developer-reference/api-ros-2019-09-10-validatetemplate
+        describes the response."""
         doc = parse_template(params.get("TemplateBody"))
         parameters = []
         for key, spec in (doc.get("Parameters") or {}).items():

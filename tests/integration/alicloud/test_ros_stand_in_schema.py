@@ -116,7 +116,7 @@ def validate_template(standin, template):
                                   "access_key_secret": standin.access_key_secret,
                                   "region": standin.region, "endpoint": standin.endpoint}, retries=0)
     request = ros_utils.ros_models.ValidateTemplateRequest(region_id=standin.region,
-                                                            template_body=json.dumps(template))
+                                                           template_body=json.dumps(template))
     return client._call("ValidateTemplate", "validate_template", request)
 
 
@@ -134,7 +134,7 @@ def test_validate_template_answers_and_refuses(standin):
 def test_every_schema_names_its_source_and_types():
     assert ros_schema.counts()[0] == 13
     for rtype, schema in ros_schema.SCHEMAS.items():
-        assert schema["source"].startswith("https://www.alibabacloud.com/help/en/ros/developer-reference/aliyun-"), rtype
+        assert schema["source"].startswith(ros_schema.DOC + "aliyun-"), rtype
         assert rtype.split("::")[-1].lower() in schema["source"], rtype
         for name, spec in schema["properties"].items():
             assert spec["type"] in ("String", "Integer", "Number", "Boolean", "List", "Map"), (rtype, name)
