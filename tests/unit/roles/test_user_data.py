@@ -170,10 +170,21 @@ def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, boot_launcher
     assert installed.read_text() == script.read_text()
     assert stat.S_IMODE(installed.stat().st_mode) == 0o700
     assert imds.calls[0][:2] == ("PUT", "/latest/api/token")
+    # The guide's other settings (seed 000) too, once each, from the role's defaults: what an
+    # image made from a marketplace image lacks.
+    assert_once(conf, "cdn_nodes_resolve_ip", "false")
+    assert_once(conf, "periodic_fir_request", "true")
+    assert_once(conf, "keep_alive.enabled", "websocket,rtmfp")
+    # The heap as the seed's sed 's/^\(-Xmx\).*$/\1512m/' leaves the shipped file, byte for byte.
+    shipped = (ARCHIVES / "wcs" / "server" / "conf" / "wcs-core.properties").read_text()
+    seed_result = "".join(re.sub(r"^(-Xmx).*$", r"\g<1>512m", line) for line in shipped.splitlines(True))
+    assert (home / "conf" / "wcs-core.properties").read_text() == seed_result
     # The module sees nothing left to change.
     result = run_module("wcs_config", {
         "home": str(home), "cdn_enabled": True, "cdn_role": cdn_role, "cdn_ip": METADATA["local-ipv4"],
-        "cdn_point_of_entry": point_of_entry or None}, check_mode=True)
+        "cdn_point_of_entry": point_of_entry or None, "cdn_nodes_resolve_ip": False,
+        "periodic_fir_request": True, "keep_alive_enabled": ["websocket", "rtmfp"], "heap_size": "512m"},
+        check_mode=True)
     assert result.get("changed") is False, result
 
 
