@@ -621,13 +621,11 @@ def _aws_balancer(c, p):
         c.in_range('idle_timeout', p.get('idle_timeout'), 1, 4000, ALB_ATTR_DOC, 'seconds')
     if p.get('health_check'):
         _health_check_ranges(c, 'health_check', p['health_check'], (2, 60), CLB_HEALTH_DOC)
+    # target group names and ports, health check ports, listener ports and the certificate of an
+    # HTTPS listener: alb.py's and classic_elb.py's validate (same sources), which run next
     for i, group in _items(p, 'target_groups'):
         where = 'target_groups[%d]' % i
-        c.name(where + '.name', group.get('name'), 'target_group')
-        c.port(where + '.port', group.get('port'))
         check = group.get('health_check') or {}
-        if check.get('port') not in (None, 'traffic-port'):
-            c.port(where + '.health_check.port', check.get('port'))
         _health_check_ranges(c, where + '.health_check', check, (2, 120), TG_DOC)
         # deregistration_delay.timeout_seconds 0-3600, stickiness.lb_cookie.duration_seconds
         # 1-604800 (TG_ATTR_DOC)
@@ -637,11 +635,6 @@ def _aws_balancer(c, p):
                    TG_ATTR_DOC, 'seconds')
     for i, listener in _items(p, 'listeners'):
         where = 'listeners[%d]' % i
-        c.port(where + '.port', listener.get('port'))
-        c.port(where + '.load_balancer_port', listener.get('load_balancer_port'))
-        c.port(where + '.instance_port', listener.get('instance_port'))
-        c.listener_certificate(where + '.protocol', listener.get('protocol'),
-                               listener.get('certificate_arn') or listener.get('ssl_certificate_id'))
         for j, rule in enumerate(listener.get('rules') or []):
             # rule priority 1-50000 (CreateRule)
             c.in_range('%s.rules[%d].priority' % (where, j), rule.get('priority'), 1, 50000,
@@ -653,8 +646,8 @@ def _aws_fleet(c, p):
     _aws_common(c, p)
     c.name('name', p.get('name'), 'autoscaling_group')
     c.name('launch_template.name', (p.get('launch_template') or {}).get('name'), 'launch_template')
-    c.capacity(('min_size', 'desired_capacity', 'max_size'),
-               (p.get('min_size'), p.get('desired_capacity'), p.get('max_size')))
+    # min_size <= desired_capacity <= max_size and the lifecycle hooks (names, heartbeat
+    # 30-7200 s, HOOK_DOC): fleet.py's validate, which runs next
     for option in ('health_check_grace_period', 'default_cooldown', 'wait_for_instances'):
         c.in_range(option, p.get(option), 0, None, ASG_DOC, 'seconds')
     for i, policy in _items(p, 'policies'):
@@ -670,11 +663,6 @@ def _aws_fleet(c, p):
         if period is not None and not (period in (10, 30) or (period >= 60 and period % 60 == 0)):
             c.refuse(where + '.alarm.period', period, 'must be 10, 30 or a multiple of 60 seconds (%s)' % ALARM_DOC)
         c.in_range(where + '.alarm.evaluation_periods', alarm.get('evaluation_periods'), 1, None, ALARM_DOC)
-    for i, hook in _items(p, 'lifecycle_hooks'):
-        where = 'lifecycle_hooks[%d]' % i
-        c.name(where + '.name', hook.get('name'), 'lifecycle_hook')
-        # HeartbeatTimeout 30-7200 seconds (HOOK_DOC)
-        c.in_range(where + '.heartbeat_timeout', hook.get('heartbeat_timeout'), 30, 7200, HOOK_DOC, 'seconds')
     pool = p.get('warm_pool') or {}
     c.in_range('warm_pool.min_size', pool.get('min_size'), 0, None,
                'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html')

@@ -109,9 +109,9 @@ def table_balancer(network):
         (dict(name="x" * 33), "name"),
         (dict(name="internal-web"), "name"),
         (dict(name="-web"), "name"),
-        (dict(target_groups=[dict(group, port=0)]), "target_groups[0].port"),  # not after the balancer
-        (dict(target_groups=[dict(group, name="t" * 33)]), "target_groups[0].name"),
-        (dict(listeners=[dict(listener, port=70000)]), "listeners[0].port"),
+        (dict(target_groups=[dict(group, port=0)]), "target_groups[0]"),  # not after the balancer
+        (dict(target_groups=[dict(group, name="t" * 33)]), "target_groups[0]"),
+        (dict(listeners=[dict(listener, port=70000)]), "listeners[0]"),
         (dict(listeners=[dict(listener, protocol="HTTPS")]), "certificate"),
         (dict(target_groups=[dict(group, health_check=dict(interval=1))]), "target_groups[0].health_check.interval"),
         (dict(idle_timeout=5000), "idle_timeout"),
@@ -129,7 +129,7 @@ def table_fleet(network):
         (dict(min_size=-1), "min_size"),
         (dict(name="a:b"), "name"),
         (dict(lifecycle_hooks=[dict(name="drain", transition="autoscaling:EC2_INSTANCE_TERMINATING",
-                                    heartbeat_timeout=10)]), "lifecycle_hooks[0].heartbeat_timeout"),
+                                    heartbeat_timeout=10)]), "heartbeat_timeout"),
         (dict(launch_template=dict(name="ab")), "launch_template.name"),
         (dict(health_check_grace_period=-30), "health_check_grace_period"),
         (dict(min_sise=1), "did you mean min_size"),
