@@ -204,7 +204,8 @@ class ClassicBalancer(BalancerConverger):
             for port in remove_ports:
                 client.delete_load_balancer_listeners(aws_retry=True, LoadBalancerName=name, LoadBalancerPorts=[port])
         if add and self.change("create classic listeners on ports %s" % sorted(i["LoadBalancerPort"] for i in add)):
-            client.create_load_balancer_listeners(LoadBalancerName=name, Listeners=add)
+            # documented as idempotent for a listener of the same settings: safe to re-send
+            client.create_load_balancer_listeners(aws_retry=True, LoadBalancerName=name, Listeners=add)
         if check and self._classic_health_api(check) != dict(
                 (k, current_check.get(k)) for k in ("Target", "Interval", "Timeout", "HealthyThreshold",
                                                     "UnhealthyThreshold")):

@@ -247,6 +247,38 @@ class NetworkConverger(Converger):
             return {item_key: found[0]} if item_key else {'GroupId': found[0]['GroupId']}
         return self.ec2.create_once(method, reread, **kwargs)
 
+    # Attach, route, associate and authorize have no client token and fail on a second send
+    # once the first was carried out (Resource.AlreadyAssociated, RouteAlreadyExists,
+    # InvalidPermission.Duplicate): after a throttled, failed or unanswered send, look first.
+    def _attach_gateway(self, gateway_id, vpc_id):
+        def attached():
+            gateways = self.ec2.describe_internet_gateways(
+                aws_retry=True, InternetGatewayIds=[gateway_id])['InternetGateways']
+            if any(a.get('VpcId') == vpc_id for g in gateways for a in g.get('Attachments', [])):
+                return {}
+            return None
+        self.ec2.create_once('attach_internet_gateway', attached, InternetGatewayId=gateway_id, VpcId=vpc_id)
+
+    def _default_route(self, table_id, gateway_id):
+        tables = self.ec2.describe_route_tables(aws_retry=True, RouteTableIds=[table_id])['RouteTables']
+        if any(r.get('DestinationCidrBlock') == '0.0.0.0/0' and r.get('GatewayId') == gateway_id
+               for t in tables for r in t.get('Routes', [])):
+            return {}
+        return None
+
+    def _association(self, table_id, subnet_id):
+        tables = self.ec2.describe_route_tables(aws_retry=True, RouteTableIds=[table_id])['RouteTables']
+        for association in (a for t in tables for a in t.get('Associations', [])):
+            if association.get('SubnetId') == subnet_id:
+                return {'AssociationId': association.get('RouteTableAssociationId')}
+        return None
+
+    def _rule_present(self, group_id, perm, ids_to_names):
+        groups = self.ec2.describe_security_groups(aws_retry=True, GroupIds=[group_id])['SecurityGroups']
+        if groups and perm in permissions_of(groups[0], ids_to_names):
+            return {}
+        return None
+
     def _tag_spec(self, resource_type, name):
         tags = dict(self.tags, Name=name)
         return [{'ResourceType': resource_type, 'Tags': boto3_tag_list(tags)}]
@@ -325,7 +357,7 @@ class NetworkConverger(Converger):
                     {'tag:%s' % DEPLOYMENT_TAG: self.params['deployment'], 'tag:Name': self.params['name']},
                     TagSpecifications=self._tag_spec('internet-gateway', self.params['name']))[
                         'InternetGateway']['InternetGatewayId']
-                self.ec2.attach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc['VpcId'])
+                self._attach_gateway(gateway_id, vpc['VpcId'])
         name = '%s-public' % self.params['name']
         table = None
         for candidate in current['route_tables']:
@@ -338,13 +370,16 @@ class NetworkConverger(Converger):
                                  VpcId=vpc['VpcId'], TagSpecifications=self._tag_spec('route-table', name))['RouteTable']
         routes = dict((r.get('DestinationCidrBlock'), r.get('GatewayId')) for r in table.get('Routes', []))
         if routes.get('0.0.0.0/0') != gateway_id and self.change('route 0.0.0.0/0 to the internet gateway'):
-            self.ec2.create_route(RouteTableId=table['RouteTableId'], DestinationCidrBlock='0.0.0.0/0',
-                                  GatewayId=gateway_id)
+            self.ec2.create_once('create_route', lambda: self._default_route(table['RouteTableId'], gateway_id),
+                                 RouteTableId=table['RouteTableId'], DestinationCidrBlock='0.0.0.0/0',
+                                 GatewayId=gateway_id)
         associated = set(a.get('SubnetId') for a in table.get('Associations', []))
         for subnet in public:
             if subnet['id'] and subnet['id'] not in associated:
                 if self.change('associate subnet %s with %s' % (subnet['cidr'], name)):
-                    self.ec2.associate_route_table(RouteTableId=table['RouteTableId'], SubnetId=subnet['id'])
+                    self.ec2.create_once(
+                        'associate_route_table', lambda subnet_id=subnet['id']: self._association(table['RouteTableId'], subnet_id),
+                        RouteTableId=table['RouteTableId'], SubnetId=subnet['id'])
 
     def _groups(self, vpc, existing, desired_rules):
         by_name = dict((g['GroupName'], g) for g in existing)
@@ -371,7 +406,9 @@ class NetworkConverger(Converger):
             extra = sorted(current - desired) if spec.get('purge_rules', True) else []
             for perm in missing:
                 if self.change('allow %s into %s' % (describe_rule(perm), spec['name'])):
-                    self.ec2.authorize_security_group_ingress(
+                    self.ec2.create_once(
+                        'authorize_security_group_ingress',
+                        lambda rule=perm: self._rule_present(group['GroupId'], rule, ids_to_names),
                         GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
             for perm in extra:
                 if self.change('revoke %s from %s' % (describe_rule(perm), spec['name'])):

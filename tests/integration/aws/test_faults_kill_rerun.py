@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from faults_topologies import CLEAN, TOPOLOGIES, assert_counts, finish, start_topology
+from faults_topologies import CLEAN, TOPOLOGIES, assert_counts, finish, report, start_topology
 from lib.fault_proxy import FaultProxy, TreeKiller, gone
 
 # (operation, occurrence in that run): moto carries the call out, the playbook dies before the
@@ -55,6 +55,7 @@ def test_killed_three_times_then_rerun_leaves_no_duplicate_and_no_orphan(name, p
         timings.append(round(time.monotonic() - started, 1))
         assert returncode == 0, output[-5000:]
         counted = assert_counts(aws, topology, CLEAN[name])
-        print("%s kill-and-rerun: runs %s s; objects %s" % (name, timings, counted))
+        report("%s kill-and-rerun: runs %s s; objects %s" % (name, timings, counted),
+               test="kill-rerun", topology=name, runs=timings, objects=counted)
     finally:
         proxy.close()

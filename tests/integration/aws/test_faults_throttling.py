@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from faults_topologies import CLEAN, TOPOLOGIES, assert_counts, finish, module_retries, start_topology
+from faults_topologies import CLEAN, TOPOLOGIES, assert_counts, finish, module_retries, report, start_topology
 from lib.fault_proxy import FaultProxy
 
 SEED = 21
@@ -44,7 +44,10 @@ def test_topology_converges_through_throttling_5xx_and_resets(name, playbook, aw
         by_service = Counter()
         for key, count in retried.items():
             by_service[key.split(".", 1)[0]] += count
-        print("%s storm: %d requests, faults %s, module retries %d %s, %.0f s; objects %s" % (
-            name, requests, dict(faults), sum(retried.values()), dict(by_service), seconds, counted))
+        report("%s storm: %d requests, faults %s, module retries %d %s, %.0f s; objects %s" % (
+            name, requests, dict(faults), sum(retried.values()), dict(by_service), seconds, counted),
+            test="throttling", topology=name, requests=requests, faults=dict(faults),
+            faults_by_service=dict(proxy.fault_counts("service")), module_retries=dict(by_service),
+            seconds=round(seconds, 1), objects=counted)
     finally:
         proxy.close()
