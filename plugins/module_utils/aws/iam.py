@@ -21,6 +21,7 @@ __metaclass__ = type
 
 import json
 import re
+import time
 
 from ansible.module_utils.six import string_types
 from ansible.module_utils.six.moves.urllib.parse import unquote
@@ -240,6 +241,20 @@ class InstanceProfileConverger(Converger):
                 return None
             raise
 
+    def _until_readable(self, kind, get, delay=2, attempts=15):
+        """Wait until IAM's eventual consistency lets the new ``kind`` be read.
+
+        Through ``get`` (a retried read), not botocore's RoleExists/InstanceProfileExists
+        waiters: those give up on the first throttling answer.
+        """
+        for attempt in range(attempts):
+            if get() is not None:
+                return
+            if attempt + 1 < attempts:
+                time.sleep(delay)
+        raise ConvergeError('the new %s %s did not become readable within %d s'
+                            % (kind, self.params['name'], delay * attempts))
+
     def read(self):
         name = self.params['name']
         self.role = self.get_role()
@@ -304,7 +319,7 @@ class InstanceProfileConverger(Converger):
                 # CreateRole takes no client token: after a failure, look for the role first
                 role = self.iam.create_once('create_role', self.get_role, **kwargs)
                 role = role.get('Role', role)
-                self.iam.get_waiter('role_exists').wait(RoleName=name, WaiterConfig={'Delay': 2, 'MaxAttempts': 15})
+                self._until_readable('role', self.get_role)
             role_tags = {}
         else:
             if not same_policy(decode_document(role.get('AssumeRolePolicyDocument')), EC2_TRUST_POLICY):
@@ -326,8 +341,7 @@ class InstanceProfileConverger(Converger):
                 profile = self.iam.create_once('create_instance_profile', self.get_profile, InstanceProfileName=name,
                                                Path=p['path'], Tags=boto3_tag_list(tags))
                 profile = profile.get('InstanceProfile', profile)
-                self.iam.get_waiter('instance_profile_exists').wait(
-                    InstanceProfileName=name, WaiterConfig={'Delay': 2, 'MaxAttempts': 15})
+                self._until_readable('instance profile', self.get_profile)
             profile_tags = {}
             roles_in_profile = []
         else:
