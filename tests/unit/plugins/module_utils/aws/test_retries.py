@@ -7,6 +7,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    ParamValidationError,
     ReadTimeoutError,
     SSLError,
 )
@@ -222,3 +223,9 @@ def test_create_attempts_are_bounded():
     with pytest.raises(ClientError):
         aws.create_once(send, reread, max_attempts=3, sleep=lambda s: None)
     assert send.calls == 3 and reread.calls == 3
+
+
+def test_client_side_validation_error_is_reported_with_its_code():
+    error = aws.format_aws_error(ParamValidationError(report="Invalid length for parameter LaunchTemplateName"))
+    assert error["code"] == "ParamValidationError"
+    assert "LaunchTemplateName" in error["message"]
