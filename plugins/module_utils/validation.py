@@ -711,6 +711,11 @@ def _aws_image(c, p):
     c.in_range('keep', p.get('keep'), 1, None, 'keep at least the image in use')
 
 
+@rules_for('aws_image_info')
+def _aws_image_info(c, p):
+    _aws_common(c, p)  # family/name: image.py's validate (reads only)
+
+
 @rules_for('aws_instance_profile')
 def _aws_instance_profile(c, p):
     # name, path and policy names: iam.py's validate (the IAM rules, IAM_DOC)

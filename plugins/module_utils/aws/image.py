@@ -240,3 +240,77 @@ class ImageConverger(Converger):
     def apply(self):
         ensure = ensure_absent if self.params['state'] == 'absent' else ensure_present
         self.result = ensure(self.module, self.client('ec2'), self.images)
+
+
+def image_summary(image):
+    """The fields of an image the lookups return (and the status view compares)."""
+    return dict(image_id=image['ImageId'], name=image.get('Name'), creation_date=image.get('CreationDate'),
+                owner_id=image.get('OwnerId'), state=image.get('State'), architecture=image.get('Architecture'),
+                tags=tag_dict(image.get('Tags')))
+
+
+def newest_image(ec2, deployment=None, family=None, name=None, owners=None):
+    """The newest available image, with one ``DescribeImages`` call: of the baked family
+    (``family`` of ``deployment``, the tags ``image_bake`` sets, images of this account) or of an
+    AMI name pattern (``name`` with ``*`` wildcards, of ``owners``: a base image such as
+    Ubuntu's). Returns ``(image summary or None, number of images that matched)``.
+
+    The family case picks with the status view's own rule (``deployment.newest_images``), so a
+    topology deploys the very image ``status.yml`` calls the newest."""
+    # Imported here: deployment.py is the status view and imports much more than this needs.
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.deployment import newest_images
+
+    filters = {'state': 'available'}
+    if family:
+        filters['tag:' + DEPLOYMENT_TAG] = deployment
+        filters['tag:' + ROLE_TAG] = family
+        owners = ['self']
+    else:
+        filters['name'] = name
+    images = ec2.describe_images(aws_retry=True, Owners=owners or ['self'],
+                                 Filters=ec2_filters(filters))['Images']
+    if family:
+        found = newest_images([dict(image_summary(i), id=i['ImageId']) for i in images])
+        best = found.get((deployment, family))
+    else:
+        summaries = [image_summary(i) for i in images if i.get('CreationDate')]
+        best = max(summaries, key=lambda i: (i['creation_date'], i['name'] or '')) if summaries else None
+    if best is not None:
+        best = dict((k, v) for k, v in best.items() if k != 'id')
+    return best, len(images)
+
+
+class ImageInfo(Converger):
+    """The ``aws_image_info`` task: the newest image of a family or of a name pattern; reads only."""
+
+    input_rules = 'aws_image_info'  # validation.INPUT_RULES, checked before validate()
+
+    reports_changes = False
+
+    def describe(self):
+        p = self.params
+        return 'Image lookup %s' % ('family %s of %s' % (p['family'], p['deployment']) if p['family']
+                                    else 'name %s' % p['name'])
+
+    def validate(self):
+        p = self.params
+        if p['family'] and not p['deployment']:
+            raise ConvergeError('family needs deployment (the streamfleet:deployment tag of the images)')
+        if p['name'] is not None and not p['name'].strip():
+            raise ConvergeError('name must not be empty')
+
+    def read(self):
+        p = self.params
+        self.image, self.matched = newest_image(self.client('ec2'), deployment=p['deployment'], family=p['family'],
+                                                name=p['name'], owners=p['owners'])
+        if self.image is None and p['fail_when_none']:
+            raise ConvergeError('%s: no available image matched (looked with one DescribeImages call%s)' % (
+                self.describe(), ', owners %s' % ', '.join(p['owners']) if not p['family'] else
+                ', tags streamfleet:deployment and %s; bake one with playbooks/bake_image.yml' % ROLE_TAG))
+
+    def report(self):
+        return dict(changed=False, image=self.image, image_id=self.image['image_id'] if self.image else None,
+                    matched=self.matched)
+
+    def diff(self):
+        return {}

@@ -146,3 +146,42 @@ def test_playbook(playbook, aws, instance_id):
     assert [r["changed"] for r in results] == [True, True, False, True]
     assert results[1]["image_id"].startswith("ami-")
     assert aws.tagged(DEPLOYMENT) == []
+
+
+def test_info_newest_of_family_and_of_name_pattern(run_module, aws, instance_id):
+    lookup = dict(deployment=DEPLOYMENT, family="origin")
+    none = run_module("aws_image_info", lookup)
+    assert none["image_id"] is None and none["image"] is None and none["matched"] == 0
+    assert none["changed"] is False and none["api_calls"] == {"ec2.DescribeImages": 1}
+    failed = run_module("aws_image_info", dict(lookup, fail_when_none=True))
+    assert failed["failed"] and "no available image matched" in failed["msg"] and "bake_image.yml" in failed["msg"]
+
+    first = bake(run_module, instance_id, "origin-1")
+    bake(run_module, instance_id, "edge-1", role="edge")  # another family
+    found = run_module("aws_image_info", lookup, check_mode=True)
+    assert found["image_id"] == first["image_id"] and found["matched"] == 1
+    assert found["image"]["tags"]["streamfleet:role"] == "origin" and found["image"]["creation_date"]
+    second = bake(run_module, instance_id, "origin-2")
+    found = run_module("aws_image_info", lookup)
+    assert found["image_id"] == second["image_id"] and found["matched"] == 2
+    assert found["api_calls"] == {"ec2.DescribeImages": 1}
+    # the same family of another deployment is not ours
+    assert run_module("aws_image_info", dict(lookup, deployment="other"))["image_id"] is None
+
+    # a base image by name pattern and owner (moto's stock Ubuntu images), newest by CreationDate
+    pattern = "ubuntu/images/hvm-ssd/ubuntu-*-amd64-server-*"
+    stock = aws.ec2.describe_images(Owners=["099720109477"], Filters=[{"Name": "name", "Values": [pattern]}])["Images"]
+    base = run_module("aws_image_info", dict(name=pattern, owners=["099720109477"]))
+    assert base["matched"] == len(stock) > 0
+    assert base["image"]["creation_date"] == max(i["CreationDate"] for i in stock)
+    assert base["api_calls"] == {"ec2.DescribeImages": 1}
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(family="origin"), "family"),
+    (dict(deployment=DEPLOYMENT, family="origin", name="x-*"), "mutually exclusive"),
+    (dict(deployment=DEPLOYMENT), "one of the following"),
+])
+def test_info_bad_input(run_module, args, message):
+    result = run_module("aws_image_info", args)
+    assert result["failed"] and message in result["msg"]
