@@ -46,8 +46,8 @@ def test_role_twice_then_absent(sm, playbook):
     wait = first["Wait until every node is in service"]
     assert wait["node_groups"][0]["inservice"] is True
     assert wait["attempts"] >= 1
-    # seed defaults: 1 origin added, 2 edges and 2 relays from the policy's minLimit
-    assert wait["node_groups"][0]["node_states"] == {"inservice": 5}
+    # seed defaults: 1 origin added, 2 edges, 2 relays and 2 transcoders from the policy's minLimit
+    assert wait["node_groups"][0]["node_states"] == {"inservice": 7}
     group = sm.state()["groups"]["nodegroup-sandbox"]
     assert group["scalePolicy"] == "default-v3" and group["launchConfig"] == "all-nodes-launch"
     writes = len(sm.writes())
