@@ -75,8 +75,10 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     elbv2 = aws.elbv2
     lb = elbv2.describe_load_balancers(Names=["streammanager"])["LoadBalancers"][0]
     listeners = {l["Port"]: l for l in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]}
-    assert sorted(listeners) == [443, 5080]
+    assert sorted(listeners) == [80, 443, 5080]
     assert listeners[5080]["Protocol"] == "HTTP" and listeners[443]["Protocol"] == "HTTPS"
+    redirect = listeners[80]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect" and redirect["RedirectConfig"]["Port"] == "443"
     assert listeners[443]["Certificates"][0]["CertificateArn"] == certificate_arn
     tg = elbv2.describe_target_groups(Names=["streammanager-5080"])["TargetGroups"][0]
     assert (tg["Protocol"], tg["Port"], tg["HealthCheckPath"]) == ("HTTP", 5080, "/")
@@ -180,7 +182,9 @@ def test_red5pro_streammanager_with_node_group(playbook, aws, base_image_id):
     sim = StreamManagerSim("sim-token-topology").start()
     try:
         env = {"RED5PRO_SM_ACCESS_TOKEN": "sim-token-topology"}
+        # HTTPS turned off explicitly (issue 17: otherwise mandatory): the simulator answers HTTP
         values = _vars(base_image_id, red5pro_streammanager_aws_domain="", red5pro_streammanager_aws_zone="",
+                       red5pro_streammanager_aws_https=False,
                        red5pro_streammanager_aws_configure_nodegroup=True,
                        red5pro_streammanager_aws_nodegroup_base_url=sim.url,
                        red5pro_nodegroup_regions=["us-east-1"],
