@@ -30,6 +30,8 @@ def ams_vars(base_image_id):
         antmedia_cluster_aws_instance_type="t3.micro",
         antmedia_cluster_aws_add_hosts=False,
         antmedia_cluster_aws_wait_timeout=120,
+        # day-2 behaviour only: the HTTPS listeners have their own test (test_topology_antmedia_cluster.py)
+        antmedia_cluster_aws_https=False,
     )
 
 
@@ -141,6 +143,7 @@ def test_only_aws_default_region_places_the_topology(playbook, aws, monkeypatch)
         "wcs_cdn_aws_image_id": image_id,
         "wcs_cdn_aws_instance_type": "t3.micro",
         "wcs_cdn_aws_wait_timeout": 120,
+        "wcs_cdn_aws_https": False,  # the region is the point here; HTTPS has its own test
     }
     stats, results = run_topology(playbook, "wcs_cdn_aws.yml", wcs_vars)
     outputs = [r for r in results if r["task"] == "Show what was built"][0]["wcs_cdn_aws_outputs"]

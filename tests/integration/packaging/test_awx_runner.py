@@ -53,6 +53,7 @@ def test_wcs_cdn_job_on_moto(private_data_dir, moto_url):
         "wcs_cdn_aws_wait_timeout": 120,
         "wcs_cdn_aws_balancer_record_type": "cname",
         "wcs_cdn_aws_admin_cidrs": ["198.51.100.0/24"],
+        "wcs_cdn_aws_https": False,  # the AWX path is the point here; HTTPS has its own test
     }
     (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
     # what an "Amazon Web Services" credential injects, plus the emulator's endpoint
