@@ -21,6 +21,8 @@ def _vars(image_id, **extra):
         # moto's classic DescribeLoadBalancers has no CanonicalHostedZoneNameID, which an alias
         # record needs (aws_dns fails on it); the CNAME form works on both.
         "wcs_cdn_aws_balancer_record_type": "cname",
+        # issue 17: user tags on every object
+        "wcs_cdn_aws_tags": {"team": "video"},
     }
     values.update(extra)
     return values
@@ -70,6 +72,12 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     assert "CDN_ROLE=edge" in edge_user_data
     assert "CDN_POINT_OF_ENTRY=%s" % origin["PrivateIpAddress"] in edge_user_data
     assert "iptables" not in edge_user_data
+    # issue 17: 1-minute metrics for the 60 s alarm, IMDSv2, user tags on the group and the origin
+    edge_data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert edge_data["Monitoring"] == {"Enabled": True}
+    assert edge_data["MetadataOptions"]["HttpTokens"] == "required"
+    assert {"Key": "team", "Value": "video"} in [dict(Key=t["Key"], Value=t["Value"]) for t in group["Tags"]]
+    assert {"Key": "team", "Value": "video"} in origin["Tags"]
 
     groups = {g["GroupName"]: g for g in aws.ec2.describe_security_groups(Filters=[
         {"Name": "tag:streamfleet:deployment", "Values": [DEPLOYMENT]}])["SecurityGroups"]}
@@ -94,14 +102,23 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
 
     # update: group size, idle timeout, and the seed's simple policy instead of target
     # tracking; check mode plans them first
+    # issue 17 in the same runs: an SNS topic for the alarm (moto lacks the group's notification
+    # configurations, hence no event types), a scheduled action, spot edges above one on-demand
     updated = _vars(base_image_id, wcs_cdn_aws_edge_max=4, wcs_cdn_aws_idle_timeout=120,
-                    wcs_cdn_aws_scaling_policy="simple")
+                    wcs_cdn_aws_scaling_policy="simple",
+                    wcs_cdn_aws_notification_topic="wcs-scaling", wcs_cdn_aws_notification_types=[],
+                    wcs_cdn_aws_edge_scheduled_actions=[{"name": "evening", "recurrence": "0 18 * * *", "min_size": 2}],
+                    wcs_cdn_aws_edge_mixed_instances_policy={
+                        "instance_types": [{"type": "t3.micro"}, {"type": "t3a.micro"}],
+                        "on_demand_base_capacity": 1, "on_demand_percentage_above_base": 0})
     stats, results = run_topology(playbook, "wcs_cdn_aws.yml", updated, check=True, diff=True)
-    assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer"}
+    assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer",
+                                           "SNS topic for the edge group's events and alarm"}
     group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
     assert group["MaxSize"] == 3
     stats, results = run_topology(playbook, "wcs_cdn_aws.yml", updated)
-    assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer"}
+    assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer",
+                                           "SNS topic for the edge group's events and alarm"}
     group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
     assert group["MaxSize"] == 4
     attrs = aws.elb.describe_load_balancer_attributes(LoadBalancerName="wcs-edge")["LoadBalancerAttributes"]
@@ -112,10 +129,20 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     alarm = aws.cloudwatch.describe_alarms(AlarmNames=["wcs-edge-scale-out"])["MetricAlarms"][0]
     assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (
         "GreaterThanOrEqualToThreshold", 80.0, 60, 1)
+    topic = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":wcs-scaling")][0]
+    assert topic in alarm["AlarmActions"]
+    actions = aws.autoscaling.describe_scheduled_actions(AutoScalingGroupName="wcs-edge")["ScheduledUpdateGroupActions"]
+    assert [(a["ScheduledActionName"], a["MinSize"]) for a in actions] == [("streamfleet-evening", 2)]
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
+    assert group["MixedInstancesPolicy"]["InstancesDistribution"]["OnDemandBaseCapacity"] == 1
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", updated)
+    assert changed_tasks(results) == [], changed_tasks(results)
 
     # teardown leaves nothing of the deployment
-    run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id, wcs_cdn_aws_state="absent"))
+    run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id, wcs_cdn_aws_state="absent",
+                                                    wcs_cdn_aws_notification_topic="wcs-scaling"))
     assert leftovers(aws, DEPLOYMENT) == []
     assert aws.elb.describe_load_balancers()["LoadBalancerDescriptions"] == []
+    assert aws.sns.list_topics()["Topics"] == []
     assert _records(aws, zone_id) == {}
     print("wcs cdn lifecycle: %.0fs" % (time.monotonic() - started))
