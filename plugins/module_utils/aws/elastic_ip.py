@@ -95,6 +95,15 @@ class ElasticIpConverger(Converger):
     def _shown(address):
         return '%s %s %s' % (address['index'], address['allocation_id'], address['public_ip'])
 
+    def _allocated(self, index):
+        """The allocation tagged as the set's ``index``-th address, as AllocateAddress answers, or None."""
+        answer = self.ec2.describe_addresses(aws_retry=True, Filters=set_filters(self.params['deployment'],
+                                                                                 self.params['name']))
+        for address in answer.get('Addresses', []):
+            if index_of(tag_dict(address.get('Tags'))) == index:
+                return dict(AllocationId=address['AllocationId'], PublicIp=address.get('PublicIp'))
+        return None
+
     def _tags_for(self, index):
         return self.deployment_tags({SET_TAG: self.params['name'], INDEX_TAG: str(index),
                                      'Name': '%s-%d' % (self.params['name'], index)})
@@ -127,9 +136,11 @@ class ElasticIpConverger(Converger):
             address = by_index.get(index)
             if address is None:
                 if self.change('allocate Elastic IP %s-%d' % (self.params['name'], index)):
-                    # Sent once: AllocateAddress takes no client token; a rerun finds an allocation by its tags.
-                    answer = self.ec2.allocate_address(Domain='vpc', TagSpecifications=[
-                        {'ResourceType': 'elastic-ip', 'Tags': boto3_tag_list(wanted)}])
+                    # AllocateAddress takes no client token: after a throttled, failed or unanswered
+                    # send, look for the allocation by its tags before sending it again.
+                    answer = self.ec2.create_once(
+                        'allocate_address', lambda position=index: self._allocated(position),
+                        Domain='vpc', TagSpecifications=[{'ResourceType': 'elastic-ip', 'Tags': boto3_tag_list(wanted)}])
                     self.addresses.append(dict(index=index, allocation_id=answer['AllocationId'],
                                                public_ip=answer.get('PublicIp'), instance_id=None,
                                                association_id=None, tags=wanted))

@@ -105,14 +105,14 @@ class SecretConverger(Converger):
         ssm = self.client('ssm')
         name = self.params['name']
         try:
-            found = ssm.get_parameter(Name=name, WithDecryption=True)['Parameter']
+            found = ssm.get_parameter(aws_retry=True, Name=name, WithDecryption=True)['Parameter']
         except ClientError as exc:
             if is_error(exc, 'ParameterNotFound'):
                 return None
             raise
-        described = ssm.describe_parameters(ParameterFilters=[{'Key': 'Name', 'Option': 'Equals', 'Values': [name]}])
+        described = ssm.describe_parameters(aws_retry=True, ParameterFilters=[{'Key': 'Name', 'Option': 'Equals', 'Values': [name]}])
         meta = (described.get('Parameters') or [{}])[0]
-        tags = tag_dict(ssm.list_tags_for_resource(ResourceType='Parameter', ResourceId=name).get('TagList', []))
+        tags = tag_dict(ssm.list_tags_for_resource(aws_retry=True, ResourceType='Parameter', ResourceId=name).get('TagList', []))
         return dict(arn=found.get('ARN'), type=found.get('Type'), value=found.get('Value'), version=found.get('Version'),
                     kms_key_id=meta.get('KeyId'), description=meta.get('Description'), tags=tags)
 
@@ -120,7 +120,7 @@ class SecretConverger(Converger):
         sm = self.client('secretsmanager')
         name = self.params['name']
         try:
-            meta = sm.describe_secret(SecretId=name)
+            meta = sm.describe_secret(aws_retry=True, SecretId=name)
         except ClientError as exc:
             if is_error(exc, 'ResourceNotFoundException'):
                 return None
@@ -128,7 +128,7 @@ class SecretConverger(Converger):
         if meta.get('DeletedDate'):
             raise SecretStoreError('%s is scheduled for deletion; restore it (RestoreSecret) or wait until it is '
                                    'deleted' % self.describe())
-        value = sm.get_secret_value(SecretId=name).get('SecretString')
+        value = sm.get_secret_value(aws_retry=True, SecretId=name).get('SecretString')
         return dict(arn=meta.get('ARN'), type='SecretString', value=value, version=None,
                     kms_key_id=meta.get('KmsKeyId'), description=meta.get('Description'),
                     tags=tag_dict(meta.get('Tags') or []))
@@ -194,14 +194,16 @@ class SecretConverger(Converger):
                 kwargs['KeyId'] = p['kms_key_id']
             if p['description'] is not None:
                 kwargs['Description'] = p['description']
-            self.client('ssm').put_parameter(**kwargs)
+            # PutParameter without Overwrite and CreateSecret fail on a second send once the
+            # first was carried out: after a throttled, failed or unanswered send, look first.
+            self.client('ssm').create_once('put_parameter', self._read_ssm, **kwargs)
             return self._read_ssm()
         kwargs = dict(Name=p['name'], SecretString=p['value'], Tags=boto3_tag_list(tags))
         if p['kms_key_id']:
             kwargs['KmsKeyId'] = p['kms_key_id']
         if p['description'] is not None:
             kwargs['Description'] = p['description']
-        self.client('secretsmanager').create_secret(**kwargs)
+        self.client('secretsmanager').create_once('create_secret', self._read_secretsmanager, **kwargs)
         return self._read_secretsmanager()
 
     def _update(self, current, write):
@@ -214,7 +216,7 @@ class SecretConverger(Converger):
                 kwargs['KeyId'] = p['kms_key_id']
             if p['description'] is not None:
                 kwargs['Description'] = p['description']
-            answer = self.client('ssm').put_parameter(**kwargs)
+            answer = self.client('ssm').put_parameter(aws_retry=True, **kwargs)
             current['version'] = answer.get('Version', current.get('version'))
             return
         sm = self.client('secretsmanager')
@@ -227,10 +229,10 @@ class SecretConverger(Converger):
         if self.params['store'] == 'ssm':
             ssm = self.client('ssm')
             if to_set:
-                ssm.add_tags_to_resource(ResourceType='Parameter', ResourceId=self.params['name'],
+                ssm.add_tags_to_resource(aws_retry=True, ResourceType='Parameter', ResourceId=self.params['name'],
                                          Tags=boto3_tag_list(to_set))
             if to_unset:
-                ssm.remove_tags_from_resource(ResourceType='Parameter', ResourceId=self.params['name'],
+                ssm.remove_tags_from_resource(aws_retry=True, ResourceType='Parameter', ResourceId=self.params['name'],
                                               TagKeys=list(to_unset))
             return
         sm = self.client('secretsmanager')
