@@ -79,8 +79,8 @@ def check_signature(headers, region, service):
     signed = match.group("signed").split(";")
     problems = []
     if match.group("region") != region or match.group("service") != service:
-        problems.append("credential scope %s/%s, expected %s/%s" % (match.group("region"), match.group("service"),
-                                                                     region, service))
+        problems.append("credential scope %s/%s, expected %s/%s"
+                        % (match.group("region"), match.group("service"), region, service))
     if not (headers.get("X-Amz-Date") or "").startswith(match.group("date")):
         problems.append("X-Amz-Date does not match the credential date")
     if signed != sorted(signed) or not {"host", "x-amz-date", "x-amz-target"} <= set(signed):

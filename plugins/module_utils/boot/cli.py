@@ -315,8 +315,8 @@ def cmd_mongodb_boot(args, out, err):
             _say(err, "user %s (%s) %s" % (result["name"], result["database"], result["action"]))
     if changed:
         return EXIT_CHANGED
-    _say(err, "MongoDB already configured: %s, users %s" % (settings["config_path"],
-                                                          ", ".join(r["name"] for r in results)))
+    users = ", ".join(r["name"] for r in results)
+    _say(err, "MongoDB already configured: %s, users %s" % (settings["config_path"], users))
     return EXIT_UNCHANGED
 
 

@@ -220,8 +220,9 @@ def wait_for_database(url, deadline_seconds, sleep=time.sleep, clock=time.monoto
                 if parsed.user is None or users:
                     return True, "logged in as %s" % (parsed.user or "nobody (no user in the URL)")
                 last = "connected but not logged in"
-            except Exception as exc:  # pylint: disable=broad-except - any driver error is retried
-                # The driver's messages name hosts and codes, never the password.
+            # Any driver error is retried until the deadline (refused, timeout, login failed);
+            # the driver's messages name hosts and codes, never the password.
+            except Exception as exc:  # pylint: disable=broad-except
                 last = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "")
             finally:
                 if client is not None:

@@ -118,8 +118,8 @@ def test_throttling_and_server_errors_are_retried_with_backoff(imds, store):
     store.state.fail_next(400, "AccessDeniedException")  # IAM settles within seconds of a launch
     fake = FakeTime()
     assert reader(imds, store, "ssm:" + PARAMETER, fake=fake).read() == PASSWORD
-    assert [c.get("error") for c in store.calls] == ["ThrottlingException", "ServiceUnavailable",
-                                                    "AccessDeniedException", None]
+    errors = [c.get("error") for c in store.calls]
+    assert errors == ["ThrottlingException", "ServiceUnavailable", "AccessDeniedException", None]
     assert fake.slept == [1.0, 2.0, 4.0]
 
 
