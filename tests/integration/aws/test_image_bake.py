@@ -1,5 +1,10 @@
 """The image half of roles/image_bake (tasks_from: image) against moto: bake from the
 ``instance_id`` fixture, tags, same settings = same image, keep N, launch template updated."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 DEPLOYMENT = "baketest"
@@ -86,3 +91,112 @@ def test_bad_input_fails_before_any_change(playbook, aws, instance_id):
     results = bake(playbook, expect_failure=True, image_bake_instance_id="", image_bake_server_role="antmedia")
     assert results["Check the inputs"].get("failed")
     assert images(aws) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# playbooks/bake_image.yml end to end: the builder launched from a stock moto image, configured
+# (a temporary tree on the controller stands in for its disk: the configure half on a real host
+# is the Molecule scenario image_bake), baked, terminated - also when a later step fails.
+
+UBUNTU = "099720109477"
+STOCK_PATTERN = "ubuntu/images/hvm-ssd/ubuntu-*-amd64-server-*"
+
+
+def run_bake_playbook(playbook, extra, check=False, expect_failure=False):
+    """Run playbooks/bake_image.yml; returns (results by task name, over every host; output)."""
+    path = playbook.repo / "playbooks" / "bake_image.yml"
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(path),
+           "-e", json.dumps(extra)] + (["--check", "--diff"] if check else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook.env(), cwd=playbook.tmp_path,
+                          check=False)
+    output = proc.stdout + proc.stderr
+    assert (proc.returncode != 0) == expect_failure, output
+    results = {}
+    for play in json.loads(proc.stdout)["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                results.setdefault(task["task"]["name"].split(" : ", 1)[-1], {})[host] = result
+    return results, output
+
+
+def launch_vars(tmp_path, network, **overrides):
+    root = tmp_path / "builder-disk"
+    (root / "etc").mkdir(parents=True, exist_ok=True)
+    (root / "etc" / "machine-id").write_text("0123456789abcdef\n")
+    extra = dict(
+        image_bake_server_role="wcs", image_bake_deployment=DEPLOYMENT, image_bake_wait_timeout=60,
+        image_bake_settings={"wcs_cdn_role": "edge"}, image_bake_no_reboot=True,
+        image_bake_base_image_name=STOCK_PATTERN, image_bake_base_image_owners=[UBUNTU],
+        image_bake_builder_instance_type="t3.micro", image_bake_builder_subnet_id=network["subnet_ids"][0],
+        image_bake_builder_security_group_ids=[network["security_group_id"]],
+        # the launched builder is reached on this controller, its disk a temporary tree
+        image_bake_builder_host_vars={"ansible_connection": "local", "ansible_host": "127.0.0.1"},
+        image_bake_builder_connect_timeout=30,
+        image_bake_configure_server=False, image_bake_stop_service=False, image_bake_root=str(root))
+    extra.update(overrides)
+    return extra
+
+
+def builders(aws):
+    """State of every builder instance of the test deployment, by instance id."""
+    reservations = aws.ec2.describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": ["%s-wcs-builder" % DEPLOYMENT]}])["Reservations"]
+    return {i["InstanceId"]: i["State"]["Name"] for r in reservations for i in r["Instances"]}
+
+
+def test_playbook_launches_bakes_and_terminates_the_builder(playbook, aws, network, tmp_path):
+    extra = launch_vars(tmp_path, network)
+    stock = aws.ec2.describe_images(Owners=[UBUNTU], Filters=[{"Name": "name", "Values": [STOCK_PATTERN]}])["Images"]
+    newest_stock = max(stock, key=lambda i: (i["CreationDate"], i["Name"]))["ImageId"]  # ties: by name
+
+    plan, output = run_bake_playbook(playbook, extra, check=True)
+    assert "Report what this run does" in plan, sorted(plan)
+    assert "would be launched from " + newest_stock in plan["Report what this run does"]["localhost"]["msg"]
+    assert builders(aws) == {} and images(aws) == {}
+
+    results, output = run_bake_playbook(playbook, extra)
+    launched = results["The builder instance"]["localhost"]["instance"]
+    assert launched["image_id"] == newest_stock  # the newest of the name pattern
+    found = images(aws)
+    assert len(found) == 1, found
+    (name, tags), = found.items()
+    assert tags["streamfleet:role"] == "wcs" and tags["streamfleet:server-role"] == "wcs"
+    assert name.endswith(tags["streamfleet:settings-digest"][:12])
+    assert builders(aws) == {launched["instance_id"]: "terminated"}
+    # the configure half ran on the launched builder (its inventory name is the instance id)
+    assert results["Record the builder as configured"][launched["instance_id"]]["ansible_facts"]
+    assert (tmp_path / "builder-disk" / "etc" / "machine-id").read_text() == ""
+
+    # the same settings again: the image exists, no builder is launched, nothing changes
+    results, _ = run_bake_playbook(playbook, extra)
+    assert "exists: no builder launched" in results["Report what this run does"]["localhost"]["msg"]
+    assert results["The builder instance"]["localhost"].get("skipped")
+    assert results["Image of the builder instance"]["localhost"]["changed"] is False
+    assert len(builders(aws)) == 1 and len(images(aws)) == 1
+
+
+@pytest.mark.parametrize("failing", ["configure", "image"])
+def test_launched_builder_is_terminated_when_the_bake_fails(playbook, aws, network, tmp_path, failing):
+    if failing == "configure":  # the builder half refuses a relative root
+        extra = launch_vars(tmp_path, network, image_bake_root="relative/path")
+    else:  # the image half refuses a launch template that sets its own image
+        extra = launch_vars(tmp_path, network, image_bake_launch_template={
+            "name": TEMPLATE, "instance_type": "t3.micro", "image_id": "ami-12345678"})
+    results, output = run_bake_playbook(playbook, extra, expect_failure=True)
+    launched = results["The builder instance"]["localhost"]["instance"]["instance_id"]
+    assert builders(aws) == {launched: "terminated"}, output
+    assert images(aws) == {}
+    if failing == "configure":
+        assert "Not baked: the builder was not configured" in results[
+            "Check that every builder was configured"]["localhost"]["msg"]
+
+
+def test_named_instance_is_never_terminated(playbook, aws, instance_id, tmp_path, network):
+    extra = launch_vars(tmp_path, network, image_bake_instance_id=instance_id)
+    for key in ("image_bake_base_image_name", "image_bake_base_image_owners"):
+        extra.pop(key)
+    results, _ = run_bake_playbook(playbook, extra)
+    assert results["Image of the builder instance"]["localhost"]["changed"] is True
+    assert results["Terminate the builder this run launched"]["localhost"].get("skipped")
+    state = aws.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
+    assert state["Name"] == "running"
