@@ -127,7 +127,7 @@ options:
     description:
       - Detailed (1-minute) CloudWatch monitoring of the instances (C(Monitoring.Enabled)).
       - Turn it on wherever scaling alarms or target tracking use 60-second periods (seed 001's
-        2 x 1 minute scale-out alarm): with V(false), the EC2 default and the seeds' launch
+        2 x 1 minute scale-out alarm). With V(false), the EC2 default and the seeds' launch
         templates, EC2 metrics come every 5 minutes and such alarms see missing data. Costs
         per instance and month (CloudWatch pricing).
     type: bool
