@@ -68,13 +68,13 @@ def _ams_vars(image_id):
 CLEAN = {
     "wcs": dict(vpcs=1, subnets=2, security_groups=2, internet_gateways=1, instances=2, launch_templates=1,
                 balancers=1, target_groups=0, listeners=0, auto_scaling_groups=1, scaling_policies=1,
-                lifecycle_hooks=1, iam_roles=1, iam_instance_profiles=1, ssm_parameters=0, alarms=0),
-    "red5pro": dict(vpcs=1, subnets=2, security_groups=3, internet_gateways=1, instances=1, launch_templates=1,
-                    balancers=1, target_groups=1, listeners=2, auto_scaling_groups=1, scaling_policies=1,
-                    lifecycle_hooks=1, iam_roles=1, iam_instance_profiles=1, ssm_parameters=0, alarms=1),
+                lifecycle_hooks=1, iam_roles=1, iam_instance_profiles=1, ssm_parameters=0, elastic_ips=0, alarms=0),
+    "red5pro": dict(vpcs=1, subnets=2, security_groups=3, internet_gateways=1, instances=2, launch_templates=1,
+                    balancers=1, target_groups=1, listeners=3, auto_scaling_groups=1, scaling_policies=1,
+                    lifecycle_hooks=1, iam_roles=1, iam_instance_profiles=1, ssm_parameters=0, elastic_ips=2, alarms=1),
     "antmedia": dict(vpcs=1, subnets=2, security_groups=4, internet_gateways=1, instances=4, launch_templates=3,
                      balancers=2, target_groups=3, listeners=3, auto_scaling_groups=2, scaling_policies=2,
-                     lifecycle_hooks=2, iam_roles=2, iam_instance_profiles=2, ssm_parameters=2, alarms=0),
+                     lifecycle_hooks=2, iam_roles=2, iam_instance_profiles=2, ssm_parameters=2, elastic_ips=0, alarms=0),
 }
 
 
@@ -169,6 +169,8 @@ def inventory(aws, deployment):
     gateways = [g for g in gateways if not any(a["VpcId"] not in vpc_ids for a in g.get("Attachments", []))
                 or mine(g.get("Tags"))]
     out["internet_gateways"] = (len(gateways), sum(mine(g.get("Tags")) for g in gateways))
+    addresses = ec2.describe_addresses()["Addresses"]
+    out["elastic_ips"] = (len(addresses), sum(mine(a.get("Tags")) for a in addresses))
     instances = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
                  if i["State"]["Name"] not in ("terminated", "shutting-down")]
     out["instances"] = (len(instances), sum(mine(i.get("Tags")) for i in instances))
