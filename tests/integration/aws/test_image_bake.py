@@ -197,6 +197,56 @@ def test_named_instance_is_never_terminated(playbook, aws, instance_id, tmp_path
         extra.pop(key)
     results, _ = run_bake_playbook(playbook, extra)
     assert results["Image of the builder instance"]["localhost"]["changed"] is True
-    assert results["Terminate the builder this run launched"]["localhost"].get("skipped")
+    assert results["Terminate the builder this run launched (also when the bake failed)"]["localhost"].get("skipped")
     state = aws.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]
     assert state["Name"] == "running"
+
+
+# ---------------------------------------------------------------------------------------------
+# Topologies without an image id: the newest image of their family (aws_image_info in preflight)
+
+TOPOLOGY_VARS = {
+    "wcs_cdn_aws": dict(wcs_cdn_aws_deployment=DEPLOYMENT, wcs_cdn_aws_subnets=["10.43.1.0/24"],
+                        wcs_cdn_aws_https=False),
+    "antmedia_cluster_aws": dict(antmedia_cluster_aws_deployment=DEPLOYMENT, antmedia_cluster_aws_subnets=["10.43.1.0/24"],
+                                 antmedia_cluster_aws_https=False, antmedia_cluster_aws_mongodb_mode="external",
+                                 antmedia_cluster_aws_mongodb_url="mongodb://ams@10.43.1.9:27017/",
+                                 antmedia_cluster_aws_mongodb_password="not-a-secret-test-value"),
+}
+
+
+def topology_image(playbook, role, expect_failure=False, **extra):
+    """The image id the topology role's preflight settles on."""
+    results = playbook.run(
+        [{"name": "preflight", "ansible.builtin.include_role": {"name": "streamfleet.cluster." + role,
+                                                                "tasks_from": "preflight"}},
+         {"name": "image", "ansible.builtin.debug": {"var": role + "_image_id"}}],
+        play_vars=TOPOLOGY_VARS[role], extra_vars=extra or None, expect_failure=expect_failure)
+    by_name = {r["task"].split(" : ", 1)[-1]: r for r in results}
+    if expect_failure:
+        return by_name
+    return by_name["image"][role + "_image_id"]
+
+
+def family_bake(run_module, instance_id, family, name):
+    return run_module("aws_image", dict(name=name, deployment=DEPLOYMENT, role=family, instance_id=instance_id,
+                                        no_reboot=True))["image_id"]
+
+
+def test_topology_rerun_uses_the_newest_image_of_its_family(playbook, run_module, instance_id):
+    failed = topology_image(playbook, "wcs_cdn_aws", expect_failure=True)
+    assert "bake_image.yml" in failed["Newest baked image of the family (no image id given)"]["msg"]
+
+    first = family_bake(run_module, instance_id, "wcs", "baketest-wcs-1")
+    family_bake(run_module, instance_id, "antmedia", "baketest-antmedia-1")  # another family
+    assert topology_image(playbook, "wcs_cdn_aws") == first
+    second = family_bake(run_module, instance_id, "wcs", "baketest-wcs-2")  # a second bake
+    assert topology_image(playbook, "wcs_cdn_aws") == second  # the next run takes it, no copying
+    # an explicit image id wins over the lookup
+    assert topology_image(playbook, "wcs_cdn_aws", wcs_cdn_aws_image_id="ami-12345678") == "ami-12345678"
+
+
+def test_antmedia_topology_uses_its_own_family(playbook, run_module, instance_id):
+    family_bake(run_module, instance_id, "wcs", "baketest-wcs-1")
+    antmedia = family_bake(run_module, instance_id, "antmedia", "baketest-antmedia-1")
+    assert topology_image(playbook, "antmedia_cluster_aws") == antmedia
