@@ -212,6 +212,9 @@ TOPOLOGY_VARS = {
                                  antmedia_cluster_aws_https=False, antmedia_cluster_aws_mongodb_mode="external",
                                  antmedia_cluster_aws_mongodb_url="mongodb://ams@10.43.1.9:27017/",
                                  antmedia_cluster_aws_mongodb_password="not-a-secret-test-value"),
+    "red5pro_streammanager_aws": dict(red5pro_streammanager_aws_deployment=DEPLOYMENT,
+                                      red5pro_streammanager_aws_subnets=["10.43.1.0/24"],
+                                      red5pro_streammanager_aws_https=False),
 }
 
 
@@ -246,7 +249,9 @@ def test_topology_rerun_uses_the_newest_image_of_its_family(playbook, run_module
     assert topology_image(playbook, "wcs_cdn_aws", wcs_cdn_aws_image_id="ami-12345678") == "ami-12345678"
 
 
-def test_antmedia_topology_uses_its_own_family(playbook, run_module, instance_id):
+@pytest.mark.parametrize("role, family", [("antmedia_cluster_aws", "antmedia"),
+                                          ("red5pro_streammanager_aws", "red5pro-streammanager")])
+def test_topology_uses_its_own_family(playbook, run_module, instance_id, role, family):
     family_bake(run_module, instance_id, "wcs", "baketest-wcs-1")
-    antmedia = family_bake(run_module, instance_id, "antmedia", "baketest-antmedia-1")
-    assert topology_image(playbook, "antmedia_cluster_aws") == antmedia
+    own = family_bake(run_module, instance_id, family, "baketest-%s-1" % family)
+    assert topology_image(playbook, role) == own
