@@ -17,6 +17,7 @@ import re
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import ConvergeError, Converger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.retries import error_code
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.waiters import wait_for
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import Checks
 
 try:
     from botocore.exceptions import ClientError
@@ -277,6 +278,12 @@ class DnsRecords(Converger):
     # ------------------------------------------------------------------ records
     def desired_records(self):
         """Record sets as Route 53 wants them; aliases resolved (may fail before any change)."""
+        # With zone_id the zone's name is known only now: a name outside it is refused here,
+        # never rewritten into <name>.<zone>.
+        checks = Checks()
+        for index, record in enumerate(self.params.get("records") or []):
+            checks.record_in_zone("records[%d].name" % index, record["name"], self.zone_name)
+        checks.done()
         desired = []
         for index, record in enumerate(self.params.get("records") or []):
             name = record_name(record["name"], self.zone_name)

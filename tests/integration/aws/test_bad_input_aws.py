@@ -245,3 +245,13 @@ def test_every_aws_module_refuses_bad_input(run_module, aws, network, base_image
         problems.extend(check_table(run_module, aws, module, base, rows))
     assert problems == []
     assert len(tables) == 10 and min(len(rows) for _module, _base, rows in tables) >= 6
+
+
+def test_dns_by_zone_id_refuses_a_name_outside_the_zone(run_module, aws):
+    zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="bad-input-id")["HostedZone"]["Id"]
+    before = cloud_state(aws)
+    result = run_module("aws_dns", dict(zone_id=zone_id, deployment=DEPLOYMENT, records=[
+        dict(name="api.other.com", type="A", values=["10.0.0.1"])]))
+    assert result.get("failed") is True and "records[0].name='api.other.com' refused" in result["msg"], result
+    assert not [call for call in result["api_calls"] if not call.split(".", 1)[1].startswith(READS)]
+    assert cloud_state(aws) == before
