@@ -71,7 +71,7 @@ CLEAN = {
                 lifecycle_hooks=1, iam_roles=1, iam_instance_profiles=1, ssm_parameters=0, elastic_ips=0, alarms=0),
     "red5pro": dict(vpcs=1, subnets=2, security_groups=3, internet_gateways=1, instances=2, launch_templates=1,
                     balancers=1, target_groups=1, listeners=3, auto_scaling_groups=1, scaling_policies=1,
-                    lifecycle_hooks=1, iam_roles=1, iam_instance_profiles=1, ssm_parameters=0, elastic_ips=2, alarms=1),
+                    lifecycle_hooks=1, iam_roles=1, iam_instance_profiles=1, ssm_parameters=0, elastic_ips=3, alarms=1),
     "antmedia": dict(vpcs=1, subnets=2, security_groups=4, internet_gateways=1, instances=4, launch_templates=3,
                      balancers=2, target_groups=3, listeners=3, auto_scaling_groups=2, scaling_policies=2,
                      lifecycle_hooks=2, iam_roles=2, iam_instance_profiles=2, ssm_parameters=2, elastic_ips=0, alarms=0),
