@@ -168,8 +168,8 @@ class ElasticIpConverger(Converger):
 
     def _absent(self):
         for address in list(self.addresses):
-            if address['association_id'] and self.change('disassociate Elastic IP %s from %s'
-                                                          % (address['allocation_id'], address['instance_id'])):
+            what = 'disassociate Elastic IP %s from %s' % (address['allocation_id'], address['instance_id'])
+            if address['association_id'] and self.change(what):
                 self.ec2.disassociate_address(aws_retry=True, AssociationId=address['association_id'])
             self._release(address)
         self.result['not_released'] = []

@@ -211,7 +211,7 @@ def cmd_elastic_ip(args, out, err):
     except (ElasticIpError, MetadataError) as exc:
         err.write("streamfleet-boot: error: %s\n" % exc)
         return 1
-    err.write("streamfleet-boot: Elastic IP %s %s\n" % (address, "associated with this instance" if changed
-                                                           else "already this instance's"))
+    how = "associated with this instance" if changed else "already this instance's"
+    err.write("streamfleet-boot: Elastic IP %s %s\n" % (address, how))
     out.write(address + "\n")
     return 0

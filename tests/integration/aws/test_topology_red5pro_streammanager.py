@@ -133,7 +133,8 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
 
     # re-run: nothing changes, nothing allocated
     stats, results = run_topology(playbook, PLAYBOOK, values)
-    assert changed_tasks(results) == [] and stats["changed"] == 0, changed_tasks(results)
+    assert changed_tasks(results) == [] and stats["changed"] == 0, [(r["task"], r.get("changes")) for r in results
+                                                                     if r.get("changed")]
     assert sorted(a["AllocationId"] for a in _elastic_ips(aws)) == [a["AllocationId"] for a in addresses]
     eip_task = [r for r in results if r["task"].endswith("found by tag before allocating")][0]
     assert eip_task["api_calls"] == {"ec2.DescribeAddresses": 1}
@@ -151,6 +152,17 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     alarm = aws.cloudwatch.describe_alarms(AlarmNames=["streammanager-scale-in"])["MetricAlarms"][0]
     assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (
         "LessThanOrEqualToThreshold", 30.0, 900, 2)
+
+    # the documented stop: min/desired 0 and no Stream Manager left running, protected or not
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["streammanager"])["AutoScalingGroups"][0]
+    assert group["Instances"] and all(i["ProtectedFromScaleIn"] for i in group["Instances"])
+    run_topology(playbook, PLAYBOOK, dict(values, red5pro_streammanager_aws_state="stopped"))
+    group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["streammanager"])["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["DesiredCapacity"]) == (0, 0)
+    stopped = [i["InstanceId"] for i in group["Instances"]]
+    live = [i for r in aws.ec2.describe_instances(Filters=[{"Name": "tag:aws:autoscaling:groupName", "Values": ["streammanager"]}])[
+        "Reservations"] for i in r["Instances"] if i["State"]["Name"] not in ("terminated", "shutting-down")]
+    assert stopped == [] and live == [], (stopped, live)
 
     # teardown leaves nothing of the deployment
     run_topology(playbook, PLAYBOOK, dict(values, red5pro_streammanager_aws_state="absent"))
@@ -200,5 +212,41 @@ def test_red5pro_streammanager_with_node_group(playbook, aws, base_image_id):
         state = sim.state.snapshot()
         assert state["groups"] == {} and state["policies"] == {} and state["launchconfigs"] == {}
         assert leftovers(aws, DEPLOYMENT) == []
+    finally:
+        sim.stop()
+
+
+def test_red5pro_cluster_chain(playbook, aws, base_image_id, instance_id):
+    """playbooks/red5pro_cluster_aws.yml: Stream Managers -> URL -> newest node image of the
+    family (by tag, as bake_image.yml tags it) -> launch configuration with that image and the
+    seed's transcoder -> node group (simulator from tests/standins)."""
+    sys.path.insert(0, str(REPO / "tests" / "standins"))
+    from streammanager_sim import StreamManagerSim
+
+    tags = [{"Key": "streamfleet:deployment", "Value": DEPLOYMENT}, {"Key": "streamfleet:role", "Value": "red5pro-node"}]
+    for name in ("red5-node-old", "red5-node-new"):
+        aws.ec2.create_image(InstanceId=instance_id, Name=name,
+                             TagSpecifications=[{"ResourceType": "image", "Tags": tags}])
+        time.sleep(1)  # creation dates one second apart: "newest" is well defined
+    sim = StreamManagerSim("sim-token-chain").start()
+    try:
+        env = {"RED5PRO_SM_ACCESS_TOKEN": "sim-token-chain"}
+        values = _vars(base_image_id, red5pro_streammanager_aws_domain="", red5pro_streammanager_aws_zone="",
+                       red5pro_streammanager_aws_https=False, red5pro_streammanager_aws_elastic_ips=False,
+                       red5pro_streammanager_aws_nodegroup_base_url=sim.url,
+                       red5pro_nodegroup_regions=["us-east-1"],
+                       red5pro_nodegroup_retry_delay=0.01, red5pro_nodegroup_readiness_delay=0,
+                       red5pro_nodegroup_wait_delay=0)
+        run_topology(playbook, "red5pro_cluster_aws.yml", values, env=env)
+        state = sim.state.snapshot()
+        assert list(state["groups"]) == ["nodegroup-1"]
+        launch = json.dumps(state["launchconfigs"]["all-nodes-launch"])
+        assert "red5-node-new" in launch and "red5-node-old" not in launch
+        assert "transcoder" in launch and "c5.xlarge" in launch
+        assert "transcoder" in json.dumps(state["policies"]["default-v3"])
+
+        run_topology(playbook, "red5pro_cluster_aws.yml", dict(values, red5pro_streammanager_aws_state="absent"), env=env)
+        state = sim.state.snapshot()
+        assert state["groups"] == {} and state["launchconfigs"] == {}
     finally:
         sim.stop()
