@@ -188,4 +188,3 @@ class NotificationTopicConverger(Converger):
         # DeleteTopic removes the subscriptions with the topic
         if self.change("delete SNS topic %s" % self.params["name"]):
             self.sns.delete_topic(aws_retry=True, TopicArn=self.arn)
-
