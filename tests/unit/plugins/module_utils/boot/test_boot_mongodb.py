@@ -33,8 +33,10 @@ systemLog:
   logAppend: true
   path: /var/log/mongodb/mongod.log
 """
-# Laid out as the mongod.conf the mongodb-org 8.0 package ships (mongodb/mongo, r8.0.4,
-# debian/mongod.conf): commented section headers, security and others commented out.
+# Laid out like the YAML mongod.conf the mongodb-org packages install (commented section
+# headers, "#security:" shipped commented out). NOT checked against the shipped file: the stored
+# copy of mongodb/mongo debian/mongod.conf (commit 24f56c56) is the old ini format; the 8.0
+# package's file should be compared before this layout is relied on.
 PACKAGE_CONFIG = """# mongod.conf
 
 # for documentation of all options, see:
