@@ -156,7 +156,10 @@ def inventory(aws, deployment):
     """``{kind: (all, tagged)}``: objects of each kind in the account, and those carrying
     ``streamfleet:deployment=<deployment>`` (moto's defaults left out)."""
     ec2, elbv2, elb = aws.ec2, aws.elbv2, aws.elb
-    mine = lambda tags: _tags(tags).get(DEPLOYMENT_TAG) == deployment  # noqa: E731
+
+    def mine(tags):
+        return _tags(tags).get(DEPLOYMENT_TAG) == deployment
+
     out = {}
     vpcs = [v for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
     out["vpcs"] = (len(vpcs), sum(mine(v.get("Tags")) for v in vpcs))

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from faults_topologies import CLEAN, TOPOLOGIES, assert_counts, finish, report, start_topology
+from faults_topologies import CLEAN, TOPOLOGIES, assert_counts, finish, inventory, report, start_topology
 from lib.fault_proxy import FaultProxy, TreeKiller, gone
 
 # (operation, occurrence in that run): moto carries the call out, the playbook dies before the
@@ -33,7 +33,7 @@ def test_killed_three_times_then_rerun_leaves_no_duplicate_and_no_orphan(name, p
     topology = TOPOLOGIES[name]
     values = topology.prepare(aws, base_image_id)
     proxy = FaultProxy(aws.endpoint_url).start()
-    timings = []
+    timings, at_kills = [], []
     try:
         for operation, nth in KILL_POINTS[name]:
             proxy.reset()
@@ -48,6 +48,10 @@ def test_killed_three_times_then_rerun_leaves_no_duplicate_and_no_orphan(name, p
             assert returncode == -signal.SIGKILL, output[-3000:]
             assert len(killer.victims) >= 2 and gone(killer.victims), killer.victims
             assert proxy.calls[-1] == trigger.fired_on and trigger.fired_on[1] == operation
+            # half-built, but nothing untagged: everything is tagged in its create call
+            counted = inventory(aws, topology.deployment)
+            assert all(n_all == n_tagged for n_all, n_tagged in counted.values()), counted
+            at_kills.append(dict((kind, n_all) for kind, (n_all, _tagged) in counted.items() if n_all))
 
         proxy.reset()
         started = time.monotonic()
@@ -55,7 +59,7 @@ def test_killed_three_times_then_rerun_leaves_no_duplicate_and_no_orphan(name, p
         timings.append(round(time.monotonic() - started, 1))
         assert returncode == 0, output[-5000:]
         counted = assert_counts(aws, topology, CLEAN[name])
-        report("%s kill-and-rerun: runs %s s; objects %s" % (name, timings, counted),
-               test="kill-rerun", topology=name, runs=timings, objects=counted)
+        report("%s kill-and-rerun: runs %s s; objects at the kills %s; after %s" % (name, timings, at_kills, counted),
+               test="kill-rerun", topology=name, runs=timings, at_kills=at_kills, objects=counted)
     finally:
         proxy.close()
