@@ -50,7 +50,7 @@ options:
     type: dict
     default: {}
   expect_status:
-    description: The HTTP statuses that count as an answer.
+    description: The HTTP statuses that count as an answer; V([]) accepts any (only the certificate matters).
     type: list
     elements: int
     default: [200]
@@ -218,7 +218,7 @@ def main():
         else:
             body = to_text(info.get("body", b""), errors="surrogate_or_replace")
         if status == -1:
-            problems.append("no answer from %s: %s" % (params["url"], info.get("msg", "")))
+            problems.append("no answer: %s" % info.get("msg", "unknown error"))
         else:
             found, parsed = answer_problems(status, body, params["expect_status"],
                                             params["expect_keys"], params["expect_text"])

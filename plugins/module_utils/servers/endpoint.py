@@ -145,7 +145,7 @@ def answer_problems(status, body, expect_status, expect_keys=None, expect_text=N
     """Problems of an HTTP answer; returns (problems, parsed JSON or None)."""
     problems = []
     parsed = None
-    if status not in expect_status:
+    if expect_status and status not in expect_status:
         problems.append('answered HTTP %s, expected %s' % (status, ' or '.join(str(s) for s in expect_status)))
     if expect_keys:
         try:
