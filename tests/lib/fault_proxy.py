@@ -173,6 +173,9 @@ def throttle_response(service, headers):
       https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CommonErrors.html);
     - Route 53: HTTP 400 ``Throttling``
       (https://docs.aws.amazon.com/Route53/latest/APIReference/CommonErrors.html);
+    The protocol is the request's (a JSON request gets the JSON shape): botocore 1.44 calls
+    CloudWatch through its JSON protocol, so CloudWatch gets ``ThrottlingException`` here.
+
     - JSON APIs: HTTP 400 ``ThrottlingException``
       (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html#API_GetResources_Errors,
       https://docs.aws.amazon.com/acm/latest/APIReference/CommonErrors.html).
