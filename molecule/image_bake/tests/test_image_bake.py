@@ -46,3 +46,10 @@ def test_image_baked_tagged_and_used_by_the_template(ec2):
     assert any("wcs" in value for value in tags.values()), tags
     template = ec2.describe_launch_template_versions(LaunchTemplateName="wcs-edge", Versions=["$Default"])
     assert template["LaunchTemplateVersions"][0]["LaunchTemplateData"]["ImageId"] == images[0]["ImageId"]
+
+
+def test_launched_builder_terminated(ec2):
+    reservations = ec2.describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": ["bake-test-wcs-builder"]}])["Reservations"]
+    states = [i["State"]["Name"] for r in reservations for i in r["Instances"]]
+    assert states == ["terminated"], states  # launched once (idempotence launched none), then terminated
