@@ -67,6 +67,7 @@ def render(playbook, overrides=None, with_parameters=False):
     results = playbook.run([
         {"name": "role defaults", "ansible.builtin.include_vars": {"file": str(ROLE / "defaults" / "main.yml")}},
         {"name": "role vars", "ansible.builtin.include_vars": {"file": str(ROLE / "vars" / "main.yml")}},
+        {"name": "node boot script", "ansible.builtin.include_tasks": {"file": str(ROLE / "tasks" / "user_data.yml")}},
         {"name": "render", "ansible.builtin.set_fact": {
             "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE,
             "parameters": "{{ antmedia_cluster_alicloud_stack_parameters }}"}},
@@ -229,24 +230,25 @@ def user_data(template, parameters, address="192.168.1.7", group="Origin"):
     return evaluate(node, lambda name: parameters[name], lambda logical, attribute: attributes[(logical, attribute)])
 
 
-def test_user_data_sets_cluster_mode_from_the_mongodb_address(playbook):
+def test_user_data_is_the_antmedia_role_boot_script_for_alibaba(playbook):
     template, parameters = render(playbook, with_parameters=True)
     for group in ("Origin", "Edge"):
-        join = template["Resources"][group + "LaunchTemplate"]["Properties"]["UserData"]["Fn::Join"]
-        assert join[0] == ""
-        parts = join[1]
-        assert parts[0].startswith("#!/bin/bash\nMONGODB_HOST=")
-        assert parts[1] == getatt("MongoDb", "PrivateIp")
-        assert {"Ref": "MongoDbPassword"} in parts and {"Ref": "MongoDbUser"} in parts
-        assert "change_server_mode.sh cluster \"$MONGODB_URL\"" in parts[-1]
-        # The line another change added: no marketplace default administrator on a node.
-        assert any('touch "${AMS_DIR:-/usr/local/antmedia}/conf/initialized"' in str(p) for p in parts)
-        # MONGODB_URL is built by the mongodb_url filter; ROS puts in the address.
+        outer = template["Resources"][group + "LaunchTemplate"]["Properties"]["UserData"]["Fn::Replace"]
+        assert outer[0] == {"mongodb-host.invalid": getatt("MongoDb", "PrivateIp")}
+        inner = outer[1]["Fn::Replace"]
+        assert inner[0] == {"streamfleet mongodb url": {"Ref": "MongoDbUrl"}}
+        body = inner[1]
+        assert body.startswith("#!/usr/bin/env bash\n# Rendered by the streamfleet.cluster.antmedia role")
+        assert "METADATA_SOURCE=${METADATA_SOURCE:-alicloud}" in body
+        assert "boot antmedia-cluster-mode" in body and "change_server_mode.sh" not in body.replace(
+            "vendor's change_server_mode.sh", "")
+        assert body.count("CLUSTER_URL='streamfleet mongodb url'\n") == 1
         script = user_data(template, parameters, group=group)
-        assert script.count("\nMONGODB_URL='mongodb://192.168.1.7:27017'\n") == 1
-    for secret in ("MongoDbPassword", "MongoDbUrl"):
-        assert template["Parameters"][secret]["NoEcho"] is True
-    assert "UserData" not in template["Resources"]["MongoDb"]["Properties"]
+        assert script.count("\nCLUSTER_URL='mongodb://192.168.1.7:27017'\n") == 1
+        assert "streamfleet mongodb url" not in script and "mongodb-host.invalid" not in script
+    assert template["Parameters"]["MongoDbUrl"]["NoEcho"] is True
+    assert not {"MongoDbUser", "MongoDbPassword"} & set(template["Parameters"])
+    assert set(parameters) == set(template["Parameters"])
     assert template["Resources"]["MongoDb"]["Properties"]["AllocatePublicIP"] is False
 
 
@@ -254,20 +256,22 @@ def test_user_data_url_with_credentials_comes_from_the_builder(playbook):
     template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
                                              "antmedia_cluster_alicloud_mongodb_password": "Pw-1.x~y",
                                              "antmedia_cluster_alicloud_mongodb_port": 27018}, with_parameters=True)
-    assert "Pw-1.x~y" not in str(template), "the password stays in NoEcho parameters"
+    assert "Pw-1.x~y" not in str(template), "the password stays in the NoEcho parameter"
     assert parameters["MongoDbUrl"] == "mongodb://antmedia:Pw-1.x~y@mongodb-host.invalid:27018"
     script = user_data(template, parameters)
-    assert "\nMONGODB_URL='mongodb://antmedia:Pw-1.x~y@192.168.1.7:27018'\n" in script
+    assert "\nCLUSTER_URL='mongodb://antmedia:Pw-1.x~y@192.168.1.7:27018'\n" in script
 
 
-def run_script_prefix(tmp_path, script):
-    """Run the boot script with a body that prints what it set (the vendor script is not run)."""
-    head = script[:script.index("\n# No marketplace default administrator")]
+def cluster_url_of(tmp_path, script):
+    """CLUSTER_URL as bash sees it: the script up to that line, then print it (nothing else runs)."""
+    head = script[:script.index("\nCLUSTER_URL=")]
+    line = script[script.index("\nCLUSTER_URL="):].split("\n")[1]
     path = tmp_path / "prefix.sh"
-    path.write_text(head + '\nprintf "%s\\n" "$MONGODB_USER" "$MONGODB_PASSWORD" "$MONGODB_URL"\n')
+    path.write_text("#!/bin/bash\n%s\nprintf '%%s' \"$CLUSTER_URL\"\n" % line)
     proc = subprocess.run(["bash", str(path)], capture_output=True, text=True, timeout=30, check=False)
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.split("\n")[:3]
+    assert head
+    return proc.stdout
 
 
 @pytest.mark.parametrize("user", ["antmedia", "ant media@ops"])
@@ -282,11 +286,9 @@ def test_hostile_password_reaches_the_node_percent_encoded(playbook, tmp_path, u
     script = user_data(template, parameters, address="10.0.1.23")
     encoded_user = {"antmedia": "antmedia", "ant media@ops": "ant%20media%40ops"}[user]
     url = "mongodb://%s:%%40%%3A%%2F%%3F%%23%%5B%%5D%%25%%26%%2B%%20@10.0.1.23:27017" % encoded_user
-    assert script.count("\nMONGODB_URL='%s'\n" % url) == 1
-    # The same bytes the builder gives for the real host, and the shell sees the raw values.
-    assert user_data(template, parameters, address="10.0.1.23").count(
-        "'" + mongodb_url(["10.0.1.23"], user=user, password=HOSTILE_PASSWORD) + "'") == 1
-    assert run_script_prefix(tmp_path, script) == [user, HOSTILE_PASSWORD, url]
+    assert script.count("\nCLUSTER_URL='%s'\n" % url) == 1
+    assert url == mongodb_url(["10.0.1.23"], user=user, password=HOSTILE_PASSWORD)
+    assert cluster_url_of(tmp_path, script) == url
 
 
 def mongodb_url(hosts, **kwargs):
@@ -324,41 +326,10 @@ def test_variables_change_the_template(playbook):
     assert resources["OriginScalingGroup"]["Properties"]["DefaultCooldown"] == 300
     assert resources["EdgeLaunchTemplate"]["Properties"]["InstanceType"] == "ecs.c7.2xlarge"
     assert resources["EdgeLaunchTemplate"]["Properties"]["KeyPairName"] == "ops-key"
-    assert resources["EdgeLaunchTemplate"]["Properties"]["UserData"]["Fn::Join"][1][-1] == "\necho custom\n"
+    body = resources["EdgeLaunchTemplate"]["Properties"]["UserData"]["Fn::Replace"][1]["Fn::Replace"][1]
+    assert body.endswith("\nrestart_if_changed antmedia\necho custom\n")
     assert {"Key": "owner", "Value": "o'brien: \"ops\""} in resources["Vpc"]["Properties"]["Tags"]
     assert resources["Alb"]["Properties"]["LoadBalancerName"] == "prod-alb"
-
-
-def run_user_data(tmp_path, script_body, host="192.168.1.7"):
-    script = ("#!/bin/bash\nMONGODB_HOST=%s\nMONGODB_PORT=27017\nMONGODB_USER=\nMONGODB_PASSWORD=\n"
-              "MONGODB_URL='mongodb://%s:27017'\n%s" % (host, host, script_body))
-    path = tmp_path / "user-data.sh"
-    path.write_text(script)
-    env = dict(os.environ, AMS_DIR=str(tmp_path / "antmedia"))
-    return subprocess.run(["bash", str(path)], capture_output=True, text=True, env=env, timeout=30, check=False)
-
-
-def test_default_user_data_switches_to_cluster_mode_once(tmp_path):
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    body = defaults["antmedia_cluster_alicloud_node_user_data"]
-    ams = tmp_path / "antmedia"
-    (ams / "conf").mkdir(parents=True)
-    (ams / "webapps" / "LiveApp" / "WEB-INF").mkdir(parents=True)
-    (ams / "conf" / "red5.properties").write_text("clusterdb.host=localhost\n")
-    (ams / "webapps" / "LiveApp" / "WEB-INF" / "red5-web.properties").write_text("db.type=mapdb\n")
-    # Stand-in for the vendor script: records its arguments and writes what the real one writes.
-    (ams / "change_server_mode.sh").write_text(
-        "#!/bin/bash\necho \"$@\" >> \"$AMS_DIR/calls\"\n"
-        "sed -i \"s|^clusterdb.host=.*|clusterdb.host=$2|\" \"$AMS_DIR/conf/red5.properties\"\n"
-        "for f in \"$AMS_DIR\"/webapps/*/WEB-INF/red5-web.properties; do sed -i 's/^db.type=.*/db.type=mongodb/' \"$f\"; done\n")
-    (ams / "change_server_mode.sh").chmod(0o755)
-    for _attempt in range(2):
-        proc = run_user_data(tmp_path, body)
-        assert proc.returncode == 0, proc.stderr
-    assert (ams / "calls").read_text() == "cluster mongodb://192.168.1.7:27017\n"
-    proc = run_user_data(tmp_path, body, host="192.168.1.8")
-    assert proc.returncode == 0
-    assert (ams / "calls").read_text().splitlines()[-1] == "cluster mongodb://192.168.1.8:27017"
 
 
 def test_cidr_lists_subnet_names_and_media_ports(playbook):
@@ -438,3 +409,61 @@ def json_failures(output):
                 if item.get("failed"):
                     messages.append(str(item.get("msg", "")))
     return messages
+
+
+# -- a node's boot, as ROS hands it the script -----------------------------------------------------
+ARCHIVES = REPO / "tests" / "standins" / "archives"
+
+
+@pytest.fixture(scope="module")
+def boot_launcher(tmp_path_factory):
+    """streamfleet-boot as the server_boot role installs it on a baked image (plain python3)."""
+    from lib.harness import PlaybookRunner
+    root = tmp_path_factory.mktemp("server-boot")
+    (root / "sbin").mkdir()
+    runner = PlaybookRunner(root, REPO, REPO / ".build" / "collections")
+    runner.run([{"name": "install", "ansible.builtin.include_role": {"name": "streamfleet.cluster.server_boot"},
+                 "vars": {"server_boot_lib_dir": str(root / "lib"),
+                          "server_boot_launcher": str(root / "sbin" / "streamfleet-boot"),
+                          "server_boot_python": "/usr/bin/python3"}}])
+    return root / "sbin" / "streamfleet-boot"
+
+
+def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(playbook, tmp_path, boot_launcher):
+    """The resolved UserData run twice on a copy of the shipped tree with the Alibaba metadata stand-in."""
+    import shutil
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
+    from lib.harness import tree_snapshot
+    from standins import alicloud_metadata_standin
+
+    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
+                                             "antmedia_cluster_alicloud_mongodb_password": "p&s/w|rd"},
+                                  with_parameters=True)
+    script = tmp_path / "user-data.sh"
+    script.write_text(user_data(template, parameters, address="192.168.1.7"))
+    home = tmp_path / "antmedia"
+    reference = tmp_path / "reference"
+    shutil.copytree(ARCHIVES / "antmedia", home)
+    shutil.copytree(ARCHIVES / "antmedia", reference)
+    assert not (home / "conf" / "initialized").exists()
+    metadata = alicloud_metadata_standin.start({"private-ipv4": "192.168.1.9", "instance-id": "i-bp1node"})
+    env = dict(os.environ, STREAMFLEET_BOOT=str(boot_launcher), IMDS_ENDPOINT=metadata.endpoint, IMDS_RETRIES="2",
+               IMDS_RETRY_DELAY="0", RESTART_SERVICE="false", PER_BOOT_DIR="", AMS_HOME=str(home),
+               PATH="/usr/local/bin:/usr/bin:/bin")
+    env.pop("PYTHONPATH", None)
+    try:
+        runs = [subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120, check=False)
+                for _attempt in range(2)]
+    finally:
+        metadata.stop()
+    for run in runs:
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "p%26s" not in run.stdout + run.stderr
+    assert "settings already current" in runs[1].stderr
+    assert (home / "conf" / "initialized").exists()
+    url = mongodb_url(["192.168.1.7"], user="antmedia", password="p&s/w|rd")
+    for edit in antmedia.plan(str(reference), "cluster", url):
+        if edit.changed:
+            Path(edit.path).write_text(edit.after)
+    (reference / "conf" / "initialized").write_text("")
+    assert tree_snapshot(home) == tree_snapshot(reference), "the module's planner and the node's boot leave the same bytes"

@@ -342,35 +342,6 @@ def test_antmedia_keeps_an_existing_initialized_marker(playbook, tmp_path, imds,
     assert "no default administrator" not in err
 
 
-def test_alicloud_node_user_data_uses_the_boot_library_when_baked_in(tmp_path, boot_launcher):
-    """The Alibaba topology's default node script on an image baked with the antmedia role."""
-    defaults = yaml.safe_load((REPO / "roles" / "antmedia_cluster_alicloud" / "defaults" / "main.yml").read_text())
-    body = defaults["antmedia_cluster_alicloud_node_user_data"]
-    home = copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")
-    reference = copy_tree(ARCHIVES / "antmedia", tmp_path / "reference")
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    (fake_bin / "systemctl").write_text("#!/bin/sh\necho \"$@\" >> \"%s\"\n" % (tmp_path / "systemctl.calls"))
-    (fake_bin / "systemctl").chmod(0o755)
-    url = "mongodb://antmedia:%s@192.168.1.7:27017" % "p%26s%2Fw%7Crd"
-    script = tmp_path / "user-data.sh"
-    script.write_text("#!/bin/bash\nMONGODB_URL='%s'\n%s" % (url, body))
-    env = dict(os.environ, AMS_DIR=str(home), STREAMFLEET_BOOT=str(boot_launcher),
-               PATH="%s:%s" % (fake_bin, os.environ["PATH"]))
-    runs = [subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=60, check=False)
-            for _attempt in range(2)]
-    for run in runs:
-        assert run.returncode == 0, run.stderr
-        assert "p%26s" not in run.stdout + run.stderr
-    assert "already in cluster mode" in runs[1].stdout
-    assert (tmp_path / "systemctl.calls").read_text() == "restart antmedia\n", "one restart, on the change"
-    for edit in antmedia.plan(str(reference), "cluster", url):
-        if edit.changed:
-            Path(edit.path).write_text(edit.after)
-    assert snapshot(home) == snapshot(reference), "the module's planner and the node's boot leave the same bytes"
-    assert not (home / "calls").exists()
-
-
 # -- drain limits from the topology -------------------------------------------------------------
 BAKED_DRAIN = {"server": "wcs", "lifecycle_hook_name": "streamfleet-drain", "auto_scaling_group_name": "",
                "lifecycle_action_result": "CONTINUE", "max_drain_seconds": 3600, "heartbeat_interval_seconds": 60,
