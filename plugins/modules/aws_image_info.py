@@ -32,6 +32,7 @@ attributes:
     description: Reads only; the same answer in check mode.
   diff_mode:
     support: none
+    description: Reads only; there is nothing to compare.
 options:
   family:
     description:
