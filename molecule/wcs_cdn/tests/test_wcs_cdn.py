@@ -284,3 +284,26 @@ def test_drain_agent_drains_the_edge(host):
     finally:
         for unit in DRAIN_UNITS:
             remote.run("systemctl stop %s" % unit)
+
+
+def test_verify_playbook_reads_the_edge_from_outside(host):
+    """playbooks/verify.yml (docs/verify.md) from the controller, as for a deployment without a
+    domain: HTTPS skipped with a note, the stats page of every edge read over the network."""
+    if not is_origin(host):
+        pytest.skip("one run for the scenario, from the origin's turn")
+    import os
+    import subprocess
+    top = pathlib.Path(__file__).resolve().parents[3]
+    edge = private_address(other_host(host, "sf-wcs-edge"))
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    extra = dict(verify_topology="wcs_cdn_aws", verify_host=private_address(host), verify_wcs_edges=[edge],
+                 verify_retries=3, verify_delay=2)
+    proc = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
+                           str(top / "playbooks" / "verify.yml"), "-e", json.dumps(extra)],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    tasks = {t["task"]["name"]: t["hosts"]["localhost"] for p in json.loads(proc.stdout)["plays"] for t in p["tasks"]}
+    assert "HTTPS checks skipped" in tasks["Note that HTTPS is not checked"]["msg"]
+    [edge_stats] = tasks["WCS stats on every edge"]["results"]
+    assert edge_stats["ok"] is True and edge_stats["url"] == "http://%s:8081/?action=stat" % edge
