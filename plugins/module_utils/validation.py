@@ -801,7 +801,10 @@ def _red5pro_node_config(c, p):
 
 @rules_for('red5pro_streammanager_config')
 def _red5pro_streammanager_config(c, p):
-    c.ip('streammanager_ip', p.get('streammanager_ip'))
+    # streammanager.ip only has to be unique per Stream Manager behind the balancer: an address or
+    # any host-like string such as an instance id (Red5 Pro "Stream Manager Configuration"), so a
+    # host-name check, which still refuses spaces, URLs and host:port
+    c.host('streammanager_ip', p.get('streammanager_ip'))
     c.host('db_host', p.get('db_host'))
     c.port('db_port', p.get('db_port'))
     # the *_ms options: the module's validate() refuses negative numbers

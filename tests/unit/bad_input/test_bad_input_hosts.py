@@ -90,7 +90,7 @@ FILE_TABLES = {
     ]),
     "red5pro_streammanager_config": ("red5pro_streammanager", {}, [
         (dict(streammanager_ip="10.0.0.256"), "streammanager_ip"),
-        (dict(streammanager_ip="not-an-address"), "streammanager_ip"),
+        (dict(streammanager_ip="stream manager 1"), "streammanager_ip"),
         (dict(db_host="mongodb://db:27017"), "db_host"),
         (dict(db_port=0), "db_port"),
         (dict(db_port=99999), "db_port"),
