@@ -2,34 +2,21 @@
 
 plan on nothing -> deploy -> re-run with 0 changed -> update a setting -> tear down to nothing.
 """
-import importlib.util
-import threading
-from pathlib import Path
-
 import pytest
+
+from lib.antmedia_console import RunningConsole
 
 DEPLOYMENT = "ams-topology"
 PASSWORD = "cluster/pass@word"
 ADMIN_PASSWORD = "panel:pass&word-9"
-STANDIN = Path(__file__).resolve().parents[2] / "standins" / "archives" / "common" / "standin_server.py"
 
 
 @pytest.fixture
 def console(tmp_path):
     """The Ant Media stand-in's console on 127.0.0.1, in place of the balancer moto cannot serve."""
-    spec = importlib.util.spec_from_file_location("standin_server", str(STANDIN))
-    standin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(standin)
-    home = tmp_path / "antmedia"
-    (home / "webapps" / "root" / "WEB-INF").mkdir(parents=True)
-    app = standin.AntMediaApp(str(home))
-    app.start_background()
-    server = standin.Server(("127.0.0.1", 0), type("Handler", (standin.BaseHandler,), {"app": app}))
-    server.kind = "http"
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield app, "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    running = RunningConsole(tmp_path)
+    yield running
+    running.stop()
 
 
 ZONE = "ams-zone.example.test"
@@ -62,13 +49,12 @@ def run_role(playbook, role_vars, check=False, **overrides):
     return playbook.stats
 
 
-def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console):
+def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
     # The first administrator is claimed through the console address (the balancer's, here the
     # stand-in's): once on the first deploy, nothing sent or changed on the re-run.
-    app, console_url = console
     role_vars = dict(role_vars, antmedia_cluster_aws_admin_email="admin@example.com",
                      antmedia_cluster_aws_admin_password=ADMIN_PASSWORD,
-                     antmedia_cluster_aws_admin_url=console_url)
+                     antmedia_cluster_aws_admin_url=console.url)
     stats = run_role(playbook, role_vars, check=True)
     assert stats["failures"] == 0
     assert aws.tagged(DEPLOYMENT) == []
@@ -77,7 +63,7 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console):
     assert stats["changed"] > 0
     assert PASSWORD not in playbook.last_output
     assert ADMIN_PASSWORD not in playbook.last_output
-    assert [(user["email"], user["userType"]) for user in app.users.all()] == [("admin@example.com", "ADMIN")]
+    assert [(user["email"], user["userType"]) for user in console.users()] == [("admin@example.com", "ADMIN")]
 
     groups = {g["AutoScalingGroupName"]: g for g in aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
     assert (groups["antmedia-origin"]["MinSize"], groups["antmedia-origin"]["MaxSize"]) == (1, 10)
@@ -115,7 +101,6 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console):
     assert [(p["IpProtocol"], p["FromPort"]) for p in ingest_rules] == [("tcp", 1935)]
     from_ingest = [p for p in security_groups["antmedia-nodes"]["IpPermissions"] if p.get("FromPort") == 1935]
     assert [g["GroupId"] for g in from_ingest[0]["UserIdGroupPairs"]] == [security_groups["antmedia-ingest"]["GroupId"]]
-    zone_id = aws.route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
     records = {(r["Name"], r["Type"]) for r in aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
     assert {("live.%s." % ZONE, "A"), ("rtmp.%s." % ZONE, "A")} <= records
     mongo_group = [g for g in aws.ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] == "antmedia-mongodb"][0]
