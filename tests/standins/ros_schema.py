@@ -68,6 +68,25 @@ CHARGE_TYPES = ["PrePaid", "PostPaid"]
 INTERNET_CHARGE = ["PayByBandwidth", "PayByTraffic"]
 
 SCHEMAS = {
+    "ALIYUN::VPC::EIP": {
+        "source": DOC + "aliyun-vpc-eip",
+        "properties": {
+            "DeletionProtection": B(), "Name": S(min_len=2, max_len=128), "Tags": TAGS, "Isp": S(),
+            "Netmode": S(allowed=["public"]), "Period": N(), "ResourceGroupId": S(), "AutoPay": B(),
+            "InstanceChargeType": S(allowed=["Prepaid", "Postpaid"]), "PricingCycle": S(allowed=["Month", "Year"]),
+            "Bandwidth": N(), "InternetChargeType": S(allowed=INTERNET_CHARGE), "Description": S(),
+            "SecurityProtectionTypes": L(max_items=10), "PublicIpAddressPoolId": S(), "Zone": S(),
+        },
+        "attributes": ["EipAddress", "AllocationId"],
+    },
+    "ALIYUN::VPC::EIPAssociation": {
+        "source": DOC + "aliyun-vpc-eipassociation",
+        "properties": {
+            "AllocationId": S(required=True), "InstanceId": S(required=True), "PrivateIpAddress": S(),
+            "Mode": S(allowed=["NAT", "MULTI_BINDED", "BINDED"]),
+        },
+        "attributes": ["EipAddress", "AllocationId"],
+    },
     "ALIYUN::ECS::VPC": {
         "source": DOC + "aliyun-ecs-vpc",
         "properties": {

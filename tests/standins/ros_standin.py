@@ -253,6 +253,8 @@ class RosState:
         digest = hashlib.sha1(("%s.%s" % (phys, attribute)).encode()).digest()
         if attribute in ("PrivateIp", "PrivateIpAddress"):
             return "10.0.%d.%d" % (digest[0] % 2, 10 + digest[1] % 200)
+        if attribute in ("EipAddress", "PublicIp"):
+            return "203.0.113.%d" % (10 + digest[1] % 200)
         if attribute == "DNSName":
             return "%s.%s.alb.aliyuncs.com" % (phys, stack["RegionId"])
         if attribute.endswith("Id"):

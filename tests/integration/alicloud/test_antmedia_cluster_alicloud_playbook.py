@@ -77,6 +77,11 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     # The keys the AWS role publishes for the same things.
     assert outputs["balancer_dns_name"] == outputs["AlbDnsName"] and outputs["vpc_id"] == outputs["VpcId"]
     assert outputs["mongodb_private_ip"] == outputs["MongoDbPrivateIp"]
+    # Later plays reach MongoDB through the inventory (no public address: its private one).
+    added = tasks["Add the MongoDB instance to the inventory"]["add_host"]
+    assert added["host_name"] == "antmedia-example-mongodb"
+    assert added["groups"] == ["antmedia_cluster_alicloud_mongodb"]
+    assert added["host_vars"]["ansible_host"] == outputs["MongoDbPrivateIp"]
     assert outputs["deployment"] == "antmedia-example"
     [live] = standin.stacks()
     assert live["StackName"] == "antmedia-example"
@@ -98,11 +103,16 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
 def test_playbook_with_a_hostile_password_keeps_it_out_of_the_output(standin, playbook):
     password = "@:/?#[]%&+ "
     stats, tasks = run_playbook(standin, playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
-                                                    "antmedia_cluster_alicloud_mongodb_password": password})
+                                                    "antmedia_cluster_alicloud_mongodb_password": password,
+                                                    "antmedia_cluster_alicloud_mongodb_eip": True})
     assert stats["failures"] == 0 and tasks["Apply the ROS stack"]["censored"]
     [live] = standin.stacks()
     assert "MongoDbUrl" in live["no_echo"]
     assert password not in str(tasks) and "%40%3A%2F" not in str(tasks)
+    # The MongoDB instance with an Elastic IP: the inventory entry uses it.
+    outputs = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]
+    added = tasks["Add the MongoDB instance to the inventory"]["add_host"]
+    assert added["host_vars"]["ansible_host"] == outputs["MongoDbEip"] == outputs["mongodb_public_ip"]
     # The boot script a node gets: the URL percent-encoded, the host filled in by ROS.
     address = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]["MongoDbPrivateIp"]
     script = standin.resolve("antmedia-example", "EdgeLaunchTemplate", "UserData")

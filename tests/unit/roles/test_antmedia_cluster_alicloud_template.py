@@ -22,6 +22,7 @@ SEED_VARS = {
     "antmedia_cluster_alicloud_image_id": "m-antmedia-marketplace",
     "antmedia_cluster_alicloud_certificate_id": "1234567-cn-hangzhou",
     "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24"],
+    "antmedia_cluster_alicloud_key_name": "ops-key",
 }
 HOSTILE_PASSWORD = "@:/?#[]%&+ "
 
@@ -354,6 +355,33 @@ def test_cidr_lists_subnet_names_and_media_ports(playbook):
     assert resources["MongoDb"]["Properties"]["ZoneId"] == "cn-hangzhou-h"
 
 
+def test_ssh_disabled_means_no_key_pair_and_no_ssh_rule(playbook):
+    template = render(playbook, {"antmedia_cluster_alicloud_admin_cidrs": [], "antmedia_cluster_alicloud_key_name": "",
+                                 "antmedia_cluster_alicloud_ssh_disabled": True})
+    assert not [r for r in ingress_rules(template) if r["Properties"]["PortRange"] == "22/22"]
+    for name in ("MongoDb", "OriginLaunchTemplate", "EdgeLaunchTemplate"):
+        assert "KeyPairName" not in template["Resources"][name]["Properties"], name
+
+
+def test_key_pair_reaches_every_instance(seed_template):
+    for name in ("MongoDb", "OriginLaunchTemplate", "EdgeLaunchTemplate"):
+        assert seed_template["Resources"][name]["Properties"]["KeyPairName"] == "ops-key", name
+    assert "MongoDbEip" not in seed_template["Resources"] and "MongoDbEip" not in seed_template["Outputs"]
+
+
+def test_mongodb_elastic_ip(playbook):
+    from standins.ros_schema import validate_template
+    template = render(playbook, {"antmedia_cluster_alicloud_mongodb_eip": True,
+                                 "antmedia_cluster_alicloud_mongodb_eip_bandwidth": 10})
+    eip = template["Resources"]["MongoDbEip"]
+    assert eip["Type"] == "ALIYUN::VPC::EIP" and eip["Properties"]["Bandwidth"] == 10
+    association = template["Resources"]["MongoDbEipAssociation"]
+    assert association["Properties"] == {"AllocationId": getatt("MongoDbEip", "AllocationId"),
+                                         "InstanceId": getatt("MongoDb", "InstanceId")}
+    assert template["Outputs"]["MongoDbEip"]["Value"] == getatt("MongoDbEip", "EipAddress")
+    validate_template(template)
+
+
 def test_no_admin_cidrs_means_no_ssh(playbook):
     template, parameters = render(playbook, {"antmedia_cluster_alicloud_admin_cidrs": []}, with_parameters=True)
     assert not [r for r in ingress_rules(template) if r["Properties"]["PortRange"] == "22/22"]
@@ -377,6 +405,13 @@ def test_no_admin_cidrs_means_no_ssh(playbook):
     ({"antmedia_cluster_alicloud_mongodb_user": "antmedia",
       "antmedia_cluster_alicloud_mongodb_password": "x-mongodb-host.invalid"}, "antmedia_cluster_alicloud_mongodb_password"),
     ({"antmedia_cluster_alicloud_deployment": "-bad"}, "antmedia_cluster_alicloud_deployment"),
+    # No silent empty key pair: a key pair or SSH disabled, not neither and not both.
+    ({"antmedia_cluster_alicloud_key_name": ""}, "antmedia_cluster_alicloud_ssh_disabled"),
+    ({"antmedia_cluster_alicloud_ssh_disabled": True}, "antmedia_cluster_alicloud_key_name"),
+    ({"antmedia_cluster_alicloud_key_name": "", "antmedia_cluster_alicloud_ssh_disabled": True},
+     "antmedia_cluster_alicloud_admin_cidrs"),
+    ({"antmedia_cluster_alicloud_mongodb_eip": True, "antmedia_cluster_alicloud_mongodb_public_ip": True},
+     "antmedia_cluster_alicloud_mongodb_eip"),
 ])
 def test_preflight_names_the_variable(playbook, overrides, variable):
     extra = dict(SEED_VARS)
