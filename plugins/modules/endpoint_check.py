@@ -81,6 +81,13 @@ options:
     description: Fail the task when a problem is found.
     type: bool
     default: true
+  use_proxy:
+    description:
+      - Whether to send the request through the proxy of the environment (C(https_proxy)).
+      - Off by default, because a proxy would answer for the endpoint; the certificate is
+        always read directly.
+    type: bool
+    default: false
 requirements:
   - cryptography (for C(https) URLs)
 notes:
@@ -133,11 +140,23 @@ certificate:
   returned: when read
   type: dict
   contains:
-    subject: {description: Subject, RFC 4514., type: str}
-    dns_names: {description: DNS subjectAltName entries., type: list, elements: str}
-    ip_addresses: {description: IP subjectAltName entries., type: list, elements: str}
-    not_before: {description: Start of validity, UTC., type: str}
-    not_after: {description: End of validity, UTC., type: str}
+    subject:
+      description: The subject, in RFC 4514 form.
+      type: str
+    dns_names:
+      description: The DNS subjectAltName entries.
+      type: list
+      elements: str
+    ip_addresses:
+      description: The IP address subjectAltName entries.
+      type: list
+      elements: str
+    not_before:
+      description: Start of validity (UTC).
+      type: str
+    not_after:
+      description: End of validity (UTC).
+      type: str
 """
 
 from ansible.module_utils.common.text.converters import to_text
