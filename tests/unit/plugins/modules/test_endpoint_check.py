@@ -144,7 +144,7 @@ def test_https_certificate_covering_the_domain(run_module, https_server):
 
 def test_https_wrong_name_untrusted_chain_and_expiry_fail_together(run_module, https_server):
     url, _unused_ca = https_server(names=("www.example.com",), not_before=NOW - datetime.timedelta(days=90),
-                                       not_after=NOW - datetime.timedelta(days=1))
+                                   not_after=NOW - datetime.timedelta(days=1))
     result = run_module("endpoint_check", dict(url=url + "/", domain="live.sandbox.streamfleet.test"))
     assert result["failed"] is True
     problems = result["problems"]
