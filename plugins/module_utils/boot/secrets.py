@@ -291,6 +291,10 @@ class AwsSecretsManager(_AwsJsonStore):
 
 STORES = {adapter.store: adapter for adapter in (AwsSsmParameter, AwsSecretsManager)}
 
+# The Alibaba Cloud adapter lives in its own file; importing it adds it to STORES (it needs the
+# base classes above, so it is imported last).
+from ansible_collections.streamfleet.cluster.plugins.module_utils.boot import secrets_alicloud  # noqa: E402,F401  pylint: disable=unused-import
+
 
 def secret_store(reference, metadata, endpoint=None, region=None, timeout=5,
                  deadline_seconds=DEFAULT_DEADLINE_SECONDS, sleep=time.sleep, clock=time.monotonic):
