@@ -68,6 +68,26 @@ CHARGE_TYPES = ["PrePaid", "PostPaid"]
 INTERNET_CHARGE = ["PayByBandwidth", "PayByTraffic"]
 
 SCHEMAS = {
+    "ALIYUN::OOS::SecretParameter": {
+        "source": "https://help.aliyun.com/zh/ros/developer-reference/aliyun-oos-secretparameter",
+        "properties": {
+            "Description": S(max_len=200), "Constraints": M(), "ResourceGroupId": S(),
+            "SecretParameterName": S(required=True, min_len=1, max_len=180), "Value": S(required=True, max_len=4096),
+            "KeyId": S(), "Tags": TAGS,
+        },
+        "attributes": ["Description", "CreatedBy", "ResourceGroupId", "SecretParameterName", "UpdatedDate",
+                       "CreateTime", "KeyId", "SecretParameterId", "UpdatedBy", "Type", "Constraints",
+                       "ParameterVersion", "Tags", "ShareType"],
+    },
+    "ALIYUN::RAM::Role": {
+        "source": DOC + "aliyun-ram-role",
+        "properties": {
+            "RoleName": S(required=True, min_len=1, max_len=64), "Description": S(max_len=1024),
+            "AssumeRolePolicyDocument": M(required=True), "MaxSessionDuration": I(minimum=3600, maximum=43200),
+            "Policies": L(), "IgnoreExisting": B(), "DeletionForce": B(), "PolicyAttachments": M(),
+        },
+        "attributes": ["RoleName", "RoleId", "Arn"],
+    },
     "ALIYUN::VPC::EIP": {
         "source": DOC + "aliyun-vpc-eip",
         "properties": {

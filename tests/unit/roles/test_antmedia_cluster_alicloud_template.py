@@ -502,3 +502,59 @@ def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(playbo
             Path(edit.path).write_text(edit.after)
     (reference / "conf" / "initialized").write_text("")
     assert tree_snapshot(home) == tree_snapshot(reference), "the module's planner and the node's boot leave the same bytes"
+
+
+# -- MongoDB installed and secured by the stack (mongodb_boot) -------------------------------------
+BOOT_VARS = {"antmedia_cluster_alicloud_mongodb_boot": True, "antmedia_cluster_alicloud_mongodb_user": "antmedia",
+             "antmedia_cluster_alicloud_mongodb_password": HOSTILE_PASSWORD,
+             "antmedia_cluster_alicloud_mongodb_admin_password": "admin-" + HOSTILE_PASSWORD}
+
+
+def test_mongodb_boot_path_names_secrets_and_holds_no_password(playbook):
+    from standins.ros_schema import validate_template
+    template, parameters = render(playbook, BOOT_VARS, with_parameters=True)
+    validate_template(template)
+    resources = template["Resources"]
+    assert HOSTILE_PASSWORD not in str(template)
+    for name in ("MongoDbAdminPassword", "MongoDbAppPassword", "MongoDbUrl"):
+        assert template["Parameters"][name]["NoEcho"] is True
+    assert parameters["MongoDbAppPassword"] == HOSTILE_PASSWORD
+    # The secrets the stack creates, from the NoEcho parameters.
+    assert resources["MongoDbAppSecret"]["Properties"]["Value"] == {"Ref": "MongoDbAppPassword"}
+    assert resources["MongoDbAppSecret"]["Properties"]["SecretParameterName"] == "antmedia-cluster-mongodb-app"
+    assert resources["MongoDbAdminSecret"]["Properties"]["Value"] == {"Ref": "MongoDbAdminPassword"}
+    # MongoDB boots with the mongodb role's script for the Alibaba adapter, reading both secrets.
+    mongo = resources["MongoDb"]["Properties"]
+    assert mongo["RamRoleName"] == getatt("MongoDbRole", "RoleName")
+    assert "mongodb-boot" in mongo["UserData"] and "alicloud" in mongo["UserData"]
+    assert "alicloud-oos:antmedia-cluster-mongodb-admin" in mongo["UserData"]
+    assert "alicloud-oos:antmedia-cluster-mongodb-app" in mongo["UserData"]
+    # Nodes: the URL holds the user only; the password is read at boot with the nodes' role.
+    assert parameters["MongoDbUrl"] == "mongodb://antmedia@mongodb-host.invalid:27017"
+    for group in ("Origin", "Edge"):
+        props = resources[group + "LaunchTemplate"]["Properties"]
+        assert props["RamRoleName"] == getatt("NodeRole", "RoleName")
+        script = user_data(template, parameters, group=group)
+        assert "--password-secret alicloud-oos:antmedia-cluster-mongodb-app" in script
+        assert HOSTILE_PASSWORD not in script and "%40%3A%2F" not in script
+    # Each role reads only its secrets.
+    def readable(role):
+        statement = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+        assert statement["Action"] == ["oos:GetSecretParameter"]
+        return [r["Fn::Join"][1][1] for r in statement["Resource"]]
+    assert readable("MongoDbRole") == ["antmedia-cluster-mongodb-admin", "antmedia-cluster-mongodb-app"]
+    assert readable("NodeRole") == ["antmedia-cluster-mongodb-app"]
+    principal = resources["NodeRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": ["ecs.aliyuncs.com"]}
+
+
+@pytest.mark.parametrize("missing", ["antmedia_cluster_alicloud_mongodb_admin_password",
+                                     "antmedia_cluster_alicloud_mongodb_password"])
+def test_mongodb_boot_path_needs_both_passwords(playbook, missing):
+    extra = dict(SEED_VARS, **BOOT_VARS)
+    extra[missing] = ""
+    playbook.run([{"name": "preflight", "ansible.builtin.include_role": {
+        "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}],
+        extra_vars=extra, expect_failure=True)
+    assert any(missing in m for m in json_failures(playbook.last_output))
+    assert HOSTILE_PASSWORD not in playbook.last_output
