@@ -62,6 +62,12 @@ options:
   expect_text:
     description: A regular expression the answer must match (multi-line).
     type: str
+  read_answer:
+    description:
+      - Whether to send the HTTP request after the handshake. V(false) checks the certificate
+        only, for a listener that does not answer plain HTTP (a WebSocket port).
+    type: bool
+    default: true
   certificate_min_days:
     description: Report a certificate that expires within this many days (0 = only an expired one).
     type: int
@@ -127,7 +133,7 @@ problems:
   elements: str
   sample: ["certificate names www.example.com do not cover live.example.com"]
 status:
-  description: HTTP status of the answer (-1 when none came).
+  description: HTTP status of the answer (-1 when none came or O(read_answer=false)).
   returned: always
   type: int
   sample: 200
@@ -187,6 +193,7 @@ def main():
             expect_status=dict(type="list", elements="int", default=[200]),
             expect_keys=dict(type="list", elements="str", default=[], no_log=False),
             expect_text=dict(type="str"),
+            read_answer=dict(type="bool", default=True),
             certificate_min_days=dict(type="int", default=0),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
@@ -221,7 +228,7 @@ def main():
                 if reason:
                     problems.append(reason)
 
-    if scheme == "http" or "certificate" in result:
+    if params["read_answer"] and (scheme == "http" or "certificate" in result):
         # The certificate was already judged: read the answer without judging it again.
         trust_chain = params["validate_certs"]
         module.params["validate_certs"] = False

@@ -171,3 +171,12 @@ def test_no_listener_is_a_problem_not_a_traceback(run_module, http_server):
 def test_bad_url_fails_before_any_request(run_module):
     result = run_module("endpoint_check", dict(url="live.example.com/rest"))
     assert result["failed"] is True and "url must be" in result["msg"]
+
+
+def test_certificate_only_sends_no_request(run_module, https_server, monkeypatch):
+    monkeypatch.setattr(JsonHandler, "status", 500)  # would be a problem if it were read
+    url, ca = https_server()
+    result = run_module("endpoint_check", dict(url=url + "/", domain="wss.sandbox.streamfleet.test", ca_path=ca,
+                                               read_answer=False))
+    assert result.get("failed") is not True, result
+    assert result["status"] == -1 and result["certificate"]["dns_names"] == ["*.sandbox.streamfleet.test"]
