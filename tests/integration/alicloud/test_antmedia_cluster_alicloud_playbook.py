@@ -138,3 +138,31 @@ def test_example_inventory_holds_placeholders_only():
     assert doc["antmedia_cluster_alicloud_access_key_id"].startswith("{{ vault_")
     assert doc["antmedia_cluster_alicloud_access_key_secret"].startswith("{{ vault_")
     assert "REPLACE" in doc["antmedia_cluster_alicloud_image_id"]
+
+
+def test_mongodb_boot_path_keeps_every_password_out_of_user_data(standin, playbook):
+    """Each instance's UserData as ROS resolves it (Ref, Fn::GetAtt, Fn::Replace applied) holds no password."""
+    app, admin = "app:pass&word/%40 x", "admin'pass\"word$"
+    stats, tasks = run_playbook(standin, playbook, {
+        "antmedia_cluster_alicloud_mongodb_boot": True, "antmedia_cluster_alicloud_mongodb_user": "antmedia",
+        "antmedia_cluster_alicloud_mongodb_password": app, "antmedia_cluster_alicloud_mongodb_admin_password": admin})
+    assert stats["failures"] == 0 and tasks["Apply the ROS stack"]["censored"]
+    [live] = standin.stacks()
+    assert {"MongoDbAdminPassword", "MongoDbAppPassword", "MongoDbUrl"} <= set(live["no_echo"])
+    scripts = {name: standin.resolve("antmedia-example", name, "UserData")
+               for name in ("MongoDb", "OriginLaunchTemplate", "EdgeLaunchTemplate")}
+    for name, script in scripts.items():
+        for secret in (app, admin, "app%3Apass", "admin%27pass"):
+            assert secret not in script, name
+    assert "alicloud-oos:antmedia-example-mongodb-admin" in scripts["MongoDb"]
+    assert "--password-secret alicloud-oos:antmedia-example-mongodb-app" in scripts["EdgeLaunchTemplate"]
+    address = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]["MongoDbPrivateIp"]
+    assert "CLUSTER_URL='mongodb://antmedia@%s:27017'" % address in scripts["OriginLaunchTemplate"]
+    # The secret parameter the stack created holds the password (its only place besides NoEcho parameters).
+    assert standin.resolve("antmedia-example", "MongoDbAppSecret", "Value") == app
+    assert password_free(str(tasks), app, admin)
+    run_playbook(standin, playbook, {"antmedia_cluster_alicloud_state": "absent"})
+
+
+def password_free(text, *passwords):
+    return not any(password in text for password in passwords)
