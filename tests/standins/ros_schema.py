@@ -69,7 +69,8 @@ INTERNET_CHARGE = ["PayByBandwidth", "PayByTraffic"]
 
 SCHEMAS = {
     "ALIYUN::OOS::SecretParameter": {
-        "source": "https://help.aliyun.com/zh/ros/developer-reference/aliyun-oos-secretparameter",
+        # Read on the Chinese page https://help.aliyun.com/zh/ros/developer-reference/aliyun-oos-secretparameter.
+        "source": DOC + "aliyun-oos-secretparameter",
         "properties": {
             "Description": S(max_len=200), "Constraints": M(), "ResourceGroupId": S(),
             "SecretParameterName": S(required=True, min_len=1, max_len=180), "Value": S(required=True, max_len=4096),
