@@ -295,8 +295,10 @@ def test_verify_playbook_reads_the_edge_from_outside(host):
     import subprocess
     top = pathlib.Path(__file__).resolve().parents[3]
     edge = private_address(other_host(host, "sf-wcs-edge"))
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    # The collection's ansible.cfg, not Molecule's (its profile_tasks callback would print timings
+    # on stdout after the JSON)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(top / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     extra = dict(verify_topology="wcs_cdn_aws", verify_host=private_address(host), verify_wcs_edges=[edge],
                  verify_retries=3, verify_delay=2)
     proc = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
