@@ -27,7 +27,6 @@ except ImportError:  # run as a script from this folder
     from imds_standin import Running
 
 
-
 def _signature(secret, method, params):
     # Our own implementation of the documented algorithm, separate from the adapter's on purpose.
     import base64

@@ -135,7 +135,7 @@ def test_every_schema_names_its_source_and_types():
     assert ros_schema.counts()[0] == 17
     for rtype, schema in ros_schema.SCHEMAS.items():
         assert schema["source"].startswith(ros_schema.DOC + "aliyun-"), rtype
-        assert rtype.split("::")[-1].lower() in schema["source"], rtype
+        assert rtype.rsplit("::", maxsplit=1)[-1].lower() in schema["source"], rtype
         for name, spec in schema["properties"].items():
             assert spec["type"] in ("String", "Integer", "Number", "Boolean", "List", "Map"), (rtype, name)
 

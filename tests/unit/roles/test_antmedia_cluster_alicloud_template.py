@@ -537,6 +537,7 @@ def test_mongodb_boot_path_names_secrets_and_holds_no_password(playbook):
         script = user_data(template, parameters, group=group)
         assert "--password-secret alicloud-oos:antmedia-cluster-mongodb-app" in script
         assert HOSTILE_PASSWORD not in script and "%40%3A%2F" not in script
+
     # Each role reads only its secrets.
     def readable(role):
         statement = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]

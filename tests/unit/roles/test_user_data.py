@@ -18,7 +18,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
 from lib.harness import PlaybookRunner, tree_snapshot as snapshot
