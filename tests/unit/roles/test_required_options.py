@@ -46,10 +46,7 @@ def test_required_options_have_no_default(role):
 # Needed only to build (state present), so not required: true (a removal must not ask for an
 # image); no default either, the role's preflight names them before the first call.
 BUILD_ONLY = {
-    "wcs_cdn_aws": ["wcs_cdn_aws_image_id"],
-    "antmedia_cluster_aws": ["antmedia_cluster_aws_image_id", "antmedia_cluster_aws_mongodb_image_id",
-                             "antmedia_cluster_aws_mongodb_password"],
-    "red5pro_streammanager_aws": ["red5pro_streammanager_aws_image_id"],
+    "antmedia_cluster_aws": ["antmedia_cluster_aws_mongodb_image_id", "antmedia_cluster_aws_mongodb_password"],
     "antmedia_cluster_alicloud": ["antmedia_cluster_alicloud_image_id", "antmedia_cluster_alicloud_certificate_id"],
     "red5pro_nodegroup": ["red5pro_nodegroup_regions", "red5pro_nodegroup_launch_config_image"],
 }
@@ -63,6 +60,20 @@ def test_options_required_to_build_have_no_default(role):
         assert name not in defaults, "%s: %s defaults to %r" % (role, name, defaults[name])
         assert "default" not in options[name], "%s: %s has a spec default" % (role, name)
         assert re.search(r"\brequired\b", _description(options[name]), re.I), name
+
+
+# The AWS topologies' server images: unset, the newest baked image of the topology's family
+# (so a re-run never reverts to an older image); no default that would pin one.
+IMAGE_FROM_FAMILY = ["wcs_cdn_aws_image_id", "antmedia_cluster_aws_image_id", "red5pro_streammanager_aws_image_id"]
+
+
+@pytest.mark.parametrize("name", IMAGE_FROM_FAMILY)
+def test_server_images_default_to_the_newest_of_their_family(name):
+    role = name[:-len("_image_id")]
+    options = _specs(role)["main"]["options"]
+    assert name not in _defaults(role)
+    assert "default" not in options[name] and not options[name].get("required")
+    assert re.search(r"\bnewest\b", _description(options[name]), re.I), name
 
 
 @pytest.mark.parametrize("role, variable", [
