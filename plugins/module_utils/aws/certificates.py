@@ -316,7 +316,7 @@ class DnsConverger(DnsRecords):
         self.before["certificate"] = [{"arn": c["CertificateArn"], "names": self.certificate_names(c),
                                        "status": c.get("Status")} for c in owned] or None
         for cert in owned:
-            users = self._live_users(cert.get("InUseBy") or [])
+            users = self._live_users(cert.get("InUseBy") or [], cert["CertificateArn"])
             if users:
                 raise DnsError("certificate %s is still in use by %s; remove the listeners first"
                                % (cert["CertificateArn"], ", ".join(users)))
@@ -326,11 +326,13 @@ class DnsConverger(DnsRecords):
         if self.zone_id is not None:
             self._delete_validation_records(owned)
 
-    def _live_users(self, arns):
+    def _live_users(self, arns, certificate_arn):
         """The balancers and listeners of ``arns`` that still exist.
 
         ACM's InUseBy lags behind a deleted listener (on AWS for a while, on moto for ever), so
-        each user is checked before it blocks the deletion.
+        each user is checked before it blocks the deletion. A classic balancer (its ARN ends in
+        ``loadbalancer/NAME``; moto names it by its DNS name instead) counts only while one of
+        its listeners still carries this certificate.
         """
         elbv2 = self.client("elbv2")
         live = []
@@ -338,14 +340,29 @@ class DnsConverger(DnsRecords):
             try:
                 if ":listener/" in arn:
                     elbv2.describe_listeners(aws_retry=True, ListenerArns=[arn])
-                elif ":loadbalancer/" in arn:
+                elif re.search(r":loadbalancer/(app|net|gwy)/", arn):
                     elbv2.describe_load_balancers(aws_retry=True, LoadBalancerArns=[arn])
+                elif not self._classic_user_live(arn, certificate_arn):
+                    continue
             except ClientError as exc:
-                if error_code(exc) in ("ListenerNotFound", "LoadBalancerNotFound"):
+                # elbv2's codes, and the classic API's for a deleted balancer
+                if error_code(exc) in ("ListenerNotFound", "LoadBalancerNotFound", "AccessPointNotFound"):
                     continue
                 raise
             live.append(arn)
         return live
+
+    def _classic_user_live(self, user, certificate_arn):
+        """Whether the classic balancer ``user`` (ARN or DNS name) has a listener with the certificate."""
+        elb = self.client("elb")
+        if ":loadbalancer/" in user:
+            balancers = elb.describe_load_balancers(
+                aws_retry=True, LoadBalancerNames=[user.rsplit("/", 1)[1]])["LoadBalancerDescriptions"]
+        else:
+            balancers = [b for b in elb.paginate("describe_load_balancers", "LoadBalancerDescriptions")
+                         if (b.get("DNSName") or "").lower().rstrip(".") == user.lower().rstrip(".")]
+        return any(listener["Listener"].get("SSLCertificateId") == certificate_arn
+                   for balancer in balancers for listener in balancer.get("ListenerDescriptions") or [])
 
     def _delete_validation_records(self, certificates, keep=()):
         """Delete the validation records of ``certificates`` (except ``keep`` (name, type) keys)."""

@@ -150,6 +150,24 @@ def test_certificate_in_use_is_kept(run_module, aws, zone, network):
     assert aws.acm.list_certificates()["CertificateSummaryList"] == []
 
 
+
+def test_certificate_on_a_classic_listener_is_kept_until_the_balancer_goes(run_module, aws, zone, network):
+    args = dict(zone=ZONE, deployment=DEPLOYMENT, wait_timeout=30, certificate=dict(domain="cdn.%s" % ZONE))
+    arn = run_module("aws_dns", args)["certificate"]["arn"]
+    aws.elb.create_load_balancer(LoadBalancerName="cdn-classic", Subnets=network["subnet_ids"][:1], Listeners=[
+        {"Protocol": "SSL", "LoadBalancerPort": 8443, "InstanceProtocol": "TCP", "InstancePort": 8080,
+         "SSLCertificateId": arn}])
+    if not aws.acm.describe_certificate(CertificateArn=arn)["Certificate"].get("InUseBy"):
+        pytest.skip("this moto does not track InUseBy")
+    result = run_module("aws_dns", dict(args, state="absent"))
+    assert result["failed"] is True and "still in use" in result["msg"]
+    assert not changing_calls(result)
+
+    aws.elb.delete_load_balancer(LoadBalancerName="cdn-classic")
+    result = run_module("aws_dns", dict(args, state="absent"))
+    assert result["changed"] is True, result
+    assert aws.acm.list_certificates()["CertificateSummaryList"] == []
+
 BAD_DNS_INPUT = [
     (lambda a: a["records"][1]["alias"].update(balancer="no-such-lb"), "does not exist"),
     (lambda a: a["records"].append(dict(name="x", type="A", alias=dict(
