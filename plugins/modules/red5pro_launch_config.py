@@ -210,8 +210,6 @@ def validate(params):
         if target["role"] in seen:
             errors.append("role %s is listed twice" % target["role"])
         seen.add(target["role"])
-        if target["connection_capacity"] < 1:
-            errors.append("role %s: connection_capacity must be >= 1" % target["role"])
         if not target["instance_type"].strip():
             errors.append("role %s: instance_type is empty" % target["role"])
     if not (params["image"] or "").strip():

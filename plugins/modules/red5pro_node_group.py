@@ -189,10 +189,7 @@ def validate(params):
     errors = []
     if not [r for r in params["regions"] if r and r.strip()]:
         errors.append("regions must name at least one region")
-    if params["origins"] is not None and params["origins"] < 0:
-        errors.append("origins must be >= 0")
-    if params["wait_timeout"] < 0 or params["wait_interval"] < 0:
-        errors.append("wait_timeout and wait_interval must be >= 0")
+    # origins, wait_timeout and wait_interval ranges: validation.py (red5pro_node_group)
     return errors, []
 
 

@@ -249,11 +249,7 @@ def validate(params):
             if target["role"] in seen_roles:
                 errors.append("%s: role listed twice" % where)
             seen_roles.add(target["role"])
-            if target["min_limit"] < 0:
-                errors.append("%s: min_limit must be >= 0" % where)
-            if target["min_limit"] > target["max_limit"]:
-                errors.append("%s: min_limit (%d) is greater than max_limit (%d)"
-                              % (where, target["min_limit"], target["max_limit"]))
+            # min_limit >= 0 and min_limit <= max_limit: validation.py (red5pro_scale_policy)
             if target["scale_adjustment"] < 1:
                 errors.append("%s: scale_adjustment must be >= 1" % where)
             for key in ("scale_in_wait_time", "scale_out_wait_time"):

@@ -40,7 +40,8 @@ from ansible.module_utils.urls import SSLValidationError, open_url
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
     StreamfleetModule,
-    check_module_input,
+    ValidationError,
+    check_input,
 )
 
 API_PREFIX = "/streammanager/api/4.0/admin"
@@ -424,14 +425,23 @@ def run_module(options, converge, label, validate=None, required_if=None, rules=
     module = StreamfleetModule(
         argument_spec=streammanager_argument_spec(**dict(NAME_AND_STATE, **options)),
         required_if=required_if or [], supports_check_mode=True)
+    # One failure lists every problem: the shared rules' refusals (option, value, rule) and
+    # the module's own checks (duplicates, missing parts), so one rerun can fix them all.
+    refused, errors, warnings = [], [], []
     if rules:
-        check_module_input(module, rules)
+        try:
+            check_input(rules, module.params)
+        except ValidationError as exc:
+            refused = exc.problems
     if module.params["state"] == "present" and validate:
         errors, warnings = validate(module.params)
-        if errors:
-            module.fail_json(msg="invalid %s: %s" % (label, "; ".join(errors)), errors=errors)
-        for warning in warnings:
-            module.warn(warning)
+    if refused or errors:
+        messages = ([str(ValidationError(refused))] if refused else []) + (
+            ["invalid %s: %s" % (label, "; ".join(errors))] if errors else [])
+        module.fail_json(msg="; ".join(messages), errors=errors,
+                         refused=[dict(option=o, value=v, rule=r) for o, v, r in refused])
+    for warning in warnings:
+        module.warn(warning)
     client = client_from_module(module)
     result = dict(changed=False)
     try:

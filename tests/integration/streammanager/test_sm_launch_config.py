@@ -60,7 +60,7 @@ def test_validation(sm, run_module):
            {"role": "edge", "instance_type": "c5.large", "connection_capacity": 10}]
     result = run_module("red5pro_launch_config", lc_args(sm, targets=bad))
     assert result["failed"] is True
-    assert "connection_capacity must be >= 1" in result["msg"] and "listed twice" in result["msg"]
+    assert "targets[0].connection_capacity=0 refused: must be at least 1" in result["msg"] and "listed twice" in result["msg"]
     missing = run_module("red5pro_launch_config", sm.conn(name="x", targets=TARGETS))
     assert missing["failed"] is True and "image" in missing["msg"]
     assert sm.state()["requests"] == []

@@ -99,7 +99,8 @@ def test_validation_fails_before_any_request(sm, run_module):
     ]}]
     result = run_module("red5pro_scale_policy", policy_args(sm, regions=bad))
     assert result["failed"] is True
-    assert "min_limit (5) is greater than max_limit (2)" in result["msg"]
+    assert ("regions[0].targets[0].min_limit=5 refused: must not exceed "
+            "regions[0].targets[0].max_limit=2") in result["msg"]
     assert "scale_adjustment must be >= 1" in result["msg"]
     assert "scale_in_wait_time must be >= 0" in result["msg"]
     assert sm.state()["requests"] == []
