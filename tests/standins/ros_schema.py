@@ -39,7 +39,7 @@ def S(**kw):
     return prop("String", **kw)
 
 
-def I(**kw):  # noqa: E743 - short names keep the tables readable
+def Int(**kw):
     return prop("Integer", **kw)
 
 
@@ -84,7 +84,7 @@ SCHEMAS = {
         "source": DOC + "aliyun-ram-role",
         "properties": {
             "RoleName": S(required=True, min_len=1, max_len=64), "Description": S(max_len=1024),
-            "AssumeRolePolicyDocument": M(required=True), "MaxSessionDuration": I(minimum=3600, maximum=43200),
+            "AssumeRolePolicyDocument": M(required=True), "MaxSessionDuration": Int(minimum=3600, maximum=43200),
             "Policies": L(), "IgnoreExisting": B(), "DeletionForce": B(), "PolicyAttachments": M(),
         },
         "attributes": ["RoleName", "RoleId", "Arn"],
@@ -114,7 +114,7 @@ SCHEMAS = {
             "CidrBlock": S(), "VpcName": S(min_len=1, max_len=128), "Description": S(min_len=1, max_len=256),
             "EnableIpv6": B(), "Ipv6CidrBlock": S(), "Ipv6Isp": S(), "ResourceGroupId": S(),
             "SecondaryCidrBlocks": L(), "UserCidr": S(), "Tags": TAGS, "DhcpOptionsSetId": S(),
-            "Ipv4IpamPoolId": S(), "Ipv4CidrMask": I(), "Ipv6CidrBlocks": L(),
+            "Ipv4IpamPoolId": S(), "Ipv4CidrMask": Int(), "Ipv6CidrBlocks": L(),
         },
         "attributes": ["VpcId", "VRouterId", "RouteTableId", "CidrBlock", "Ipv6CidrBlock", "ResourceGroupId",
                        "VpcName", "Arn"],
@@ -124,7 +124,7 @@ SCHEMAS = {
         "properties": {
             "VpcId": S(required=True), "ZoneId": S(required=True), "CidrBlock": S(required=True),
             "VSwitchName": S(min_len=2, max_len=128), "Description": S(min_len=2, max_len=256),
-            "Ipv6CidrBlock": I(minimum=0, maximum=255), "VpcIpv6CidrBlock": S(), "ZoneType": S(), "Tags": TAGS,
+            "Ipv6CidrBlock": Int(minimum=0, maximum=255), "VpcIpv6CidrBlock": S(), "ZoneType": S(), "Tags": TAGS,
         },
         "attributes": ["VSwitchId", "CidrBlock", "Ipv6CidrBlock", "VSwitchName"],
     },
@@ -145,7 +145,7 @@ SCHEMAS = {
             "PortRange": S(required=True), "SourceCidrIp": S(), "SourceGroupId": S(), "SourceGroupOwnerId": S(),
             "Ipv6SourceCidrIp": S(), "SourcePortRange": S(), "SourcePrefixListId": S(),
             "NicType": S(allowed=["internet", "intranet"]), "Policy": S(allowed=["accept", "drop"]),
-            "Priority": I(minimum=1, maximum=100), "Description": S(min_len=1, max_len=512),
+            "Priority": Int(minimum=1, maximum=100), "Description": S(min_len=1, max_len=512),
         },
         "attributes": [],
     },
@@ -160,15 +160,15 @@ SCHEMAS = {
             "AutoRenewPeriod": N(), "ResourceGroupId": S(), "InstanceChargeType": S(allowed=CHARGE_TYPES),
             "VSwitchId": S(), "Password": S(), "PasswordInherit": B(), "SystemDiskCategory": S(allowed=DISK_CATEGORIES),
             "SubscriptionDeletionForce": B(), "UserData": S(), "SystemDiskSize": N(), "ZoneId": S(),
-            "InternetMaxBandwidthOut": I(minimum=0), "VpcId": S(), "SpotStrategy": S(allowed=SPOT_STRATEGIES),
+            "InternetMaxBandwidthOut": Int(minimum=0), "VpcId": S(), "SpotStrategy": S(allowed=SPOT_STRATEGIES),
             "InstanceName": S(), "DeletionProtection": B(), "DeploymentSetId": S(), "SecurityGroupIds": L(),
             "SecurityGroupId": S(), "SecurityEnhancementStrategy": S(allowed=["Active", "Deactive"]),
             "SpotPriceLimit": S(), "HpcClusterId": S(), "AllocatePublicIP": B(), "SystemDiskDescription": S(),
             "SystemDiskPerformanceLevel": S(allowed=["PL0", "PL1", "PL2", "PL3"]), "DiskMappings": L(),
-            "SpotInterruptionBehavior": S(), "ZoneIds": L(), "SpotDuration": I(), "CreditSpecification": S(),
+            "SpotInterruptionBehavior": S(), "ZoneIds": L(), "SpotDuration": Int(), "CreditSpecification": S(),
             "PrivatePoolOptions": M(), "StorageSetId": S(), "HttpTokens": S(allowed=["optional", "required"]),
-            "HttpEndpoint": S(allowed=["enabled", "disabled"]), "Tenancy": S(), "StorageSetPartitionNumber": I(),
-            "DeploymentSetGroupNo": I(), "Affinity": S(), "UseAdditionalService": B(), "ImageFamily": S(),
+            "HttpEndpoint": S(allowed=["enabled", "disabled"]), "Tenancy": S(), "StorageSetPartitionNumber": Int(),
+            "DeploymentSetGroupNo": Int(), "Affinity": S(), "UseAdditionalService": B(), "ImageFamily": S(),
         },
         "attributes": ["InstanceId", "PrivateIp", "PublicIp", "ZoneId", "HostName", "InnerIp",
                        "PrimaryNetworkInterfaceId"],
@@ -178,7 +178,7 @@ SCHEMAS = {
         "properties": {
             "LaunchTemplateName": S(required=True, min_len=2, max_len=128), "VersionDescription": S(),
             "ImageId": S(), "InstanceType": S(), "SecurityGroupId": S(), "NetworkType": S(allowed=["vpc", "classic"]),
-            "VSwitchId": S(), "InstanceName": S(), "Description": S(), "InternetMaxBandwidthOut": I(minimum=0),
+            "VSwitchId": S(), "InstanceName": S(), "Description": S(), "InternetMaxBandwidthOut": Int(minimum=0),
             "HostName": S(), "ZoneId": S(), "SystemDiskCategory": S(allowed=DISK_CATEGORIES),
             "SystemDiskSize": N(), "SystemDiskDiskName": S(), "SystemDiskDescription": S(),
             "IoOptimized": S(allowed=["none", "optimized"]), "InternetChargeType": S(allowed=INTERNET_CHARGE),
@@ -186,8 +186,8 @@ SCHEMAS = {
             "SpotStrategy": S(allowed=SPOT_STRATEGIES), "SpotPriceLimit": S(),
             "SecurityEnhancementStrategy": S(allowed=["Active", "Deactive"]), "DiskMappings": L(),
             "NetworkInterfaces": L(), "Tags": TAGS, "TemplateTags": TAGS, "TemplateResourceGroupId": S(),
-            "SecurityGroupIds": L(), "ResourceGroupId": S(), "SpotDuration": I(minimum=0, maximum=6),
-            "ImageOwnerAlias": S(), "Period": I(), "Ipv6AddressCount": I(), "PrivateIpAddress": S(),
+            "SecurityGroupIds": L(), "ResourceGroupId": S(), "SpotDuration": Int(minimum=0, maximum=6),
+            "ImageOwnerAlias": S(), "Period": Int(), "Ipv6AddressCount": Int(), "PrivateIpAddress": S(),
             "PasswordInherit": B(), "SystemDiskDeleteWithInstance": B(), "DeploymentSetId": S(),
             "InstanceChargeType": S(allowed=CHARGE_TYPES), "SystemDiskPerformanceLevel": S(),
         },
@@ -218,12 +218,12 @@ SCHEMAS = {
             "DefaultActions": L(required=True, items=M(keys={
                 "Type": S(required=True, allowed=["ForwardGroup"]),
                 "ForwardGroupConfig": M(required=True, keys={"ServerGroupTuples": L(required=True, items=M(keys={
-                    "ServerGroupId": S(required=True), "Weight": I(minimum=0, maximum=100)}))})})),
-            "ListenerPort": I(required=True, minimum=1, maximum=65535),
+                    "ServerGroupId": S(required=True), "Weight": Int(minimum=0, maximum=100)}))})})),
+            "ListenerPort": Int(required=True, minimum=1, maximum=65535),
             "ListenerProtocol": S(required=True, allowed=["HTTP", "HTTPS", "QUIC"]),
             "LoadBalancerId": S(required=True),
-            "Certificates": L(items=M(keys={"CertificateId": S()})), "RequestTimeout": I(minimum=1, maximum=600),
-            "Http2Enabled": B(), "IdleTimeout": I(minimum=1, maximum=60), "QuicConfig": M(), "GzipEnabled": B(),
+            "Certificates": L(items=M(keys={"CertificateId": S()})), "RequestTimeout": Int(minimum=1, maximum=600),
+            "Http2Enabled": B(), "IdleTimeout": Int(minimum=1, maximum=60), "QuicConfig": M(), "GzipEnabled": B(),
             "SecurityPolicyId": S(), "ListenerDescription": S(min_len=2, max_len=256), "XForwardedForConfig": M(),
             "CaEnabled": B(), "CaCertificates": L(), "ListenerStatus": S(allowed=["Running", "Stopped"]),
             "LogConfig": M(),
@@ -234,18 +234,18 @@ SCHEMAS = {
         "source": DOC + "aliyun-alb-servergroup",
         "properties": {
             "HealthCheckConfig": M(required=True, keys={
-                "HealthCheckEnabled": B(required=True), "HealthCheckCodes": L(), "HealthCheckConnectPort": I(
+                "HealthCheckEnabled": B(required=True), "HealthCheckCodes": L(), "HealthCheckConnectPort": Int(
                     minimum=0, maximum=65535), "HealthCheckHost": S(),
-                "HealthCheckHttpVersion": S(allowed=["HTTP1.0", "HTTP1.1"]), "HealthCheckInterval": I(
+                "HealthCheckHttpVersion": S(allowed=["HTTP1.0", "HTTP1.1"]), "HealthCheckInterval": Int(
                     minimum=1, maximum=50), "HealthCheckMethod": S(allowed=["GET", "POST", "HEAD"]),
                 "HealthCheckPath": S(), "HealthCheckProtocol": S(allowed=["HTTP", "HTTPS", "TCP", "gRPC"]),
-                "HealthCheckTimeout": I(minimum=1, maximum=300), "HealthyThreshold": I(minimum=2, maximum=10),
-                "UnhealthyThreshold": I(minimum=2, maximum=10)}),
+                "HealthCheckTimeout": Int(minimum=1, maximum=300), "HealthyThreshold": Int(minimum=2, maximum=10),
+                "UnhealthyThreshold": Int(minimum=2, maximum=10)}),
             "ServerGroupName": S(required=True, min_len=2, max_len=128), "VpcId": S(), "ResourceGroupId": S(),
             "Scheduler": S(allowed=["Wrr", "Wlc", "Sch", "Uch"]),
             "StickySessionConfig": M(keys={
                 "StickySessionEnabled": B(), "StickySessionType": S(allowed=["Insert", "Server"]),
-                "CookieTimeout": I(minimum=1, maximum=86400), "Cookie": S(min_len=1, max_len=200)}),
+                "CookieTimeout": Int(minimum=1, maximum=86400), "Cookie": S(min_len=1, max_len=200)}),
             "Protocol": S(allowed=["HTTP", "HTTPS", "gRPC"]), "ServerGroupType": S(allowed=["Instance", "Ip", "Fc"]),
             "Tags": TAGS, "ServiceName": S(), "UpstreamKeepaliveEnabled": B(), "SlowStartConfig": M(),
             "ConnectionDrainConfig": M(), "UchConfig": M(), "CrossZoneEnabled": B(), "Ipv6Enabled": B(),
@@ -255,28 +255,28 @@ SCHEMAS = {
     "ALIYUN::ESS::ScalingGroup": {
         "source": DOC + "aliyun-ess-scalinggroup",
         "properties": {
-            "MinSize": I(required=True, minimum=0, maximum=1000), "MaxSize": I(required=True, minimum=0, maximum=2000),
+            "MinSize": Int(required=True, minimum=0, maximum=1000), "MaxSize": Int(required=True, minimum=0, maximum=2000),
             "MultiAZPolicy": S(allowed=["PRIORITY", "BALANCE", "COST_OPTIMIZED", "COMPOSABLE"]),
-            "DesiredCapacity": I(minimum=0, maximum=2000), "NotificationConfigurations": L(),
+            "DesiredCapacity": Int(minimum=0, maximum=2000), "NotificationConfigurations": L(),
             "ProtectedInstances": L(), "LaunchTemplateId": S(), "LaunchTemplateVersion": S(),
-            "ScalingGroupName": S(min_len=2, max_len=64), "VSwitchIds": L(), "DefaultCooldown": I(
+            "ScalingGroupName": S(min_len=2, max_len=64), "VSwitchIds": L(), "DefaultCooldown": Int(
                 minimum=0, maximum=86400), "GroupDeletionProtection": B(), "InstanceId": S(), "VSwitchId": S(),
             "LoadBalancerIds": L(), "StandbyInstances": L(),
             "RemovalPolicys": L(max_items=2, items=S(allowed=[
                 "OldestInstance", "NewestInstance", "OldestScalingConfiguration", "CustomPolicy"])),
             "HealthCheckType": S(allowed=["ECS", "NONE", "LOAD_BALANCER"]), "DBInstanceIds": L(), "Tags": TAGS,
-            "OnDemandPercentageAboveBaseCapacity": I(minimum=0, maximum=100), "CompensateWithOnDemand": B(),
+            "OnDemandPercentageAboveBaseCapacity": Int(minimum=0, maximum=100), "CompensateWithOnDemand": B(),
             "ContainerGroupId": S(), "ScalingPolicy": S(allowed=["release", "recycle", "forceRecycle",
                                                                  "forceRelease"]),
-            "SpotInstanceRemedy": B(), "SpotInstancePools": I(minimum=0, maximum=10),
-            "OnDemandBaseCapacity": I(minimum=0, maximum=1000), "GroupType": S(allowed=["ECS", "ECI"]),
+            "SpotInstanceRemedy": B(), "SpotInstancePools": Int(minimum=0, maximum=10),
+            "OnDemandBaseCapacity": Int(minimum=0, maximum=1000), "GroupType": S(allowed=["ECS", "ECI"]),
             "LaunchTemplateOverrides": L(), "AllocationStrategy": S(allowed=["priority", "lowestPrice"]),
-            "AzBalance": B(), "MaxInstanceLifetime": I(), "CustomPolicyARN": S(),
+            "AzBalance": B(), "MaxInstanceLifetime": Int(), "CustomPolicyARN": S(),
             "SpotAllocationStrategy": S(allowed=["priority", "lowestPrice"]),
             "HealthCheckTypes": L(items=S(allowed=["ECS", "NONE", "LOAD_BALANCER"])),
             "ServerGroups": L(items=M(keys={
                 "ServerGroupId": S(required=True), "Type": S(required=True, allowed=["ALB", "NLB", "GWLB"]),
-                "Port": I(minimum=1, maximum=65535), "Weight": I(minimum=0, maximum=100)})),
+                "Port": Int(minimum=1, maximum=65535), "Weight": Int(minimum=0, maximum=100)})),
             "ResourceGroupId": S(),
         },
         "attributes": ["ScalingGroupId", "ScalingGroupName"],
@@ -285,7 +285,7 @@ SCHEMAS = {
         "source": DOC + "aliyun-ess-scalinggroupenable",
         "properties": {
             "ScalingGroupId": S(required=True), "ScalingConfigurationId": S(),
-            "ScalingRuleArisExecuteVersion": I(minimum=0), "ScalingRuleAris": L(max_items=10),
+            "ScalingRuleArisExecuteVersion": Int(minimum=0), "ScalingRuleAris": L(max_items=10),
             "RemoveInstanceIds": L(max_items=1000), "InstanceIds": L(max_items=20),
             "DetachOptions": M(keys={"LifecycleHook": B(), "DecreaseDesiredCapacity": B(), "DetachOption": S()}),
             "AttachOptions": M(keys={"LifecycleHook": B(), "Entrusted": B()}),
@@ -295,15 +295,15 @@ SCHEMAS = {
     "ALIYUN::ESS::ScalingRule": {
         "source": DOC + "aliyun-ess-scalingrule",
         "properties": {
-            "ScalingGroupId": S(required=True), "AdjustmentValue": I(), "Cooldown": I(minimum=0, maximum=86400),
+            "ScalingGroupId": S(required=True), "AdjustmentValue": Int(), "Cooldown": Int(minimum=0, maximum=86400),
             "AdjustmentType": S(allowed=["QuantityChangeInCapacity", "PercentChangeInCapacity", "TotalCapacity"]),
-            "ScalingRuleName": S(), "MetricName": S(), "PredictiveTaskBufferTime": I(),
+            "ScalingRuleName": S(), "MetricName": S(), "PredictiveTaskBufferTime": Int(),
             "ScalingRuleType": S(allowed=["SimpleScalingRule", "TargetTrackingScalingRule", "StepScalingRule",
                                           "PredictiveScalingRule"]),
-            "PredictiveValueBuffer": I(), "TargetValue": N(), "StepAdjustment": L(), "PredictiveValueBehavior": S(),
-            "DisableScaleIn": B(), "InitialMaxSize": I(), "MinAdjustmentMagnitude": I(),
-            "EstimatedInstanceWarmup": I(), "PredictiveScalingMode": S(), "ScaleInEvaluationCount": I(),
-            "ScaleOutEvaluationCount": I(),
+            "PredictiveValueBuffer": Int(), "TargetValue": N(), "StepAdjustment": L(), "PredictiveValueBehavior": S(),
+            "DisableScaleIn": B(), "InitialMaxSize": Int(), "MinAdjustmentMagnitude": Int(),
+            "EstimatedInstanceWarmup": Int(), "PredictiveScalingMode": S(), "ScaleInEvaluationCount": Int(),
+            "ScaleOutEvaluationCount": Int(),
         },
         "attributes": ["ScalingRuleId", "ScalingRuleAri"],
         # The AdjustmentValue range depends on AdjustmentType (page, AdjustmentValue row).
@@ -316,10 +316,10 @@ SCHEMAS = {
             "ScalingGroupId": S(required=True), "AlarmAction": L(required=True, min_items=1, max_items=5),
             "Threshold": N(required=True), "MetricName": S(required=True),
             "Statistics": S(allowed=["Average", "Minimum", "Maximum"]), "Name": S(),
-            "EvaluationCount": I(minimum=1), "Period": I(allowed=[60, 120, 300, 900]),
+            "EvaluationCount": Int(minimum=1), "Period": Int(allowed=[60, 120, 300, 900]),
             "MetricType": S(allowed=["system", "custom"]), "ComparisonOperator": S(allowed=["<=", "<", ">", ">="]),
             "Dimensions": L(items=M(keys={"DimensionKey": S(required=True), "DimensionValue": S(required=True)})),
-            "GroupId": I(), "Description": S(),
+            "GroupId": Int(), "Description": S(),
         },
         "attributes": ["AlarmTaskId"],
     },

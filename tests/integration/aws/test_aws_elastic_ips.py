@@ -20,7 +20,7 @@ def test_elastic_ip_set_lifecycle(run_module, aws, network, base_image_id):
     made = run_module("aws_elastic_ips", args)
     assert made["changed"] is True
     assert [a["index"] for a in made["addresses"]] == [0, 1]
-    assert [i for i, _ in addresses(aws)] == ["0", "1"]
+    assert [index for index, _allocation in addresses(aws)] == ["0", "1"]
     tags = dict((t["Key"], t["Value"]) for t in aws.ec2.describe_addresses(
         AllocationIds=[made["allocation_ids"][0]])["Addresses"][0]["Tags"])
     assert tags == {"streamfleet:deployment": DEPLOYMENT, "streamfleet:managed-by": "streamfleet.cluster",

@@ -168,7 +168,7 @@ def test_playbook_launches_bakes_and_terminates_the_builder(playbook, aws, netwo
     assert (tmp_path / "builder-disk" / "etc" / "machine-id").read_text() == ""
 
     # the same settings again: the image exists, no builder is launched, nothing changes
-    results, _ = run_bake_playbook(playbook, extra)
+    results, _output = run_bake_playbook(playbook, extra)
     assert "exists: no builder launched" in results["Report what this run does"]["localhost"]["msg"]
     assert results["The builder instance"]["localhost"].get("skipped")
     assert results["Image of the builder instance"]["localhost"]["changed"] is False
@@ -195,7 +195,7 @@ def test_named_instance_is_never_terminated(playbook, aws, instance_id, tmp_path
     extra = launch_vars(tmp_path, network, image_bake_instance_id=instance_id)
     for key in ("image_bake_base_image_name", "image_bake_base_image_owners"):
         extra.pop(key)
-    results, _ = run_bake_playbook(playbook, extra)
+    results, _output = run_bake_playbook(playbook, extra)
     assert results["Image of the builder instance"]["localhost"]["changed"] is True
     assert results["Terminate the builder this run launched (also when the bake failed)"]["localhost"].get("skipped")
     state = aws.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]

@@ -118,6 +118,8 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
     stats = run_role(playbook, role_vars, antmedia_cluster_aws_state="absent")
     assert stats["changed"] > 0
     assert aws.tagged(DEPLOYMENT) == []
+    # the database passwords went with the cluster (moto is reset for each test: nothing else's)
+    assert aws.ssm.describe_parameters()["Parameters"] == []
     stats = run_role(playbook, role_vars, antmedia_cluster_aws_state="absent")
     assert stats["changed"] == 0
 

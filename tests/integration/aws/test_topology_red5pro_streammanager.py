@@ -133,8 +133,8 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
 
     # re-run: nothing changes, nothing allocated
     stats, results = run_topology(playbook, PLAYBOOK, values)
-    assert changed_tasks(results) == [] and stats["changed"] == 0, [(r["task"], r.get("changes")) for r in results
-                                                                     if r.get("changed")]
+    changed = [(r["task"], r.get("changes")) for r in results if r.get("changed")]
+    assert changed_tasks(results) == [] and stats["changed"] == 0, changed
     assert sorted(a["AllocationId"] for a in _elastic_ips(aws)) == [a["AllocationId"] for a in addresses]
     eip_task = [r for r in results if r["task"].endswith("found by tag before allocating")][0]
     assert eip_task["api_calls"] == {"ec2.DescribeAddresses": 1}
