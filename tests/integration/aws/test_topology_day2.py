@@ -75,16 +75,18 @@ def test_rerun_keeps_the_capacity_a_scaler_chose(playbook, aws, ams_vars):
     assert _group(aws, "antmedia-edge")["DesiredCapacity"] == 5
 
 
-def _policy_of(aws, profile_name):
+def _policies_of(aws, profile_name):
+    """The inline policies of the profile's role: {policy name: {Sid: statement}}."""
     iam = aws.iam
     profile = iam.get_instance_profile(InstanceProfileName=profile_name)["InstanceProfile"]
     role = profile["Roles"][0]["RoleName"]
-    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    assert len(names) == 1, names
-    document = iam.get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
-    if isinstance(document, str):
-        document = json.loads(unquote(document))
-    return profile, {s["Sid"]: s for s in document["Statement"]}
+    policies = {}
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(unquote(document))
+        policies[name] = {s["Sid"]: s for s in document["Statement"]}
+    return profile, policies
 
 
 def test_every_group_has_the_drain_hook_and_a_least_privilege_profile(playbook, aws, ams_vars):
@@ -98,8 +100,22 @@ def test_every_group_has_the_drain_hook_and_a_least_privilege_profile(playbook, 
             LaunchTemplateName="antmedia-" + role, Versions=["$Default"])["LaunchTemplateVersions"][0]
         assert profile_name in json.dumps(template["LaunchTemplateData"]["IamInstanceProfile"])
 
-    profile, statements = _policy_of(aws, profile_name)
+    profile, policies = _policies_of(aws, profile_name)
+    # The drain agent's policy, and the boot's read of the cluster user's password (its own
+    # document, so that turning the drain off leaves it).
+    assert sorted(policies) == ["streamfleet-database-secret", "streamfleet-drain"]
     account = aws.sts.get_caller_identity()["Account"]
+    secret = policies["streamfleet-database-secret"]
+    assert list(secret) == ["ReadDatabasePassword"]  # no kms:Decrypt without a customer managed key
+    read = secret["ReadDatabasePassword"]
+    assert read["Effect"] == "Allow"
+    assert read["Action"] in (["ssm:GetParameter"], "ssm:GetParameter")
+    # the default antmedia_cluster_aws_secret_prefix; the parameter exists, the administrator's is not readable
+    app_parameter = "/streamfleet/%s/antmedia/mongodb-app-password" % DEPLOYMENT
+    assert aws.ssm.get_parameter(Name=app_parameter)["Parameter"]["Type"] == "SecureString"
+    app_arn = "arn:aws:ssm:us-east-1:%s:parameter%s" % (account, app_parameter)
+    assert read["Resource"] in ([app_arn], app_arn)
+    statements = policies["streamfleet-drain"]
     lifecycle = statements["CompleteOwnLifecycleActions"]
     assert sorted(lifecycle["Action"]) == ["autoscaling:CompleteLifecycleAction",
                                            "autoscaling:RecordLifecycleActionHeartbeat"]
@@ -120,6 +136,8 @@ def test_every_group_has_the_drain_hook_and_a_least_privilege_profile(playbook, 
     stats, results = run_topology(playbook, "antmedia_cluster_aws.yml", dict(ams_vars, antmedia_cluster_aws_drain_enabled=False))
     for role in ("origin", "edge"):
         assert aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="antmedia-" + role)["LifecycleHooks"] == []
+    # the nodes still read their database password at boot
+    assert sorted(_policies_of(aws, profile_name)[1]) == ["streamfleet-database-secret"]
 
     # teardown removes the profile with the rest
     run_topology(playbook, "antmedia_cluster_aws.yml", dict(ams_vars, antmedia_cluster_aws_state="absent"))
