@@ -150,7 +150,6 @@ def test_certificate_in_use_is_kept(run_module, aws, zone, network):
     assert aws.acm.list_certificates()["CertificateSummaryList"] == []
 
 
-
 def test_certificate_on_a_classic_listener_is_kept_until_the_balancer_goes(run_module, aws, zone, network):
     args = dict(zone=ZONE, deployment=DEPLOYMENT, wait_timeout=30, certificate=dict(domain="cdn.%s" % ZONE))
     arn = run_module("aws_dns", args)["certificate"]["arn"]
@@ -167,6 +166,7 @@ def test_certificate_on_a_classic_listener_is_kept_until_the_balancer_goes(run_m
     result = run_module("aws_dns", dict(args, state="absent"))
     assert result["changed"] is True, result
     assert aws.acm.list_certificates()["CertificateSummaryList"] == []
+
 
 BAD_DNS_INPUT = [
     (lambda a: a["records"][1]["alias"].update(balancer="no-such-lb"), "does not exist"),
