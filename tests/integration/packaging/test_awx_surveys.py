@@ -56,7 +56,11 @@ def _roles_run_by(playbook):
         for role in play.get("roles", []):
             name = role["role"] if isinstance(role, dict) else role
             used.add((name.split(".")[-1], "main"))
-        for task in play.get("tasks", []) + play.get("pre_tasks", []) + play.get("post_tasks", []):
+        tasks = play.get("tasks", []) + play.get("pre_tasks", []) + play.get("post_tasks", [])
+        while tasks:
+            task = tasks.pop()
+            # a block's tasks run too (bake_image.yml includes its entry points inside blocks)
+            tasks += task.get("block", []) + task.get("rescue", []) + task.get("always", [])
             for key in ("ansible.builtin.include_role", "ansible.builtin.import_role"):
                 if key in task:
                     used.add((task[key]["name"].split(".")[-1], task[key].get("tasks_from", "main")))
