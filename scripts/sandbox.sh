@@ -42,9 +42,12 @@ stop() {
   fi
 }
 
-# Sandbox credentials are fixed placeholders the stand-ins accept; they are not secrets.
+# Sandbox credentials are fixed placeholders the stand-ins accept; they are not secrets. Ansible
+# masks a module's secret options (the secret key) wherever the value appears in results, so the
+# placeholder must not be a word that names contain ("sandbox" masked the topic ARN
+# arn:aws:sns:...:sandbox-wcs-scaling and broke the next task).
 export AWS_ENDPOINT_URL=http://127.0.0.1:$AWS_PORT
-export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox
+export AWS_ACCESS_KEY_ID=SANDBOXACCESSKEYID00 AWS_SECRET_ACCESS_KEY=sandbox-placeholder-secret-key-0000
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export SANDBOX_STREAMMANAGER_URL=http://127.0.0.1:$SM_PORT
 export SANDBOX_ROS_ENDPOINT=127.0.0.1:$ROS_PORT
