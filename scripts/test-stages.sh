@@ -53,11 +53,10 @@ run_stage() {
   row "$name" "$status" $((SECONDS - start)) >>"$out/rows.$lane"
 }
 
-# running PID...: how many of these processes still run.
+# running PID...: those of these processes that still run (`wait -n` refuses a finished one).
 running() {
-  local pid count=0
-  for pid; do kill -0 "$pid" 2>/dev/null && count=$((count + 1)); done
-  echo "$count"
+  local pid
+  for pid; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done
 }
 
 # run_scenarios LANE SCENARIO...: the Molecule scenarios, MOLECULE_JOBS at a time.
@@ -68,7 +67,10 @@ run_scenarios() {
   echo "=== stage molecule: $# scenarios, $jobs at a time"
   for scenario in "$@"; do
     # (waits name the scenarios' pids: the lane's output filter is a child of this shell too)
-    while (( $(running "${pids[@]}") >= jobs )); do wait -n "${pids[@]}" || :; done
+    while (( $(running "${pids[@]}" | wc -w) >= jobs )); do
+      # shellcheck disable=SC2046
+      wait -n $(running "${pids[@]}") 2>/dev/null || :
+    done
     (
       began=$SECONDS
       scripts/molecule.sh "$scenario" >"$out/molecule-$scenario.out" 2>&1
@@ -80,7 +82,7 @@ run_scenarios() {
     ) &
     pids+=($!)
   done
-  wait "${pids[@]}"
+  wait "${pids[@]}" 2>/dev/null
   for scenario in "$@"; do
     rc=1 took=0
     read -r rc took <"$out/molecule-$scenario.result" || :
