@@ -116,6 +116,7 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.elastic_ip import ElasticIpConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
 def argument_spec():
@@ -127,6 +128,7 @@ def argument_spec():
     )
 
 
+@module_edge
 def main():
     module = StreamfleetAWSModule(argument_spec(), supports_check_mode=True,
                                   required_if=[('state', 'present', ('count',))])

@@ -152,6 +152,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.notificati
     NotificationTopicConverger,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
 def argument_spec():
@@ -168,6 +169,7 @@ def argument_spec():
     )
 
 
+@module_edge
 def main():
     module = StreamfleetAWSModule(argument_spec(), supports_check_mode=True)
     NotificationTopicConverger(module).run()

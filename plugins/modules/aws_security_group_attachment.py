@@ -87,6 +87,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.security_g
     SecurityGroupAttachmentConverger,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
+from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
 def argument_spec():
@@ -98,6 +99,7 @@ def argument_spec():
     )
 
 
+@module_edge
 def main():
     module = StreamfleetAWSModule(argument_spec(), supports_check_mode=True,
                                   mutually_exclusive=[('db_instance_identifier', 'instance_id')],
