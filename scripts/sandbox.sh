@@ -55,7 +55,8 @@ export SANDBOX_STATE_DIR=$state
 
 case ${1:-up} in
   up)
-    start aws-emulator "$AWS_PORT" env MOTO_ACM_VALIDATION_WAIT=1 "$bin/moto_server" -H 127.0.0.1 -p "$AWS_PORT"
+    # moto with the Auto Scaling notification configurations it lacks (the tests start the same)
+    start aws-emulator "$AWS_PORT" env MOTO_ACM_VALIDATION_WAIT=1 "$bin/python" tests/standins/moto_autoscaling_notifications.py -H 127.0.0.1 -p "$AWS_PORT"
     start streammanager-simulator "$SM_PORT" "$bin/python" tests/standins/streammanager_sim.py --host 127.0.0.1 --port "$SM_PORT" --token sandbox-token
     start ros-standin "$ROS_PORT" "$bin/python" tests/standins/ros_standin.py --host 127.0.0.1 --port "$ROS_PORT"
     # Any stock image of the emulator will do as the builder's base image.

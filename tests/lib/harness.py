@@ -125,11 +125,11 @@ def free_port():
 @contextlib.contextmanager
 def moto_server(log_dir, env=None, start_timeout=60):
     """moto in server mode on a free 127.0.0.1 port, its output in ``log_dir/moto.log``; yields its
-    URL once it answers, stops it afterwards."""
+    URL once it answers, stops it afterwards. Started through the stand-in that adds the Auto
+    Scaling notification configurations moto lacks (the sandbox starts the same one)."""
     port = free_port()
     log = Path(log_dir) / "moto.log"
-    binary = Path(sys.executable).parent / "moto_server"
-    command = [str(binary)] if binary.exists() else [sys.executable, "-m", "moto.server"]
+    command = [sys.executable, str(Path(__file__).resolve().parents[1] / "standins" / "moto_autoscaling_notifications.py")]
     with open(log, "wb") as out:
         proc = subprocess.Popen(command + ["-H", "127.0.0.1", "-p", str(port)], stdout=out,
                                 stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
