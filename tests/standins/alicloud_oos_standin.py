@@ -14,10 +14,24 @@ HTTP status RPC APIs use (400 bad input, 403 signature/permission, 404 missing p
 ``fail_next`` queues error codes for the next requests (throttling, 5xx).
 What it cannot show: RAM policy evaluation, KMS decryption, the real error wording and
 request limits. Standard library only.
+
+As a program (the Molecule scenario antmedia_cluster runs it inside a test host, HTTPS on
+port 443 under the regional name ``oos.<region>.aliyuncs.com`` that the host resolves to its
+loopback, with a certificate of a throw-away test CA the host trusts)::
+
+    alicloud_oos_standin.py --region cn-hangzhou --ram-credentials FILE --parameters FILE \
+        [--bind 127.0.0.1] [--port 443] [--tls-cert CERT --tls-key KEY]
+
+``--ram-credentials``: JSON object with the ``AccessKeyId``, ``AccessKeySecret`` and
+``SecurityToken`` the ECS metadata stand-in hands out (fake values); ``--parameters``: JSON
+object of secret parameter name -> value (root-only file: it holds the test passwords).
 """
 
+import argparse
 import http.server
 import json
+import ssl
+import sys
 import uuid
 from urllib.parse import parse_qsl, urlsplit
 
@@ -123,3 +137,34 @@ def start(parameters, access_key_id, access_key_secret, security_token, region="
     calls = []
     state = OosState(parameters, access_key_id, access_key_secret, security_token, region)
     return Running(http.server.ThreadingHTTPServer((bind, port), make_handler(state, calls)), calls, state)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Alibaba OOS GetSecretParameter stand-in (test double)")
+    parser.add_argument("--bind", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=443)
+    parser.add_argument("--region", default="cn-hangzhou")
+    parser.add_argument("--ram-credentials", required=True, metavar="FILE")
+    parser.add_argument("--parameters", required=True, metavar="FILE")
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
+    args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    with open(args.ram_credentials) as handle:
+        creds = json.load(handle)
+    with open(args.parameters) as handle:
+        parameters = json.load(handle)
+    state = OosState(parameters, creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"], args.region)
+    server = http.server.ThreadingHTTPServer((args.bind, args.port), make_handler(state, []))
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    sys.stderr.write("alicloud-oos-standin: %s on %s:%d, %d parameter(s)\n"
+                     % ("https" if args.tls_cert else "http", args.bind, args.port, len(parameters)))
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

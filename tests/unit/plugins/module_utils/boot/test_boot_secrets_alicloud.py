@@ -5,6 +5,7 @@ and the OOS stand-in on 127.0.0.1, which checks the RPC signature and answers in
 https://help.aliyun.com/zh/oos/developer-reference/api-oos-2019-06-01-getsecretparameter.
 """
 import json
+import time
 
 import pytest
 
@@ -130,3 +131,23 @@ def test_the_store_needs_alibaba_metadata(ecs):
         secrets.secret_store("alicloud-oos:" + NAME, aws)
     with pytest.raises(secrets.SecretError, match="have no keys"):
         secrets.parse_reference("alicloud-oos:" + NAME + "#password")
+
+
+def test_ram_role_as_the_molecule_hosts_serve_it():
+    # The stand-in's own RAM role items (--ram-role/--ram-credentials): the listing names the
+    # role, the document carries a fresh Expiration, meta-data/ lists the directory with "/".
+    keys = {k: STS[k] for k in ("AccessKeyId", "AccessKeySecret", "SecurityToken")}
+    items = {"region-id": "cn-hangzhou"}
+    items.update(alicloud_metadata_standin.ram_role_items(ROLE, keys))
+    running = alicloud_metadata_standin.start(items)
+    try:
+        meta = source(running)
+        creds = secrets_alicloud.ram_role_credentials(meta)
+        assert (creds.access_key_id, creds.access_key_secret, creds.security_token) == (
+            STS["AccessKeyId"], STS["AccessKeySecret"], STS["SecurityToken"])
+        assert creds.expiration > time.time() + 3600
+        assert meta.read("").splitlines() == ["ram/", "region-id"]
+        assert meta.read("ram/") == "security-credentials/"
+        assert meta.read("nothing/", missing_ok=True) is None
+    finally:
+        running.stop()
