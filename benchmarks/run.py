@@ -64,7 +64,7 @@ def playbook_command(topology, side, phase, image_id, urls, overrides=None):
     spec = TOPOLOGIES[topology]
     extra = dict(spec["extra"](image_id, urls))
     extra.update(overrides or {})
-    common = ["-i", "inventories/sandbox", "-e", "@" + spec["vars_file"], "-e", json.dumps(extra)]
+    common = ["-i", "benchmarks/inventory.yml", "-e", "@" + spec["vars_file"], "-e", json.dumps(extra)]
     binary = str(Path(sys.executable).parent / "ansible-playbook")
     if side == "collection":
         if phase == "teardown":
