@@ -839,6 +839,26 @@ def _antmedia_cluster_mode(c, p):
     c.port('database_port', p.get('database_port'))
 
 
+@rules_for('antmedia_ip_filter')
+def _antmedia_ip_filter(c, p):
+    # Ant Media's filters read comma-separated addresses or networks (servers/antmedia_ip_filter.py)
+    for option in ('dashboard_allowed_cidr', 'rest_allowed_cidr'):
+        value = p.get(option)
+        if value is None:
+            continue
+        for item in str(value).split(','):
+            item = item.strip()
+            if not item:
+                c.refuse(option, value, 'an empty entry; give comma-separated addresses or networks (a.b.c.d/n)')
+            elif '/' in item:
+                c.cidr(option, item, source='Ant Media IP filter (addresses or networks)')
+            else:
+                c.ip(option, item)
+    for i, name in _items(p, 'applications'):
+        if not name or '/' in name or name.startswith('.'):
+            c.refuse('applications[%d]' % i, name, 'an application is a directory name under webapps/')
+
+
 @rules_for('alicloud_ros_stack')
 def _alicloud_ros_stack(c, p):
     # TimeoutInMinutes: 10-1440 (ROS_DOC)

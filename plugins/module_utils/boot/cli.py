@@ -25,6 +25,10 @@ edits files with the very code the modules use, so a boot and a playbook leave t
         boot from the secret store (``boot/secrets.py``: ``ssm:NAME``, ``secretsmanager:ID[#key]``)
         with the instance's own credentials and put into the URL percent-encoded; with
         --wait-seconds N the command first waits (bounded backoff) until the URL's user logs in
+    streamfleet-boot antmedia-ip-filter --home DIR [--dashboard-allowed-cidr LIST]
+            [--rest-allowed-cidr LIST] [--rest-ip-filter-enabled true|false]
+        Ant Media's web panel and REST IP filters as ``antmedia_ip_filter`` sets them
+        (``servers/antmedia_ip_filter.py``); an option left out leaves its key alone
     streamfleet-boot mongodb-boot --settings-json JSON [--source ...] [--metadata-endpoint URL]
             [--secret-endpoint URL]
         the MongoDB instance configures itself: passwords from the secret store, ``mongod.conf``
@@ -237,6 +241,23 @@ def _wait_for_database(args, url, err):
              % (_redacted(url), args.wait_seconds, how))
 
 
+def cmd_antmedia_ip_filter(args, out, err):
+    # Imported here: only this command needs the Ant Media code.
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia_ip_filter
+    enabled = None if args.rest_ip_filter_enabled is None else args.rest_ip_filter_enabled == "true"
+    try:
+        plans = antmedia_ip_filter.ip_filter_plan(
+            args.home, dashboard_allowed_cidr=args.dashboard_allowed_cidr,
+            rest_allowed_cidr=args.rest_allowed_cidr, rest_ip_filter_enabled=enabled)
+    except ValueError as exc:
+        raise BootError(str(exc))
+    if _write([(item.path, item.before, item.after, ", ".join(antmedia_ip_filter.ip_filter_keys(item)))
+               for item in plans], err):
+        return EXIT_CHANGED
+    _say(err, "Ant Media IP filters already current")
+    return EXIT_UNCHANGED
+
+
 def cmd_antmedia_cluster_mode(args, out, err):
     url = None
     if args.url_stdin:
@@ -440,6 +461,16 @@ def build_parser():
                      help="wait at most this long for the URL's user to log in (default 0: no wait)")
     _secret_options(ams)
     ams.set_defaults(func=cmd_antmedia_cluster_mode)
+
+    ipf = commands.add_parser("antmedia-ip-filter", help="Ant Media web panel and REST IP filters")
+    ipf.add_argument("--home", default="/usr/local/antmedia")
+    ipf.add_argument("--dashboard-allowed-cidr", metavar="LIST",
+                     help="server.allowed_dashboard_CIDR (comma-separated addresses or networks)")
+    ipf.add_argument("--rest-allowed-cidr", metavar="LIST",
+                     help="remoteAllowedCIDR of every application but root")
+    ipf.add_argument("--rest-ip-filter-enabled", choices=("true", "false"),
+                     help="ipFilterEnabled of every application but root")
+    ipf.set_defaults(func=cmd_antmedia_ip_filter)
 
     mongo = commands.add_parser("mongodb-boot", help="the MongoDB instance configures itself (users, bind address)")
     mongo.add_argument("--settings-json", required=True, metavar="JSON",
