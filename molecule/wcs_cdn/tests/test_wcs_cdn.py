@@ -299,8 +299,10 @@ def test_verify_playbook_reads_the_edge_from_outside(host):
     # on stdout after the JSON)
     env = dict(os.environ, ANSIBLE_CONFIG=str(top / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    # localhost named in the inventory is no longer Ansible's implicit localhost: give it this
+    # Python (the one with the collection's requirements), not whatever discovery finds first
     extra = dict(verify_topology="wcs_cdn_aws", verify_host=private_address(host), verify_wcs_edges=[edge],
-                 verify_retries=3, verify_delay=2)
+                 verify_retries=3, verify_delay=2, ansible_python_interpreter=sys.executable)
     proc = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,",
                            str(top / "playbooks" / "verify.yml"), "-e", json.dumps(extra)],
                           capture_output=True, text=True, env=env, check=False)
