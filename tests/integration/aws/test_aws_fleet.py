@@ -483,3 +483,73 @@ def test_bad_scaling_input_changes_nothing(run_module, aws, network, template, t
     assert message in result["msg"]
     assert result.get("api_calls", {}) == {} or not changing_calls(result)
     assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+
+
+def notification_view(aws, name="sm-fleet"):
+    view = {}
+    pages = aws.autoscaling.get_paginator("describe_notification_configurations").paginate(AutoScalingGroupNames=[name])
+    for page in pages:
+        for item in page["NotificationConfigurations"]:
+            view.setdefault(item["TopicARN"].rsplit(":", 1)[1], []).append(item["NotificationType"])
+    return dict((topic, sorted(types)) for topic, types in view.items())
+
+
+def test_notifications_converge(run_module, aws, network, template):
+    """notifications through the AWS stand-in's notification configurations (moto + tests/standins/
+    moto_autoscaling_notifications.py): created, unchanged on a re-run, check mode and diff,
+    topics not listed deleted (a hand-made one too), [] deletes all, omitted reads nothing."""
+    launch, terminate = "autoscaling:EC2_INSTANCE_LAUNCH", "autoscaling:EC2_INSTANCE_TERMINATE"
+    launch_error = "autoscaling:EC2_INSTANCE_LAUNCH_ERROR"
+    events, ops, manual = (aws.sns.create_topic(Name=name)["TopicArn"] for name in ("events", "ops", "manual"))
+    args = scaler_args(network, template, min_size=0, policies=None, lifecycle_hooks=None, notifications=[
+        dict(topic=events, types=[terminate, launch]), dict(topic=ops, types=[launch_error])])
+
+    result = run_module("aws_fleet", args, check_mode=True, diff=True)
+    assert result["changed"] is True and not changing_calls(result)
+    assert result["notifications"] == {events: [launch, terminate], ops: [launch_error]}
+    assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+
+    result = run_module("aws_fleet", args)
+    assert "create notifications to %s: %s, %s" % (events, launch, terminate) in result["changes"], result["changes"]
+    assert result["api_calls"]["autoscaling.PutNotificationConfiguration"] == 2
+    assert notification_view(aws) == {"events": [launch, terminate], "ops": [launch_error]}
+
+    again = run_module("aws_fleet", args)
+    assert again["changed"] is False, again["changes"]
+    assert not changing_calls(again)
+    assert again["api_calls"]["autoscaling.DescribeNotificationConfigurations"] == 1
+
+    # a topic configured by hand is not listed: deleted with ops; events' types replaced
+    aws.autoscaling.put_notification_configuration(AutoScalingGroupName="sm-fleet", TopicARN=manual,
+                                                   NotificationTypes=[terminate])
+    args["notifications"] = [dict(topic=events, types=[launch])]
+    result = run_module("aws_fleet", args, check_mode=True, diff=True)
+    assert result["changes"] == ["delete notifications to %s" % manual, "delete notifications to %s" % ops,
+                                 "update notifications to %s: %s" % (events, launch)]
+    assert not changing_calls(result)
+    assert result["diff"]["before"]["notifications"] == {events: [launch, terminate], ops: [launch_error],
+                                                         manual: [terminate]}
+    assert result["diff"]["after"]["notifications"] == {events: [launch]}
+    assert notification_view(aws) == {"events": [launch, terminate], "ops": [launch_error], "manual": [terminate]}
+    result = run_module("aws_fleet", args)
+    assert sorted(changing_calls(result)) == ["autoscaling.DeleteNotificationConfiguration",
+                                              "autoscaling.PutNotificationConfiguration"]
+    assert notification_view(aws) == {"events": [launch]}
+    assert run_module("aws_fleet", args)["changed"] is False
+
+    # omitted: neither read nor changed
+    result = run_module("aws_fleet", dict(args, notifications=None))
+    assert result["changed"] is False and "autoscaling.DescribeNotificationConfigurations" not in result["api_calls"]
+    assert notification_view(aws) == {"events": [launch]}
+
+    # []: every configuration of the group goes
+    args["notifications"] = []
+    assert run_module("aws_fleet", args)["changes"] == ["delete notifications to %s" % events]
+    assert notification_view(aws) == {}
+    assert run_module("aws_fleet", args)["changed"] is False
+
+    # the group's deletion takes its configurations along (the stand-in drops them as AWS does)
+    args["notifications"] = [dict(topic=events, types=[launch])]
+    run_module("aws_fleet", args)
+    assert run_module("aws_fleet", dict(args, state="absent"))["changed"] is True
+    assert aws.autoscaling.describe_notification_configurations()["NotificationConfigurations"] == []
