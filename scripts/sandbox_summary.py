@@ -18,6 +18,16 @@ def tags_of(obj):
     return {t["Key"]: t["Value"] for t in obj.get("Tags", [])}
 
 
+def notifications(asg, group_name):
+    """The group's SNS notification configurations as ``[(topic name, [types])]``."""
+    by_topic = defaultdict(list)
+    pages = asg.get_paginator("describe_notification_configurations").paginate(AutoScalingGroupNames=[group_name])
+    for page in pages:
+        for item in page["NotificationConfigurations"]:
+            by_topic[item["TopicARN"].rsplit(":", 1)[-1]].append(item["NotificationType"])
+    return sorted(by_topic.items())
+
+
 def aws_summary(lines):
     region = os.environ.get("AWS_REGION", "us-east-1")
     ec2, elbv2, elb, asg, cw, r53 = (boto3.client(n, region_name=region)
@@ -72,10 +82,27 @@ def aws_summary(lines):
             out.append("  lifecycle hook %s (%s, heartbeat %ss, default %s)" % (
                 hook["LifecycleHookName"], hook["LifecycleTransition"].split(":")[-1],
                 hook.get("HeartbeatTimeout"), hook.get("DefaultResult")))
+        template = group.get("LaunchTemplate") or group.get("MixedInstancesPolicy", {}).get(
+            "LaunchTemplate", {}).get("LaunchTemplateSpecification")
+        if template:
+            versions = ec2.describe_launch_template_versions(
+                LaunchTemplateId=template["LaunchTemplateId"], Versions=[template.get("Version", "$Default")])
+            data = versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+            out.append("  launch template %s, detailed monitoring %s" % (
+                template.get("LaunchTemplateName", template["LaunchTemplateId"]),
+                "on" if data.get("Monitoring", {}).get("Enabled") else "off"))
+        for topic, types in notifications(asg, group["AutoScalingGroupName"]):
+            out.append("  notifications -> %s: %s" % (topic, ", ".join(t.split(":")[-1] for t in types)))
         for alarm in alarms.get(group["AutoScalingGroupName"], []):
-            out.append("  alarm %s: %s %s %s for %d x %ds" % (
+            topics = [a.rsplit(":", 1)[-1] for a in alarm.get("AlarmActions", []) if a.startswith("arn:aws:sns:")]
+            out.append("  alarm %s: %s %s %s for %d x %ds%s" % (
                 alarm["AlarmName"], alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"],
-                alarm["EvaluationPeriods"], alarm["Period"]))
+                alarm["EvaluationPeriods"], alarm["Period"], "  -> sns " + ", ".join(topics) if topics else ""))
+
+    for address in ec2.describe_addresses()["Addresses"]:
+        tags = tags_of(address)
+        by_deployment[tags.get(TAG, "(untagged)")].append("elastic ip %s %s  %s" % (
+            tags.get("Name", "-"), address["PublicIp"], address.get("InstanceId") or "not associated"))
 
     for reservation in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]:
         for instance in reservation["Instances"]:
