@@ -655,7 +655,12 @@ def main(argv=None):
     repetitions, scale = measured["repetitions"], measured["scale"]
     meta["notes"] = []
     for path in args.scale_from:
-        earlier = json.loads(Path(path).read_text())
+        try:
+            earlier = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            # a check run alongside that failed or has not finished: say so, keep this run's table
+            meta["notes"].append("no %d/%d-instances check from %s (%s)" % (SCALE_SIZES + (path, exc)))
+            continue
         for topology, check in (earlier.get("scale") or {}).items():
             if topology in results and topology not in scale:
                 scale[topology] = _int_keys(check)
