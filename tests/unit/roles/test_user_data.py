@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
+from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia, antmedia_ip_filter
 from lib.harness import PlaybookRunner, tree_snapshot as snapshot
 from standins import alicloud_metadata_standin, imds_standin
 
@@ -289,7 +289,10 @@ def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, sourc
         path.chmod(0o640)
     if source == "url":
         url = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017/?authSource=admin&retryWrites=true"
-        role_vars = {"antmedia_cluster_url": url, "antmedia_licence_key": LICENCE_KEY}
+        # The web panel and REST IP filters behind the balancer (issue 17), non-default here.
+        role_vars = {"antmedia_cluster_url": url, "antmedia_licence_key": LICENCE_KEY,
+                     "antmedia_dashboard_allowed_cidr": "10.0.0.0/16,127.0.0.1",
+                     "antmedia_rest_allowed_cidr": "10.0.0.0/16", "antmedia_rest_ip_filter_enabled": False}
     else:
         url = REPLICA_URL
         role_vars = {"antmedia_cluster_db_hosts": ["10.0.9.9", "10.0.9.10:27018"],
@@ -321,6 +324,11 @@ def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, sourc
         vendor.write_text("".join(re.sub(r"server.licence_key=.*", "server.licence_key=" + LICENCE_KEY, line)
                                   for line in vendor.read_text().splitlines(True)))
         assert LICENCE_KEY not in first + second
+        # The IP filters as the antmedia_ip_filter module's planner sets them (same bytes).
+        antmedia.apply(antmedia_ip_filter.ip_filter_plan(
+            str(reference), dashboard_allowed_cidr="10.0.0.0/16,127.0.0.1", rest_allowed_cidr="10.0.0.0/16",
+            rest_ip_filter_enabled=False))
+        assert "remoteAllowedCIDR=10.0.0.0/16\n" in (home / "webapps/LiveApp/WEB-INF/red5-web.properties").read_text()
     got = snapshot(home)
     assert got.pop("conf/initialized") == b""
     assert got == snapshot(reference)
