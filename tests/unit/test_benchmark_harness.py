@@ -250,3 +250,26 @@ def test_a_scale_check_read_back_from_json_is_judged_again():
     ratios = {"first converge": {"time": 0.3}, "no-op converge": {"time": 0.2, "calls": 0.1}}
     rows = run.targets("wcs_cdn", ratios, _summary(15), run._int_keys(check))
     assert ("no-op calls identical for 2 and 200 instances per group", "15 / 15", True) in rows
+
+
+@pytest.mark.parametrize("name", sorted(topologies.TOPOLOGIES))
+def test_both_sides_run_on_the_benchmarks_own_inventory(name):
+    # The sandbox inventory's group variables (names, certificates, topics, Elastic IPs) would
+    # make the collection build objects the references do not.
+    urls = {"aws": "http://127.0.0.1:1", "streammanager": "http://127.0.0.1:2", "ros": "http://127.0.0.1:3"}
+    for side in run.SIDES:
+        for phase in run.PHASES:
+            command = run.playbook_command(name, side, phase, "ami-1", urls)
+            assert command[command.index("-i") + 1] == "benchmarks/inventory.yml", (side, phase)
+    assert not (BENCHMARKS / "group_vars").exists() and not (BENCHMARKS / "host_vars").exists()
+
+
+@pytest.mark.parametrize("name, prefix", [("antmedia_cluster", "antmedia_cluster_aws"),
+                                          ("wcs_cdn", "wcs_cdn_aws"),
+                                          ("red5pro", "red5pro_streammanager_aws")])
+def test_aws_comparisons_are_plain_http_on_both_sides(name, prefix):
+    # The references build no certificate and no HTTPS listener (docs/benchmark.md says so).
+    import yaml
+    settings = yaml.safe_load((TOP / topologies.TOPOLOGIES[name]["vars_file"]).read_text())
+    assert settings[prefix + "_https"] is False
+    assert settings[prefix + "_detailed_monitoring"] is False
