@@ -28,7 +28,7 @@ description:
   - Behind a load balancer both filters see the client's address only through the
     C(RemoteIpValve) that C(conf/jee-container.xml) ships active, which takes
     C(X-Forwarded-For) from private, loopback and link-local addresses (Tomcat's default
-    internal proxies): an ALB inside a VPC with private addresses is one of those.
+    internal proxies); an ALB inside a VPC with private addresses is one of those.
   - In cluster mode an application's settings live in the cluster database too; a node that
     starts takes the database's copy when there is one and writes it back to its file. The files
     set here are what the first node stores; see C(docs/topology-antmedia-cluster-aws.md).
