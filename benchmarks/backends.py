@@ -145,9 +145,13 @@ class Backends:
         """boto3 client straight to moto (the runner's own checks are not counted)."""
         if service not in self._clients:
             import boto3
+            from botocore.config import Config
+            # moto builds its image catalogue on the first DescribeImages: on a loaded machine
+            # that takes longer than botocore's 60 s read timeout.
             self._clients[service] = boto3.client(
                 service, region_name=REGION, endpoint_url=self.url("aws"),
-                aws_access_key_id="testing", aws_secret_access_key="testing")
+                aws_access_key_id="testing", aws_secret_access_key="testing",
+                config=Config(read_timeout=600, connect_timeout=60, retries={"max_attempts": 3}))
         return self._clients[service]
 
     def streammanager_state(self):

@@ -592,6 +592,39 @@ def run_in_parallel(topologies, args, log_dir):
     return merged
 
 
+def merge_runs(paths):
+    """Several runs' results JSON as one (``--merge``): each topology from the run that measured
+    it, the scale checks and boot/hosts timings of any; the table names every run and its load."""
+    merged = dict(results={}, repetitions={}, scale={}, image_id=None)
+    hosts_result, runs = None, []
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        meta = data.get("meta", {})
+        runs.append(meta)
+        for topology, result in (data.get("results") or {}).items():
+            if "summary" in result or topology not in merged["results"]:
+                merged["results"][topology] = result
+                reps = data.get("repetitions") or []
+                merged["repetitions"][topology] = (reps.get(topology, []) if isinstance(reps, dict)
+                                                   else [rep[topology] for rep in reps if topology in rep])
+        merged["scale"].update((t, _int_keys(c)) for t, c in (data.get("scale") or {}).items())
+        if data.get("hosts") and (hosts_result is None or data["hosts"].get("boot")):
+            hosts_result = data["hosts"]
+        merged["image_id"] = merged["image_id"] or meta.get("image_id")
+    first = min(runs, key=lambda m: m.get("started", ""))
+    meta = dict(first, repeat=max(m.get("repeat", 0) for m in runs),
+                started=first.get("started"), load_before=first.get("load_before"),
+                finished=max(m.get("finished", "") for m in runs),
+                load_after=max(runs, key=lambda m: m.get("finished", "")).get("load_after"),
+                parallel=True, notes=[])
+    meta["notes"].append("merged from %d runs of the same tree at the same time: %s" % (len(runs), "; ".join(
+        "%s (%s; started %s, finished %s; load before %s, after %s)" % (
+            Path(path).name, ", ".join(m.get("topologies") or []) or "boot and hosts", m.get("started"),
+            m.get("finished"), " ".join(m.get("load_before") or []), " ".join(m.get("load_after") or []))
+        for path, m in zip(paths, runs))))
+    return meta, merged, hosts_result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=1, help="repetitions per side (median reported)")
@@ -613,6 +646,9 @@ def main(argv=None):
                         help="take the scale check of an earlier run's results JSON (call counts do not "
                              "depend on the machine's load); may be given more than once")
     parser.add_argument("--hosts-from", metavar="JSON", help="take the boot and hosts timings of an earlier run")
+    parser.add_argument("--merge", action="append", default=[], metavar="JSON",
+                        help="measure nothing: one table from the results JSON of runs made at the same time "
+                             "(each topology from the run that measured it); may be given more than once")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     # `timeout` and CI stop with SIGTERM: exit through the finally blocks that stop the stand-ins.
@@ -637,7 +673,9 @@ def main(argv=None):
     print("load average before: %s" % " ".join(meta["load_before"]))
     hosts_result = None
     meta["parallel"] = bool(args.parallel and len(topologies) + bool(args.hosts) > 1)
-    if meta["parallel"]:
+    if args.merge:
+        meta, measured, hosts_result = merge_runs(args.merge)
+    elif meta["parallel"]:
         measured = run_in_parallel(topologies, args, log_dir)
         hosts_result = measured.pop("hosts")
     else:
@@ -648,12 +686,13 @@ def main(argv=None):
             hosts_result = hosts.measure(log_dir)
     meta["image_id"] = measured.get("image_id")
     meta["repeat_done"] = sorted(set(r.get("repetitions", 0) for r in measured["results"].values()) or [0])
-    meta["load_after"] = loadavg()
-    meta["finished"] = utc_now().strftime("%Y-%m-%d %H:%M UTC")
+    if not args.merge:
+        meta["load_after"] = loadavg()
+        meta["finished"] = utc_now().strftime("%Y-%m-%d %H:%M UTC")
+        meta["notes"] = []
     print("load average after: %s" % " ".join(meta["load_after"]))
     results = measured["results"]
     repetitions, scale = measured["repetitions"], measured["scale"]
-    meta["notes"] = []
     for path in args.scale_from:
         try:
             earlier = json.loads(Path(path).read_text())

@@ -273,3 +273,33 @@ def test_aws_comparisons_are_plain_http_on_both_sides(name, prefix):
     settings = yaml.safe_load((TOP / topologies.TOPOLOGIES[name]["vars_file"]).read_text())
     assert settings[prefix + "_https"] is False
     assert settings[prefix + "_detailed_monitoring"] is False
+
+
+def test_runs_made_at_the_same_time_merge_into_one_table(tmp_path):
+    measured = {"summary": {}, "ratios": {}, "targets": [], "problems": [], "repetitions": 3}
+    first = dict(meta=dict(started="2026-12-07T15:08:24+00:00", finished="2026-12-07 16:00 UTC", repeat=3,
+                           topologies=["wcs_cdn", "antmedia_cluster"], load_before=["16.4", "14.0", "9.9"],
+                           load_after=["9.0", "9.5", "9.9"]),
+                 results={"wcs_cdn": measured, "antmedia_cluster": {"problems": ["no results"]}},
+                 repetitions={"wcs_cdn": [{"collection": {}}]}, scale={}, hosts={"boot": {"wcs": {}}})
+    second = dict(meta=dict(started="2026-12-07T15:17:47+00:00", finished="2026-12-07 16:05 UTC", repeat=3,
+                            topologies=["antmedia_cluster"], load_before=["20.4", "19.9", "15.0"],
+                            load_after=["8.0", "9.0", "9.9"]),
+                  results={"antmedia_cluster": dict(measured, repetitions=2)},
+                  repetitions=[{"antmedia_cluster": {"collection": {}}}], scale={"antmedia_cluster": {"2": {}}},
+                  hosts=None)
+    paths = []
+    for name, data in (("a.json", first), ("b.json", second)):
+        (tmp_path / name).write_text(json.dumps(data))
+        paths.append(str(tmp_path / name))
+    meta, merged, hosts_result = run.merge_runs(paths)
+    # each topology from the run that measured it, the failed attempt dropped
+    assert merged["results"]["antmedia_cluster"]["repetitions"] == 2
+    assert merged["results"]["wcs_cdn"] is not None and "summary" in merged["results"]["wcs_cdn"]
+    assert merged["repetitions"]["antmedia_cluster"] == [{"collection": {}}]
+    assert merged["scale"] == {"antmedia_cluster": {2: {}}}
+    assert hosts_result == {"boot": {"wcs": {}}}
+    # the table names both runs with their load
+    assert meta["load_before"] == ["16.4", "14.0", "9.9"] and meta["load_after"] == ["8.0", "9.0", "9.9"]
+    assert meta["finished"] == "2026-12-07 16:05 UTC"
+    assert "a.json" in meta["notes"][0] and "20.4 19.9 15.0" in meta["notes"][0]
