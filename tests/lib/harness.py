@@ -4,6 +4,8 @@
 send (check mode and diff included) and returns the JSON the module printed.
 ``PlaybookRunner`` runs real ``ansible-playbook`` against localhost with the JSON callback
 and returns each task's result, so tests see exactly what a user would.
+``run_ansible_playbook`` is the one place the tests start ``ansible-playbook``; topology runs
+go through the secret audit there (``lib/secret_audit.py``, issue 21).
 """
 import contextlib
 import importlib
@@ -20,6 +22,8 @@ from pathlib import Path
 import yaml
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
+
+from lib import secret_audit
 
 MODULES = "ansible_collections.streamfleet.cluster.plugins.modules."
 
@@ -91,7 +95,8 @@ class PlaybookRunner:
             cmd.append("--diff")
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(env), cwd=self.tmp_path, check=False)
+        proc = run_ansible_playbook(cmd, env=self.env(env), cwd=self.tmp_path, extra_vars=extra_vars,
+                                    audit=_includes_topology_role(tasks))
         self.last_output = proc.stdout + proc.stderr
         try:
             doc = json.loads(proc.stdout)
@@ -107,6 +112,39 @@ class PlaybookRunner:
                 results.append(res)
         self.stats = doc.get("stats", {}).get("localhost", {})
         return results
+
+
+def topology_roles():
+    """The roles ``playbooks/sandbox.yml`` runs: the topologies whose runs are audited."""
+    plays = yaml.safe_load((Path(__file__).resolve().parents[2] / "playbooks" / "sandbox.yml").read_text())
+    return {role["role"] if isinstance(role, dict) else role for play in plays for role in play.get("roles", [])}
+
+
+def _includes_topology_role(tasks):
+    names = topology_roles()
+    text = json.dumps(tasks)
+    return any('"%s"' % name in text for name in names)
+
+
+def run_ansible_playbook(cmd, env, cwd, extra_vars=None, audit=True, timeout=None):
+    """Run ``cmd`` (an ``ansible-playbook`` command line); return the CompletedProcess.
+
+    With ``audit`` (the topology runs), the run gets ``-vvv --diff`` (verbose lines on standard
+    error, so the JSON callback's standard output still parses) and, once it is over, the secret
+    audit searches its output, the stand-ins' user data and stacks, and the files it wrote for
+    every secret (``secret_audit.CURRENT``; the integration conftest fails the test on a finding).
+    """
+    cmd = list(cmd)
+    env = dict(env)
+    if audit:
+        cmd += [flag for flag in ("-vvv", "--diff") if flag not in cmd]
+        env["ANSIBLE_VERBOSE_TO_STDERR"] = "true"
+    since = time.time()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, check=False, timeout=timeout)
+    if audit:
+        secret_audit.CURRENT.audit_run(proc.stdout + proc.stderr, cwd=cwd, since=since,
+                                       extra_vars=extra_vars, env=env)
+    return proc
 
 
 def tree_snapshot(root):

@@ -22,7 +22,7 @@ import urllib.request
 import boto3
 import pytest
 
-from lib import harness
+from lib import harness, secret_audit
 from lib.fault_proxy import FaultProxy
 
 REGION = "us-east-1"
@@ -50,7 +50,9 @@ def aws_env(moto_server, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # The sandbox's placeholder secret key: the secret audit searches every run for it ("testing"
+    # would match ordinary words).
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret_audit.sandbox_script_exports()["AWS_SECRET_ACCESS_KEY"])
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

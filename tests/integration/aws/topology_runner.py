@@ -6,9 +6,10 @@ JSON callback, moto endpoint) and returns ``(stats, results)``: the localhost st
 (``changed``, ``failures``...) and a list of per-task results with ``task`` (its name).
 """
 import json
-import subprocess
 import sys
 from pathlib import Path
+
+from lib.harness import run_ansible_playbook
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -20,8 +21,7 @@ def run_topology(playbook, name, extra_vars, check=False, diff=False, env=None):
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=playbook.env(env),
-                          cwd=playbook.tmp_path, check=False)
+    proc = run_ansible_playbook(cmd, env=playbook.env(env), cwd=playbook.tmp_path, extra_vars=extra_vars)
     output = proc.stdout + proc.stderr
     try:
         doc = json.loads(proc.stdout)
