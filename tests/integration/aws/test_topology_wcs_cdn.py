@@ -102,27 +102,35 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
 
     # update: group size, idle timeout, and the seed's simple policy instead of target
     # tracking; check mode plans them first
-    # issue 17 in the same runs: an SNS topic for the alarm (moto lacks the group's notification
-    # configurations, hence no event types), a scheduled action, spot edges above one on-demand
+    # issue 17 in the same runs: an SNS topic for the alarm and the group's events (the AWS
+    # stand-in's notification configurations), a scheduled action, spot edges above one on-demand
     updated = _vars(base_image_id, wcs_cdn_aws_edge_max=4, wcs_cdn_aws_idle_timeout=120,
-                    wcs_cdn_aws_scaling_policy="simple",
-                    wcs_cdn_aws_notification_topic="wcs-scaling", wcs_cdn_aws_notification_types=[],
+                    wcs_cdn_aws_scaling_policy="simple", wcs_cdn_aws_balancer_admin_listeners=True,
+                    wcs_cdn_aws_notification_topic="wcs-scaling",
                     wcs_cdn_aws_edge_scheduled_actions=[{"name": "evening", "recurrence": "0 18 * * *", "min_size": 2}],
                     wcs_cdn_aws_edge_mixed_instances_policy={
                         "instance_types": [{"type": "t3.micro"}, {"type": "t3a.micro"}],
                         "on_demand_base_capacity": 1, "on_demand_percentage_above_base": 0})
     stats, results = run_topology(playbook, "wcs_cdn_aws.yml", updated, check=True, diff=True)
     assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer",
-                                           "SNS topic for the edge group's events and alarm"}
+                                           "SNS topic for the edge group's events and alarm",
+                                           "Network, subnets and security groups"}
     group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
     assert group["MaxSize"] == 3
     stats, results = run_topology(playbook, "wcs_cdn_aws.yml", updated)
     assert set(changed_tasks(results)) == {"Classic load balancer of the edges", "Edge Auto Scaling group behind the balancer",
-                                           "SNS topic for the edge group's events and alarm"}
+                                           "SNS topic for the edge group's events and alarm",
+                                           "Network, subnets and security groups"}
     group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
     assert group["MaxSize"] == 4
     attrs = aws.elb.describe_load_balancer_attributes(LoadBalancerName="wcs-edge")["LoadBalancerAttributes"]
     assert attrs["ConnectionSettings"]["IdleTimeout"] == 120
+    # the admin listeners: 8081 HTTP and 8444 HTTPS (the 8443 certificate) to the edges' 8081
+    lb = aws.elb.describe_load_balancers(LoadBalancerNames=["wcs-edge"])["LoadBalancerDescriptions"][0]
+    ports = dict((l["Listener"]["LoadBalancerPort"], l["Listener"]) for l in lb["ListenerDescriptions"])
+    assert sorted((port, l["Protocol"], l["InstancePort"]) for port, l in ports.items()) == [
+        (8080, "TCP", 8080), (8081, "HTTP", 8081), (8443, "SSL", 8080), (8444, "HTTPS", 8081)]
+    assert ports[8444]["SSLCertificateId"] == ports[8443]["SSLCertificateId"]
     policies = aws.autoscaling.describe_policies(AutoScalingGroupName="wcs-edge")["ScalingPolicies"]
     assert [(p["PolicyName"], p["PolicyType"], p["ScalingAdjustment"], p["Cooldown"]) for p in policies] == [
         ("scale-out", "SimpleScaling", 1, 300)]
@@ -131,6 +139,10 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
         "GreaterThanOrEqualToThreshold", 80.0, 60, 1)
     topic = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":wcs-scaling")][0]
     assert topic in alarm["AlarmActions"]
+    configured = aws.autoscaling.describe_notification_configurations(AutoScalingGroupNames=["wcs-edge"])
+    assert sorted((c["TopicARN"], c["NotificationType"]) for c in configured["NotificationConfigurations"]) == [
+        (topic, "autoscaling:" + kind) for kind in ("EC2_INSTANCE_LAUNCH", "EC2_INSTANCE_LAUNCH_ERROR",
+                                                    "EC2_INSTANCE_TERMINATE", "EC2_INSTANCE_TERMINATE_ERROR")]
     actions = aws.autoscaling.describe_scheduled_actions(AutoScalingGroupName="wcs-edge")["ScheduledUpdateGroupActions"]
     assert [(a["ScheduledActionName"], a["MinSize"]) for a in actions] == [("streamfleet-evening", 2)]
     group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
@@ -144,5 +156,6 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     assert leftovers(aws, DEPLOYMENT) == []
     assert aws.elb.describe_load_balancers()["LoadBalancerDescriptions"] == []
     assert aws.sns.list_topics()["Topics"] == []
+    assert aws.autoscaling.describe_notification_configurations()["NotificationConfigurations"] == []
     assert _records(aws, zone_id) == {}
     print("wcs cdn lifecycle: %.0fs" % (time.monotonic() - started))
