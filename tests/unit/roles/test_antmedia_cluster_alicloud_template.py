@@ -24,6 +24,9 @@ SEED_VARS = {
     "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24"],
     "antmedia_cluster_alicloud_key_name": "ops-key",
 }
+# The path the seed described (no MongoDB auth, the URL given to the nodes): the boot path is the
+# default now, so these tests turn it off explicitly.
+BOOT_OFF = {"antmedia_cluster_alicloud_mongodb_boot": False}
 HOSTILE_PASSWORD = "@:/?#[]%&+ "
 
 # Required properties: Alibaba's ROS reference, plus what this topology must always set.
@@ -42,6 +45,9 @@ REQUIRED = {
                                   "ZoneMappings"},
     "ALIYUN::ALB::ServerGroup": {"ServerGroupName", "HealthCheckConfig", "VpcId"},
     "ALIYUN::ALB::Listener": {"ListenerPort", "ListenerProtocol", "LoadBalancerId", "DefaultActions"},
+    # The MongoDB boot path, on by default: the passwords' secret parameters and the roles that read them.
+    "ALIYUN::OOS::SecretParameter": {"SecretParameterName", "Value"},
+    "ALIYUN::RAM::Role": {"RoleName", "AssumeRolePolicyDocument"},
 }
 # Fn::GetAtt attributes each resource type returns (ROS reference, "Return values").
 ATTRIBUTES = {
@@ -57,6 +63,8 @@ ATTRIBUTES = {
     "ALIYUN::ALB::LoadBalancer": {"LoadBalancerId", "DNSName", "AddressType"},
     "ALIYUN::ALB::ServerGroup": {"ServerGroupId"},
     "ALIYUN::ALB::Listener": {"ListenerId"},
+    "ALIYUN::OOS::SecretParameter": {"SecretParameterName"},
+    "ALIYUN::RAM::Role": {"RoleName", "RoleId", "Arn"},
 }
 PSEUDO = {"ALIYUN::StackId", "ALIYUN::StackName", "ALIYUN::Region", "ALIYUN::AccountId", "ALIYUN::NoValue"}
 
@@ -232,7 +240,7 @@ def user_data(template, parameters, address="192.168.1.7", group="Origin"):
 
 
 def test_user_data_is_the_antmedia_role_boot_script_for_alibaba(playbook):
-    template, parameters = render(playbook, with_parameters=True)
+    template, parameters = render(playbook, BOOT_OFF, with_parameters=True)
     for group in ("Origin", "Edge"):
         outer = template["Resources"][group + "LaunchTemplate"]["Properties"]["UserData"]["Fn::Replace"]
         assert outer[0] == {"mongodb-host.invalid": getatt("MongoDb", "PrivateIp")}
@@ -254,9 +262,9 @@ def test_user_data_is_the_antmedia_role_boot_script_for_alibaba(playbook):
 
 
 def test_user_data_url_with_credentials_comes_from_the_builder(playbook):
-    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
-                                             "antmedia_cluster_alicloud_mongodb_password": "Pw-1.x~y",
-                                             "antmedia_cluster_alicloud_mongodb_port": 27018}, with_parameters=True)
+    template, parameters = render(playbook, dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user="antmedia",
+                                                 antmedia_cluster_alicloud_mongodb_password="Pw-1.x~y",
+                                                 antmedia_cluster_alicloud_mongodb_port=27018), with_parameters=True)
     assert "Pw-1.x~y" not in str(template), "the password stays in the NoEcho parameter"
     assert parameters["MongoDbUrl"] == "mongodb://antmedia:Pw-1.x~y@mongodb-host.invalid:27018"
     script = user_data(template, parameters)
@@ -277,8 +285,8 @@ def cluster_url_of(tmp_path, script):
 
 @pytest.mark.parametrize("user", ["antmedia", "ant media@ops"])
 def test_hostile_password_reaches_the_node_percent_encoded(playbook, tmp_path, user):
-    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": user,
-                                             "antmedia_cluster_alicloud_mongodb_password": HOSTILE_PASSWORD},
+    template, parameters = render(playbook, dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user=user,
+                                                 antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD),
                                   with_parameters=True)
     assert HOSTILE_PASSWORD not in str(template)
     for name, value in parameters.items():
@@ -412,6 +420,11 @@ def test_no_admin_cidrs_means_no_ssh(playbook):
      "antmedia_cluster_alicloud_admin_cidrs"),
     ({"antmedia_cluster_alicloud_mongodb_eip": True, "antmedia_cluster_alicloud_mongodb_public_ip": True},
      "antmedia_cluster_alicloud_mongodb_eip"),
+    # A certificate id and certificate files: one or the other.
+    ({"antmedia_cluster_alicloud_certificate_file": "/etc/hostname",
+      "antmedia_cluster_alicloud_certificate_private_key_file": "/etc/hostname"}, "antmedia_cluster_alicloud_certificate_id"),
+    ({"antmedia_cluster_alicloud_dns_domain": "example.com", "antmedia_cluster_alicloud_dns_record": "@"},
+     "antmedia_cluster_alicloud_dns_record"),
 ])
 def test_preflight_names_the_variable(playbook, overrides, variable):
     extra = dict(SEED_VARS)
@@ -427,7 +440,8 @@ def test_preflight_names_the_variable(playbook, overrides, variable):
 
 def test_preflight_accepts_the_seed_and_a_hostile_password(playbook):
     extra = dict(SEED_VARS, antmedia_cluster_alicloud_mongodb_user="antmedia",
-                 antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD)
+                 antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD,
+                 antmedia_cluster_alicloud_mongodb_admin_password="admin-" + HOSTILE_PASSWORD)
     playbook.run([{"name": "preflight", "ansible.builtin.include_role": {
         "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}], extra_vars=extra)
     assert playbook.stats.get("failures", 0) == 0
@@ -471,8 +485,8 @@ def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(playbo
     from lib.harness import tree_snapshot
     from standins import alicloud_metadata_standin
 
-    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
-                                             "antmedia_cluster_alicloud_mongodb_password": "p&s/w|rd"},
+    template, parameters = render(playbook, dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user="antmedia",
+                                                 antmedia_cluster_alicloud_mongodb_password="p&s/w|rd"),
                                   with_parameters=True)
     script = tmp_path / "user-data.sh"
     script.write_text(user_data(template, parameters, address="192.168.1.7"))
@@ -505,9 +519,16 @@ def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(playbo
 
 
 # -- MongoDB installed and secured by the stack (mongodb_boot) -------------------------------------
-BOOT_VARS = {"antmedia_cluster_alicloud_mongodb_boot": True, "antmedia_cluster_alicloud_mongodb_user": "antmedia",
+BOOT_VARS = {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
              "antmedia_cluster_alicloud_mongodb_password": HOSTILE_PASSWORD,
              "antmedia_cluster_alicloud_mongodb_admin_password": "admin-" + HOSTILE_PASSWORD}
+
+
+def test_mongodb_boot_path_is_the_default(seed_template):
+    """Out of the box the stack installs and secures MongoDB (issue: the hook was empty by default)."""
+    resources = seed_template["Resources"]
+    assert {"MongoDbAdminSecret", "MongoDbAppSecret", "MongoDbRole", "NodeRole"} <= set(resources)
+    assert "mongodb-boot" in resources["MongoDb"]["Properties"]["UserData"]
 
 
 def test_mongodb_boot_path_names_secrets_and_holds_no_password(playbook):
@@ -559,3 +580,34 @@ def test_mongodb_boot_path_needs_both_passwords(playbook, missing):
         extra_vars=extra, expect_failure=True)
     assert any(missing in m for m in json_failures(playbook.last_output))
     assert HOSTILE_PASSWORD not in playbook.last_output
+
+
+# -- Edges of the stack: the DNS record and the uploaded certificate -------------------------------
+def test_dns_record_and_uploaded_certificate(playbook, tmp_path):
+    """The guide's CNAME to the balancer and its "Upload Certificate": the key only in a NoEcho parameter."""
+    from lib.pem import make_pem_pair
+    from standins.ros_schema import validate_template
+    cert, key, key_pem = make_pem_pair(tmp_path)
+    template, parameters = render(playbook, {
+        "antmedia_cluster_alicloud_certificate_id": "", "antmedia_cluster_alicloud_certificate_file": cert,
+        "antmedia_cluster_alicloud_certificate_private_key_file": key, "antmedia_cluster_alicloud_dns_domain": "example.com",
+        "antmedia_cluster_alicloud_dns_record": "live"}, with_parameters=True)
+    validate_template(template)
+    resources = template["Resources"]
+    assert resources["DnsRecord"] == {"Type": "ALIYUN::DNS::DomainRecord", "Properties": {
+        "DomainName": "example.com", "RR": "live", "Type": "CNAME", "Value": getatt("Alb", "DNSName"), "TTL": 600}}
+    assert template["Outputs"]["DnsName"]["Value"] == "live.example.com"
+    assert resources["Certificate"]["Properties"] == {"Name": "antmedia-cluster", "Cert": {"Ref": "CertificateBody"},
+                                                      "Key": {"Ref": "CertificatePrivateKey"}}
+    for port in (443, 5443):
+        assert resources["Listener%d" % port]["Properties"]["Certificates"] == [
+            {"CertificateId": getatt("Certificate", "CertId")}]
+    assert template["Parameters"]["CertificatePrivateKey"]["NoEcho"] is True
+    assert "NoEcho" not in template["Parameters"]["CertificateBody"] and "CertificateId" not in template["Parameters"]
+    assert parameters["CertificatePrivateKey"] == key_pem.strip()
+    assert parameters["CertificateBody"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE KEY" not in str(template), "the key reaches ROS as the NoEcho parameter only"
+    # Without them: the given certificate id, no record.
+    seed = render(playbook)
+    assert "DnsRecord" not in seed["Resources"] and "Certificate" not in seed["Resources"]
+    assert seed["Resources"]["Listener443"]["Properties"]["Certificates"] == [{"CertificateId": {"Ref": "CertificateId"}}]
