@@ -139,3 +139,19 @@ def test_an_audited_run_reports_output_and_wide_files(tmp_path):
     with pytest.raises(AssertionError, match="z_password"):
         audit.check()
     assert audit.findings == []
+
+
+def test_every_secret_role_option_is_no_log():
+    """A role option whose name says it holds a secret is declared no_log (its value is masked in
+    the role's argument validation errors)."""
+    catalog = secret_audit.catalog()
+    assert [name for name, hidden in sorted(catalog.role_options.items())
+            if secret_audit.is_secret_name(name) and not hidden and name in _spec_options()] == []
+
+
+def _spec_options():
+    names = set()
+    for path in secret_audit.REPO.glob("roles/*/meta/argument_specs.yml"):
+        for entry in ((yaml.safe_load(path.read_text()) or {}).get("argument_specs") or {}).values():
+            names.update(((entry or {}).get("options") or {}))
+    return names

@@ -4,6 +4,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 from urllib.parse import quote
 
 import pytest
@@ -211,3 +212,19 @@ def test_stand_ins_saw_signed_reads_with_the_instance_credentials(host):
     journal = host.run("journalctl -u sf-molecule-ssm --no-pager -o cat").stdout
     assert journal.count("POST / HTTP") >= 3, journal  # admin, app (MongoDB boot), app (node boot)
     assert " 400 " not in journal and " 403 " not in journal
+
+
+# -- issue 21: the passwords are only in private files -------------------------------------------
+sys.path.insert(0, str(SCENARIO.parent / "shared"))
+from host_secrets import files_holding, leaks  # noqa: E402
+
+
+def test_passwords_only_in_private_files_of_root_or_mongodb(host):
+    """The host's configuration, software, cloud-init, temporary and home directories and logs
+    hold the scenario's passwords (any encoding) only in mode-0600/0400 files of root or mongodb."""
+    secrets = {"mongodb_admin_password": CREDENTIALS["mongodb_admin_password"],
+               "mongodb_app_password": CREDENTIALS["mongodb_app_password"]}
+    # The search finds what it looks for: the secret store stand-in's data holds both.
+    holding = {path: labels for path, _mode, _owner, labels in files_holding(host, secrets)}
+    assert sorted(holding.get("/root/secretstore.json", [])) == sorted(secrets)
+    assert leaks(host, secrets, owners=("root", "mongodb")) == []
