@@ -142,8 +142,8 @@ def run_ansible_playbook(cmd, env, cwd, extra_vars=None, audit=True, timeout=Non
     since = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, check=False, timeout=timeout)
     if audit:
-        secret_audit.CURRENT.audit_run(proc.stdout + proc.stderr, cwd=cwd, since=since,
-                                       extra_vars=extra_vars, env=env)
+        given = dict(secret_audit.inventory_variables(cmd), **(extra_vars or {}))
+        secret_audit.CURRENT.audit_run(proc.stdout + proc.stderr, cwd=cwd, since=since, extra_vars=given, env=env)
     return proc
 
 

@@ -323,15 +323,28 @@ def aws_user_data(endpoint_url, region="us-east-1"):
     return texts, stored
 
 
+# ROS resources that hold a secret (their resolved Value is searched for elsewhere).
+ROS_SECRET_RESOURCES = {"ALIYUN::OOS::SecretParameter": "Value"}
+
+
+def _resolve(endpoint, stack_name, resource, prop):
+    request = urllib.request.Request(
+        endpoint + "/_standin/resolve", method="POST",
+        data=json.dumps({"stack_name": stack_name, "resource": resource, "property": prop}).encode())
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["value"]
+
+
 def ros_stacks(endpoint, access_key_id, access_key_secret, region="cn-hangzhou"):
-    """``{where: text}`` from the ROS stand-in: every live stack's template as stored, its
-    parameters as GetStack returns them, and the resolved UserData of each of its resources."""
+    """``({where: text}, {label: secret})`` from the ROS stand-in: every live stack's template as
+    stored, its parameters as GetStack returns them, the resolved UserData of each of its
+    resources; and the values of its secret resources (OOS secret parameters)."""
     from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud import ros
 
     settings = ros.resolve_settings(dict(access_key_id=access_key_id, access_key_secret=access_key_secret,
                                          security_token=None, profile=None, region=region, endpoint=endpoint))
     client = ros.RosClient(settings, retries=0)
-    texts = {}
+    texts, stored = {}, {}
     with urllib.request.urlopen(endpoint + "/_standin/stacks", timeout=10) as response:
         stacks = [s for s in json.loads(response.read())["stacks"] if not s["deleted"]]
     for stack in stacks:
@@ -342,12 +355,24 @@ def ros_stacks(endpoint, access_key_id, access_key_secret, region="cn-hangzhou")
         template = json.loads(body) if body.lstrip().startswith("{") else yaml.safe_load(body)
         for resource, spec in (template.get("Resources") or {}).items():
             if "UserData" in (spec.get("Properties") or {}):
-                request = urllib.request.Request(
-                    endpoint + "/_standin/resolve", method="POST",
-                    data=json.dumps({"stack_name": name, "resource": resource, "property": "UserData"}).encode())
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    texts["stack %s %s UserData" % (name, resource)] = str(json.loads(response.read())["value"])
-    return texts
+                texts["stack %s %s UserData" % (name, resource)] = str(_resolve(endpoint, name, resource, "UserData"))
+            secret_property = ROS_SECRET_RESOURCES.get(spec.get("Type"))
+            if secret_property and secret_property in (spec.get("Properties") or {}):
+                stored["ros %s %s" % (name, resource)] = str(_resolve(endpoint, name, resource, secret_property))
+    return texts, stored
+
+
+def inventory_variables(cmd):
+    """``{name: value}`` of the group_vars/host_vars files of the inventory directories a command
+    line names (``-i DIR``): the run's secrets may come from there."""
+    found = {}
+    for flag, value in zip(cmd, cmd[1:]):
+        if flag in ("-i", "--inventory") and Path(value).is_dir():
+            for path in sorted(Path(value).glob("*_vars/**/*.yml")) + sorted(Path(value).glob("*_vars/*.yml")):
+                content = _load(path)
+                if isinstance(content, dict):
+                    found.update(content)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,7 +482,9 @@ class Audit:
             key_id = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID") or extra_vars.get("antmedia_cluster_alicloud_access_key_id")
             region = (extra_vars.get("antmedia_cluster_alicloud_region") or env.get("ALIBABA_CLOUD_REGION_ID")
                       or "cn-hangzhou")
-            texts.update(ros_stacks(ros_endpoint, key_id, ros_secret, region))
+            cloud_texts, stored = ros_stacks(ros_endpoint, key_id, ros_secret, region)
+            texts.update(cloud_texts)
+            secrets.update({label: value for label, value in stored.items() if _searchable(value)})
         matcher = Matcher(secrets)
         for where, text in texts.items():
             self.locations += 1
