@@ -59,8 +59,19 @@ case ${1:-up} in
     start aws-emulator "$AWS_PORT" env MOTO_ACM_VALIDATION_WAIT=1 "$bin/python" tests/standins/moto_autoscaling_notifications.py -H 127.0.0.1 -p "$AWS_PORT"
     start streammanager-simulator "$SM_PORT" "$bin/python" tests/standins/streammanager_sim.py --host 127.0.0.1 --port "$SM_PORT" --token sandbox-token
     start ros-standin "$ROS_PORT" "$bin/python" tests/standins/ros_standin.py --host 127.0.0.1 --port "$ROS_PORT"
-    # Any stock image of the emulator will do as the builder's base image.
-    base_image=$("$bin/python" -c 'import boto3; print(sorted(i["ImageId"] for i in boto3.client("ec2").describe_images(Owners=["amazon"])["Images"])[0])')
+    # Any stock image of the emulator will do as the builder's base image. An emulator left
+    # running by an older checkout (plain moto_server) lacks the notification configurations:
+    # say so instead of failing halfway through the topologies.
+    base_image=$("$bin/python" -c '
+import sys, boto3, botocore.config
+once = botocore.config.Config(retries={"total_max_attempts": 1})
+try:
+    boto3.client("autoscaling", config=once).describe_notification_configurations(MaxRecords=1)
+except Exception as exc:  # plain moto answers an HTML 500 that botocore cannot parse
+    sys.exit("sandbox: the AWS emulator on %s lacks the Auto Scaling notification configurations (%s); "
+             "stop it (scripts/sandbox.sh down, or end the process in .build/sandbox/aws-emulator.pid) "
+             "and run again" % (boto3.client("autoscaling").meta.endpoint_url, str(exc)[:80]))
+print(sorted(i["ImageId"] for i in boto3.client("ec2").describe_images(Owners=["amazon"])["Images"])[0])')
     "$bin/ansible-playbook" -i inventories/sandbox playbooks/sandbox.yml -e "sandbox_base_image_id=$base_image" "${@:2}"
     ;;
   down)
