@@ -127,8 +127,8 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     assert attrs["ConnectionSettings"]["IdleTimeout"] == 120
     # the admin listeners: 8081 HTTP and 8444 HTTPS (the 8443 certificate) to the edges' 8081
     lb = aws.elb.describe_load_balancers(LoadBalancerNames=["wcs-edge"])["LoadBalancerDescriptions"][0]
-    ports = dict((l["Listener"]["LoadBalancerPort"], l["Listener"]) for l in lb["ListenerDescriptions"])
-    assert sorted((port, l["Protocol"], l["InstancePort"]) for port, l in ports.items()) == [
+    ports = dict((d["Listener"]["LoadBalancerPort"], d["Listener"]) for d in lb["ListenerDescriptions"])
+    assert sorted((port, front["Protocol"], front["InstancePort"]) for port, front in ports.items()) == [
         (8080, "TCP", 8080), (8081, "HTTP", 8081), (8443, "SSL", 8080), (8444, "HTTPS", 8081)]
     assert ports[8444]["SSLCertificateId"] == ports[8443]["SSLCertificateId"]
     policies = aws.autoscaling.describe_policies(AutoScalingGroupName="wcs-edge")["ScalingPolicies"]
