@@ -13,7 +13,7 @@ Containers are named ``sf-bench-*`` (not to collide with Molecule's) and removed
 also on failure. Needs root, Podman and the image localhost/streamfleet-testhost:bookworm
 (scripts/test-hosts.sh).
 
-    .venv/bin/python benchmarks/hosts.py            (also: benchmarks/run.py --hosts)
+    .venv/bin/python benchmarks/hosts.py [--boot-only]   (also: benchmarks/run.py --hosts)
 """
 import json
 import os
@@ -62,6 +62,14 @@ def start_hosts(names):
             time.sleep(0.5)
 
 
+def _load_average():
+    """The 1-minute load average of the machine (the test hosts share its cores)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def remove_hosts(names):
     for name in names:
         podman("rm", "-f", name, check=False, timeout=120)
@@ -91,13 +99,20 @@ def ansible_playbook(playbook, inventory, extra=None, forks=HOSTS, log=None):
 
 
 def timed_user_data(server):
-    """Run one server's user data on the boot host; (seconds inside the host, its stderr)."""
-    script = ("TIMEFORMAT=%%R; time ( IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1 RESTART_SERVICE=false "
-              "PER_BOOT_DIR= bash /root/user-data-%s.sh )" % (IMDS_PORT, server))
+    """Run one server's user data on the boot host: (rc, wall seconds, CPU seconds, its stderr).
+
+    The CPU seconds (user + system, the script and every process it starts) do not grow with
+    the machine's load as the wall time does: on a shared machine they show what an idle host
+    would take, since the script waits on nothing once the metadata answers."""
+    script = ("TIMEFORMAT='%%R %%U %%S'; time ( IMDS_ENDPOINT=http://127.0.0.1:%d IMDS_RETRY_DELAY=1 "
+              "RESTART_SERVICE=false PER_BOOT_DIR= bash /root/user-data-%s.sh )" % (IMDS_PORT, server))
     done = podman("exec", BOOT_HOST, "bash", "-c", script, check=False)
     lines = done.stderr.strip().splitlines()
-    seconds = float(lines[-1]) if lines else None
-    return done.returncode, seconds, "\n".join(lines[:-1])
+    try:
+        wall, user, system = (float(x) for x in lines[-1].split())
+        return done.returncode, wall, round(user + system, 2), "\n".join(lines[:-1])
+    except (IndexError, ValueError):
+        return done.returncode, None, None, "\n".join(lines)
 
 
 def measure_boot(log_dir):
@@ -115,15 +130,17 @@ def measure_boot(log_dir):
     podman("exec", BOOT_HOST, "python3", "-c", probe)
     out = {}
     for server in SERVERS:
-        rc1, first, log1 = timed_user_data(server)
-        rc2, second, log2 = timed_user_data(server)
-        out[server] = dict(first=first, second=second, rc=[rc1, rc2], first_log=log1, second_log=log2,
+        load = _load_average()
+        rc1, first, first_cpu, log1 = timed_user_data(server)
+        rc2, second, second_cpu, log2 = timed_user_data(server)
+        out[server] = dict(first=first, second=second, first_cpu=first_cpu, second_cpu=second_cpu, load=load,
+                           rc=[rc1, rc2], first_log=log1, second_log=log2,
                            second_did_nothing=rc2 == 0 and "settings already current" in log2,
                            met=rc1 == 0 and first is not None and first <= BOOT_TARGET_SECONDS
                            and rc2 == 0 and "settings already current" in log2)
-        print("  boot %-22s first %.2f s (rc %d), second %.2f s (rc %d, %s)" % (
-            server, first or -1, rc1, second or -1, rc2,
-            "nothing to do" if out[server]["second_did_nothing"] else "CHANGED AGAIN"), flush=True)
+        print("  boot %-22s first %.2f s (CPU %.2f s, rc %d), second %.2f s (CPU %.2f s, rc %d, %s), load %s" % (
+            server, first or -1, first_cpu or -1, rc1, second or -1, second_cpu or -1, rc2, load,
+            "nothing to do" if out[server]["second_did_nothing"] else "CHANGED AGAIN", load), flush=True)
     return out
 
 
@@ -132,12 +149,13 @@ def measure_hosts(log_dir):
     built = json.loads(subprocess.run([sys.executable, str(TOP / "tests" / "standins" / "build_archives.py"),
                                        str(archives)], capture_output=True, text=True, check=True).stdout)
     extra = {"bench_wcs_archive": built["wcs"]["path"], "bench_wcs_version": built["wcs"]["version"]}
-    out = {}
+    out, loads = {}, {}
     for count in (1, HOSTS):
         names = ["sf-bench-%d" % n for n in range(1, count + 1)]
         start_hosts(names)
         inventory = log_dir / ("hosts-%d.json" % count)
         write_inventory(inventory, "sf_bench", names)
+        loads[count] = _load_average()
         try:
             out[count] = round(ansible_playbook(HERE / "playbooks" / "hosts_wcs.yml", inventory, extra,
                                                 log=log_dir / ("hosts-wcs-%d.log" % count)), 2)
@@ -145,11 +163,12 @@ def measure_hosts(log_dir):
             remove_hosts(names)
         print("  wcs role on %d host%s: %.1f s" % (count, "" if count == 1 else "s", out[count]), flush=True)
     ratio = round(out[HOSTS] / out[1], 2)
-    return dict(one=out[1], many=out[HOSTS], hosts=HOSTS, ratio=ratio, met=ratio <= HOSTS_TARGET_RATIO)
+    return dict(one=out[1], many=out[HOSTS], hosts=HOSTS, ratio=ratio, met=ratio <= HOSTS_TARGET_RATIO,
+                load_one=loads[1], load_many=loads[HOSTS])
 
 
-def measure(log_dir):
-    """Both measurements; problems are reported, containers always removed."""
+def measure(log_dir, boot_only=False):
+    """Both measurements (or the boot one only); problems are reported, containers always removed."""
     # `timeout` and CI stop with SIGTERM: exit through the finally blocks that remove the hosts.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     log_dir = Path(log_dir)
@@ -164,6 +183,8 @@ def measure(log_dir):
         result["problems"].append("boot measurement: %s" % exc)
     finally:
         remove_hosts([BOOT_HOST])
+    if boot_only:
+        return result
     try:
         result["hosts"] = measure_hosts(log_dir)
     except Exception as exc:
@@ -180,20 +201,30 @@ def markdown(result):
         lines.append("Boot-time user data on a test host, server start excluded (target ≤ %g s; the second "
                      "boot changes nothing):" % BOOT_TARGET_SECONDS)
         lines.append("")
-        lines.append("| Server role | First boot | Second boot | Second boot changed nothing | Met |")
-        lines.append("|---|---:|---:|---|---|")
+        lines.append("| Server role | First boot | Second boot | CPU (first / second) | Load average (1 min) "
+                     "| Second boot changed nothing | Met |")
+        lines.append("|---|---:|---:|---:|---:|---|---|")
+
+        def seconds(value):
+            return "%.2f s" % value if value is not None else "-"
+
         for server, row in boot.items():
-            lines.append("| %s | %s s | %s s | %s | %s |" % (
-                server, "%.2f" % row["first"] if row["first"] is not None else "-",
-                "%.2f" % row["second"] if row["second"] is not None else "-",
+            lines.append("| %s | %s | %s | %s / %s | %s | %s | %s |" % (
+                server, seconds(row["first"]), seconds(row["second"]), seconds(row.get("first_cpu")),
+                seconds(row.get("second_cpu")), row.get("load", "-"),
                 "yes" if row["second_did_nothing"] else "**no**", "yes" if row["met"] else "**no**"))
+        lines.append("")
+        lines.append("(Wall time inside the host; CPU = user + system of the script and every process it starts, "
+                     "which the machine's load does not stretch.)")
         lines.append("")
     hosts = result.get("hosts")
     if hosts:
         lines.append("Role `wcs` (stand-in archive) on %d fresh test hosts against 1, forks %d: %.1f s against "
                      "%.1f s, ratio %g (target ≤ %g): %s." % (
                          hosts["hosts"], HOSTS, hosts["many"], hosts["one"], hosts["ratio"], HOSTS_TARGET_RATIO,
-                         "met" if hosts["met"] else "**missed**"))
+                         "met" if hosts["met"] else "**missed**")
+                     + (" Load average (1 min) at the start: %s (1 host), %s (6 hosts)."
+                        % (hosts["load_one"], hosts["load_many"]) if "load_one" in hosts else ""))
         lines.append("")
     for problem in result.get("problems", []):
         lines.append("Problem: %s" % problem)
@@ -202,12 +233,14 @@ def markdown(result):
 
 
 def main():
+    boot_only = "--boot-only" in sys.argv[1:]
     log_dir = Path(tempfile.mkdtemp(prefix="sf-bench-hosts-"))
-    result = measure(log_dir)
+    result = measure(log_dir, boot_only=boot_only)
     print("\n".join(markdown(result)))
     # the shape of benchmarks/run.py's results, for run.py --hosts-from
     finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    (log_dir / "hosts.json").write_text(json.dumps(dict(meta=dict(finished=finished), hosts=result), indent=2) + "\n")
+    (log_dir / "hosts.json").write_text(json.dumps(dict(meta=dict(finished=finished, load_after=list(
+        Path("/proc/loadavg").read_text().split()[:3])), hosts=result), indent=2) + "\n")
     print("logs and hosts.json: %s" % log_dir)
     return 1 if result["problems"] else 0
 

@@ -608,14 +608,21 @@ def merge_runs(paths):
                 merged["repetitions"][topology] = (reps.get(topology, []) if isinstance(reps, dict)
                                                    else [rep[topology] for rep in reps if topology in rep])
         merged["scale"].update((t, _int_keys(c)) for t, c in (data.get("scale") or {}).items())
-        if data.get("hosts") and (hosts_result is None or data["hosts"].get("boot")):
-            hosts_result = data["hosts"]
+        # the boot and the 6-hosts measurements each from the last run that made it
+        for part in ("boot", "hosts"):
+            if (data.get("hosts") or {}).get(part):
+                hosts_result = dict(hosts_result or {"problems": []})
+                hosts_result[part] = data["hosts"][part]
+                hosts_result["problems"] = [p for p in hosts_result["problems"] if not p.startswith(part)] + [
+                    p for p in data["hosts"].get("problems", []) if p.startswith(part)]
         merged["image_id"] = merged["image_id"] or meta.get("image_id")
-    first = min(runs, key=lambda m: m.get("started", ""))
+    # the header's machine, versions and first load from the earliest full run (hosts.py's own
+    # results carry only their finish and load)
+    first = min((m for m in runs if m.get("started")), key=lambda m: m["started"])
     meta = dict(first, repeat=max(m.get("repeat", 0) for m in runs),
                 started=first.get("started"), load_before=first.get("load_before"),
                 finished=max(m.get("finished", "") for m in runs),
-                load_after=max(runs, key=lambda m: m.get("finished", "")).get("load_after"),
+                load_after=max(runs, key=lambda m: m.get("finished", "")).get("load_after") or first.get("load_after"),
                 parallel=True, notes=[])
     meta["notes"].append("merged from %d runs of the same tree at the same time: %s" % (len(runs), "; ".join(
         "%s (%s; started %s, finished %s; load before %s, after %s)" % (

@@ -204,13 +204,16 @@ def test_the_call_floor_applies_to_ant_media_only():
 
 
 def test_boot_table_says_when_the_second_boot_changed_something():
-    result = {"boot": {"wcs": dict(first=0.8, second=0.5, second_did_nothing=True, met=True),
+    result = {"boot": {"wcs": dict(first=0.8, second=0.5, first_cpu=0.6, second_cpu=0.4, load=12.5,
+                                   second_did_nothing=True, met=True),
                        "antmedia": dict(first=2.5, second=0.6, second_did_nothing=False, met=False)},
-              "hosts": dict(one=40.0, many=60.0, hosts=6, ratio=1.5, met=True), "problems": []}
+              "hosts": dict(one=40.0, many=60.0, hosts=6, ratio=1.5, met=True, load_one=3.1, load_many=4.2),
+              "problems": []}
     text = "\n".join(hosts.markdown(result))
-    assert "| wcs | 0.80 s | 0.50 s | yes | yes |" in text
-    assert "| antmedia | 2.50 s | 0.60 s | **no** | **no** |" in text
-    assert "60.0 s against 40.0 s, ratio 1.5 (target ≤ 2): met" in text
+    assert "| wcs | 0.80 s | 0.50 s | 0.60 s / 0.40 s | 12.5 | yes | yes |" in text
+    # results of an earlier run (no CPU time, no load) still render
+    assert "| antmedia | 2.50 s | 0.60 s | - / - | - | **no** | **no** |" in text
+    assert "60.0 s against 40.0 s, ratio 1.5 (target ≤ 2): met. Load average (1 min) at the start: 3.1 (1 host)" in text
 
 
 def test_reports_of_several_playbooks_are_merged():
@@ -298,8 +301,16 @@ def test_runs_made_at_the_same_time_merge_into_one_table(tmp_path):
     assert merged["results"]["wcs_cdn"] is not None and "summary" in merged["results"]["wcs_cdn"]
     assert merged["repetitions"]["antmedia_cluster"] == [{"collection": {}}]
     assert merged["scale"] == {"antmedia_cluster": {2: {}}}
-    assert hosts_result == {"boot": {"wcs": {}}}
+    assert hosts_result == {"boot": {"wcs": {}}, "problems": []}
     # the table names both runs with their load
     assert meta["load_before"] == ["16.4", "14.0", "9.9"] and meta["load_after"] == ["8.0", "9.0", "9.9"]
     assert meta["finished"] == "2026-12-07 16:05 UTC"
     assert "a.json" in meta["notes"][0] and "20.4 19.9 15.0" in meta["notes"][0]
+    # a boot-only re-measure (benchmarks/hosts.py --boot-only) replaces the boot part only
+    (tmp_path / "boot.json").write_text(json.dumps(dict(meta=dict(finished="2026-12-07 16:10 UTC"),
+                                                        hosts={"boot": {"wcs": {"first": 0.4}}, "problems": []})))
+    first["hosts"] = {"boot": {"wcs": {}}, "hosts": {"ratio": 3.0}, "problems": ["boot measurement: x"]}
+    (tmp_path / "a.json").write_text(json.dumps(first))
+    meta, merged, hosts_result = run.merge_runs(paths + [str(tmp_path / "boot.json")])
+    assert hosts_result == {"boot": {"wcs": {"first": 0.4}}, "hosts": {"ratio": 3.0}, "problems": []}
+    assert meta["started"] == "2026-12-07T15:08:24+00:00" and meta["finished"] == "2026-12-07 16:10 UTC"
