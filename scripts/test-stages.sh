@@ -16,6 +16,10 @@
 #
 # Table: one row per stage and per scenario with its own wall time. Lanes and scenarios overlap,
 # so the total is the wall time of the whole run (plus the prelude), not the sum of the rows.
+# A failed row says why in a few words (CI shows only the last lines of the output): a pytest
+# stage its count of failures and the first failing test, a Molecule scenario the step and the
+# task that failed (or the failing testinfra test, or the tasks that broke idempotence), taken
+# from the output each stage leaves in .build/test-stages/<stage>.out.
 # Rows given in TEST_STAGES_PRELUDE (lines of "name seconds", e.g. the system packages and the
 # venv .ci/run made first) head the table and count in the total.
 set -uo pipefail
@@ -36,6 +40,67 @@ mkdir -p "$out" "$top/.build/molecule"
 # row NAME STATUS SECONDS [NOTE]: one line of the table.
 row() { printf '%-30s %-7s %6d s%s\n' "$1" "$2" "$3" "${4:-}"; }
 
+# failure_reason FILE: why the stage or scenario whose output FILE holds failed, on one short line.
+failure_reason() {
+  local file=$1
+  [[ -s $file ]] || { echo "no output"; return; }
+  # (ANSI colours out; Molecule's "glob failed" line about molecule/default is not a failure)
+  sed -e 's/\x1b\[[0-9;]*m//g' "$file" | awk '
+    function clip(text, width) { return length(text) > width ? substr(text, 1, width - 3) "..." : text }
+    # pytest: "FAILED tests/x.py::test_y - AssertionError", "ERROR tests/x.py - ..." (short
+    # summary) and the closing count "2 failed, 310 passed in 61.0s"
+    /^(FAILED|ERROR) [^ ]+::|^(FAILED|ERROR) tests\// {
+      id = $2; sub(/ - .*/, "", id)
+      if (!first_test) first_test = id
+      if ($1 == "FAILED") { failed_tests++ } else { error_tests++ }
+      next
+    }
+    /^=* *[0-9]+ (failed|passed|error)/ && / in [0-9.]+s/ { summary = $0; gsub(/=+ */, "", summary); gsub(/ *=+$/, "", summary) }
+    # Molecule: the step that failed, "[scenario > converge] Executed: Failed"
+    /\[[^]]+ > [a-z_]+\] Executed: Failed/ && !step {
+      step = $0; sub(/.*\[[^]]* > /, "", step); sub(/\].*/, "", step)
+    }
+    # Ansible: the task header, then "fatal: [host]: FAILED! => {...}" / "failed: [host] (item=..."
+    /^TASK \[/ { task = $0; sub(/^TASK \[/, "", task); sub(/\] \**$/, "", task); sub(/^[a-z0-9_]+\.[a-z0-9_]+\./, "", task); next }
+    /^(fatal|failed): \[[^]]+\]/ && !failed_task {
+      failed_task = task
+      host = $0; sub(/^(fatal|failed): \[/, "", host); sub(/\].*/, "", host)
+      msg = ""
+      if (match($0, /"msg": "[^"]*"/)) msg = substr($0, RSTART + 8, RLENGTH - 9)
+      if (/UNREACHABLE/) msg = "unreachable"
+    }
+    # Molecule idempotence: the tasks listed after "Idempotence test failed"
+    /Idempotence test failed/ { idem = 1; next }
+    idem == 1 && /^ *\* +\[/ {
+      line = $0; sub(/^ *\* +\[[^]]*\] => /, "", line); sub(/^[a-z0-9_]+\.[a-z0-9_]+\./, "", line)
+      changed = changed (changed ? "; " : "") line; next
+    }
+    idem == 1 { idem = 2 }
+    # anything else: the first error line (Molecule, ansible-test "ERROR: ...", a script)
+    /^(CRITICAL|ERROR)[: ]/ && !/glob failed|Executed: Failed/ && !critical {
+      critical = $0; sub(/^(CRITICAL|ERROR):? +/, "", critical)
+    }
+    NF { last = $0 }
+    END {
+      prefix = step ? step ": " : ""
+      if (failed_tests + error_tests) {
+        counts = summary ? summary : (failed_tests " failed" (error_tests ? ", " error_tests " errors" : ""))
+        sub(/ in [0-9.]+s.*/, "", counts)
+        print clip(prefix counts "; first: " first_test, 160)
+      } else if (failed_task) {
+        print clip(prefix "task \"" failed_task "\" on " host (msg ? ": " msg : ""), 160)
+      } else if (changed) {
+        print clip(prefix "not idempotent: " changed, 160)
+      } else if (summary && summary ~ /failed|error/) {
+        print clip(prefix summary, 160)
+      } else if (critical) {
+        print clip(prefix critical, 160)
+      } else {
+        print clip(prefix (last ? last : "see the output above"), 160)
+      }
+    }'
+}
+
 prelude=0
 while read -r name seconds; do
   [[ -n ${name:-} ]] || continue
@@ -49,8 +114,11 @@ run_stage() {
   local lane=$1 name=$2 start=$SECONDS status=passed
   shift 2
   echo "=== stage $name"
-  "$@" || status=FAILED
-  row "$name" "$status" $((SECONDS - start)) >>"$out/rows.$lane"
+  # (kept for the reason a failed row gives)
+  "$@" 2>&1 | tee "$out/$name.out"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=FAILED
+  row "$name" "$status" $((SECONDS - start)) \
+    "$([[ $status == passed ]] || echo "  $(failure_reason "$out/$name.out")")" >>"$out/rows.$lane"
 }
 
 # running PID...: those of these processes that still run (`wait -n` refuses a finished one).
@@ -87,8 +155,12 @@ run_scenarios() {
     rc=1 took=0
     read -r rc took <"$out/molecule-$scenario.result" || :
     [[ $rc -eq 0 ]] || status=FAILED
-    row "  molecule/$scenario" "$([[ $rc -eq 0 ]] && echo passed || echo FAILED)" "$took" \
-      "  (overlaps)" >>"$out/rows.$lane"
+    if [[ $rc -eq 0 ]]; then
+      row "  molecule/$scenario" passed "$took" "  (overlaps)" >>"$out/rows.$lane"
+    else
+      row "  molecule/$scenario" FAILED "$took" \
+        "  (overlaps)  $(failure_reason "$out/molecule-$scenario.out")" >>"$out/rows.$lane"
+    fi
   done
   row "molecule ($jobs at a time)" "$status" $((SECONDS - start)) >>"$out/rows.$lane"
 }
