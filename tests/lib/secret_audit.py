@@ -91,7 +91,8 @@ def _load(path):
     """A YAML file's content; a file that does not parse is left to ansible-lint and the role's
     own tests (they fail on it), the audit goes on with the others."""
     try:
-        return yaml.safe_load(path.read_text())
+        # libyaml's loader: the roles' specs and defaults take seconds with the pure-Python one
+        return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return None
 
@@ -379,11 +380,18 @@ def inventory_variables(cmd):
 # Files the run wrote on the controller
 
 
+TEMP_PREFIXES = ("ansible", "streamfleet")
+# Not written by a topology run: the collection link, caches, and what other tools keep in
+# .build (Molecule's and ansible-test's working trees, the test-host images, stage logs).
+SKIPPED_DIRECTORIES = ("collections", "__pycache__", ".git", "molecule", "sanity", "test-hosts", "test-stages")
+
+
 def _roots(cwd):
     roots = []
     if cwd and Path(cwd).resolve() != REPO:
         roots.append(Path(cwd))
-    roots += [REPO / ".build", Path.home() / ".ansible"]
+    # ~/.ansible: its temporary and connection directories (not ansible-test's tree)
+    roots += [REPO / ".build", Path.home() / ".ansible" / "tmp", Path.home() / ".ansible" / "cp"]
     return roots
 
 
@@ -396,7 +404,9 @@ def written_files(cwd, since, shared=True):
     temp = Path(tempfile.gettempdir())
     for entry in temp.iterdir() if shared and temp.is_dir() else ():
         try:
-            if not entry.name.startswith("pytest-of-") and entry.lstat().st_mtime >= since - 0.01:
+            # What Ansible (ansible.*, ansible-local-*) and the roles (streamfleet-*) create there;
+            # the rest of the temporary directory belongs to other programs of the machine.
+            if entry.name.startswith(TEMP_PREFIXES) and entry.lstat().st_mtime >= since - 0.01:
                 roots.append(entry)
         except OSError:
             continue
@@ -406,7 +416,7 @@ def written_files(cwd, since, shared=True):
         else:
             walk = os.walk(root)
         for folder, dirs, files in walk:
-            dirs[:] = [d for d in dirs if d not in ("collections", "__pycache__", ".git")
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRECTORIES
                        and not os.path.islink(os.path.join(folder, d))]
             for name in files:
                 path = os.path.join(folder, name)
