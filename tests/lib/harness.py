@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -126,6 +127,18 @@ def _includes_topology_role(tasks):
     return any('"%s"' % name in text for name in names)
 
 
+@contextlib.contextmanager
+def _private_json(text):
+    """A mode-0600 temporary file holding ``text``; removed afterwards."""
+    handle, path = tempfile.mkstemp(prefix="streamfleet-extra-vars-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        yield path
+    finally:
+        os.unlink(path)
+
+
 def run_ansible_playbook(cmd, env, cwd, extra_vars=None, audit=True, timeout=None):
     """Run ``cmd`` (an ``ansible-playbook`` command line); return the CompletedProcess.
 
@@ -134,13 +147,17 @@ def run_ansible_playbook(cmd, env, cwd, extra_vars=None, audit=True, timeout=Non
     audit searches its output, the stand-ins' user data and stacks, and the files it wrote for
     every secret (``secret_audit.CURRENT``; the integration conftest fails the test on a finding).
     """
-    cmd = list(cmd)
     env = dict(env)
-    if audit:
-        cmd += [flag for flag in ("-vvv", "--diff") if flag not in cmd]
-        env["ANSIBLE_VERBOSE_TO_STDERR"] = "true"
-    since = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, check=False, timeout=timeout)
+    with contextlib.ExitStack() as files:
+        # Extra variables (passwords among them) from mode-0600 files, not on the command line
+        # where every user of the machine sees them (ps).
+        cmd = [("@" + files.enter_context(_private_json(value))) if flag in ("-e", "--extra-vars")
+               and value.startswith("{") else value for flag, value in zip([None] + list(cmd), cmd)]
+        if audit:
+            cmd += [flag for flag in ("-vvv", "--diff") if flag not in cmd]
+            env["ANSIBLE_VERBOSE_TO_STDERR"] = "true"
+        since = time.time()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, check=False, timeout=timeout)
     if audit:
         given = dict(secret_audit.inventory_variables(cmd), **(extra_vars or {}))
         secret_audit.CURRENT.audit_run(proc.stdout + proc.stderr, cwd=cwd, since=since, extra_vars=given, env=env)
