@@ -68,6 +68,28 @@ CHARGE_TYPES = ["PrePaid", "PostPaid"]
 INTERNET_CHARGE = ["PayByBandwidth", "PayByTraffic"]
 
 SCHEMAS = {
+    "ALIYUN::DNS::DomainRecord": {
+        # The page: RR, DomainName, Value and Type required; Type "see DNS record types", whose
+        # values are those of the Alibaba Cloud DNS API AddDomainRecord
+        # (https://www.alibabacloud.com/help/en/dns/api-alidns-2015-01-09-adddomainrecord).
+        "source": DOC + "aliyun-dns-domainrecord",
+        "properties": {
+            "RR": S(required=True, min_len=1), "DomainName": S(required=True), "Value": S(required=True),
+            "Type": S(required=True, allowed=["A", "NS", "MX", "TXT", "CNAME", "SRV", "AAAA", "CAA",
+                                              "REDIRECT_URL", "FORWARD_URL"]),
+            "Priority": Int(), "TTL": Int(), "Line": S(),
+        },
+        "attributes": ["RecordId"],
+    },
+    "ALIYUN::CAS::Certificate": {
+        # Cert and Key in PEM; Name unique within the account (not checkable here).
+        "source": DOC + "aliyun-cas-certificate",
+        "properties": {
+            "Cert": S(required=True), "Key": S(required=True), "Name": S(required=True, min_len=1),
+            "Lang": S(), "SourceIp": S(),
+        },
+        "attributes": ["CertId"],
+    },
     "ALIYUN::OOS::SecretParameter": {
         # Read on the Chinese page https://help.aliyun.com/zh/ros/developer-reference/aliyun-oos-secretparameter.
         "source": DOC + "aliyun-oos-secretparameter",

@@ -159,12 +159,22 @@ def test_example_inventory_holds_placeholders_only():
     assert "REPLACE" in doc["antmedia_cluster_alicloud_image_id"]
 
 
-def test_mongodb_boot_path_keeps_every_password_out_of_user_data(standin, playbook):
-    """Each instance's UserData as ROS resolves it (Ref, Fn::GetAtt, Fn::Replace applied) holds no password."""
+def test_mongodb_boot_path_keeps_every_password_out_of_user_data(standin, playbook, tmp_path):
+    """Each instance's UserData as ROS resolves it (Ref, Fn::GetAtt, Fn::Replace applied) holds no password.
+
+    The same run uploads a certificate made for this test and creates the DNS record: the private
+    key reaches the stack as a NoEcho parameter and the certificate resource only.
+    """
+    from lib.pem import make_pem_pair
+    cert, key, key_pem = make_pem_pair(tmp_path)
+    key_body = key_pem.strip().splitlines()[1]
     app, admin = "app:pass&word/%40 x", "admin'pass\"word$"
     stats, tasks = run_playbook(standin, playbook, {
         "antmedia_cluster_alicloud_mongodb_user": "antmedia",
-        "antmedia_cluster_alicloud_mongodb_password": app, "antmedia_cluster_alicloud_mongodb_admin_password": admin})
+        "antmedia_cluster_alicloud_mongodb_password": app, "antmedia_cluster_alicloud_mongodb_admin_password": admin,
+        "antmedia_cluster_alicloud_certificate_id": "", "antmedia_cluster_alicloud_certificate_file": cert,
+        "antmedia_cluster_alicloud_certificate_private_key_file": key,
+        "antmedia_cluster_alicloud_dns_domain": "example.com", "antmedia_cluster_alicloud_dns_record": "live"})
     assert stats["failures"] == 0 and tasks["Apply the ROS stack"]["censored"]
     [live] = standin.stacks()
     assert {"MongoDbAdminPassword", "MongoDbAppPassword", "MongoDbUrl"} <= set(live["no_echo"])
@@ -180,6 +190,19 @@ def test_mongodb_boot_path_keeps_every_password_out_of_user_data(standin, playbo
     # The secret parameter the stack created holds the password (its only place besides NoEcho parameters).
     assert standin.resolve("antmedia-example", "MongoDbAppSecret", "Value") == app
     assert password_free(str(tasks), app, admin)
+    # The certificate: uploaded by the stack, its key in a NoEcho parameter, used by both HTTPS listeners.
+    assert "CertificatePrivateKey" in live["no_echo"]
+    assert standin.resolve("antmedia-example", "Certificate", "Key") == key_pem.strip()
+    # (the stand-in gives a list property as its JSON text, functions inside left as written)
+    listener = json.loads(standin.resolve("antmedia-example", "Listener5443", "Certificates"))
+    assert listener == [{"CertificateId": {"Fn::GetAtt": ["Certificate", "CertId"]}}]
+    outputs = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]
+    assert outputs["CertificateId"] == outputs["certificate_id"] and outputs["CertificateId"]
+    assert key_body not in str(tasks) and key_body not in json.dumps(live)
+    # The DNS record: the streaming name as a CNAME to the balancer.
+    assert outputs["dns_name"] == outputs["DnsName"] == "live.example.com"
+    assert standin.resolve("antmedia-example", "DnsRecord", "Value") == outputs["AlbDnsName"]
+    assert standin.resolve("antmedia-example", "DnsRecord", "Type") == "CNAME"
     run_playbook(standin, playbook, {"antmedia_cluster_alicloud_state": "absent"})
 
 

@@ -132,7 +132,7 @@ def test_validate_template_answers_and_refuses(standin):
 
 
 def test_every_schema_names_its_source_and_types():
-    assert ros_schema.counts()[0] == 17
+    assert ros_schema.counts()[0] == 19
     for rtype, schema in ros_schema.SCHEMAS.items():
         assert schema["source"].startswith(ros_schema.DOC + "aliyun-"), rtype
         assert rtype.rsplit("::", maxsplit=1)[-1].lower() in schema["source"], rtype
@@ -153,15 +153,21 @@ def render(playbook, var_files, extra):
 
 
 @pytest.mark.parametrize("variant", ["role defaults and the seed's values", "sandbox vars file"])
-def test_the_collections_template_passes(run_module, standin, playbook, variant):
+def test_the_collections_template_passes(run_module, standin, playbook, variant, tmp_path):
     if variant == "sandbox vars file":
-        template, parameters = render(playbook, [SANDBOX_VARS], {"sandbox_state": "present"})
+        # The sandbox uploads a certificate made at sandbox time; here one made for this test.
+        from lib.pem import make_pem_pair
+        cert, key, _key_pem = make_pem_pair(tmp_path)
+        template, parameters = render(playbook, [SANDBOX_VARS], {
+            "sandbox_state": "present", "sandbox_domain": "sandbox.streamfleet.test",
+            "antmedia_cluster_alicloud_certificate_file": cert, "antmedia_cluster_alicloud_certificate_private_key_file": key})
     else:
         template, parameters = render(playbook, [], SEED_VARS)
     ros_schema.validate_template(template)
     types = {res["Type"] for res in template["Resources"].values()}
     # The sandbox turns on every optional piece (MongoDB Elastic IP, the MongoDB boot path with its
-    # secret parameters and RAM roles): there every schema is used; the seed uses a subset.
+    # secret parameters and RAM roles, the DNS record, the uploaded certificate): there every schema
+    # is used; the seed uses a subset.
     if variant == "sandbox vars file":
         assert types == set(ros_schema.SCHEMAS), "a resource type the template uses has no schema, or one is unused"
     else:
