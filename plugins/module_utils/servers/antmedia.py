@@ -337,8 +337,9 @@ def read_state(home):
     }
 
 
-def write_file(path, text):
-    """Replace ``path`` atomically, keeping its mode and (when allowed) its owner."""
+def write_file(path, text, private=False):
+    """Replace ``path`` atomically, keeping its mode and (when allowed) its owner; ``private``
+    takes every permission from group and others (the owner, the server's user, keeps its)."""
     data = text.encode("utf-8", "surrogateescape")
     info = os.stat(path)
     directory = os.path.dirname(path)
@@ -348,7 +349,7 @@ def write_file(path, text):
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, info.st_mode & 0o7777)
+        os.chmod(tmp, info.st_mode & (0o7700 if private else 0o7777))
         try:
             os.chown(tmp, info.st_uid, info.st_gid)
         except OSError:
@@ -360,12 +361,23 @@ def write_file(path, text):
         raise
 
 
+def holds_password(text):
+    """Whether a database URL of ``text`` (``clusterdb.host``, ``db.host``) carries a password."""
+    for key in ("clusterdb.host", "db.host"):
+        value = _last_value(text, key)
+        if value and redact_url(value) != value:
+            return True
+    return False
+
+
 def apply(edits):
-    """Write every changed file; returns the paths written."""
+    """Write every changed file; returns the paths written. A file that then holds a database
+    password is readable by its owner only (issue 21: the vendor ships the settings files
+    world-readable, and any local user would read the password there)."""
     written = []
     for edit in edits:
         if edit.changed:
-            write_file(edit.path, edit.after)
+            write_file(edit.path, edit.after, private=holds_password(edit.after))
             written.append(edit.path)
     return written
 
