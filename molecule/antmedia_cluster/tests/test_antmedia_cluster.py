@@ -30,7 +30,8 @@ from streamfleet_verifier import (  # noqa: E402
 
 SCENARIO = pathlib.Path(__file__).resolve().parent.parent
 CREDENTIALS = yaml.safe_load((SCENARIO / "vars" / "credentials.yml").read_text())
-SECRETS = [value for key, value in CREDENTIALS.items() if key.endswith(("password", "licence_key"))]
+SECRETS = [value for key, value in CREDENTIALS.items()
+           if key.endswith(("password", "licence_key", "access_key_secret", "security_token"))]
 SECRET_FORMS = SECRETS + [quote(value, safe="") for value in SECRETS]
 HOME = "/usr/local/antmedia"
 SERVER_CONFIG = HOME + "/conf/red5.properties"
@@ -236,4 +237,132 @@ def test_user_data_after_the_vendor_standalone_switch(ams):
         assert on(ams).file(path).content_string == expected, path
     per_boot = on(ams).file("/var/lib/cloud/scripts/per-boot/streamfleet-antmedia.sh")
     assert per_boot.exists and per_boot.mode == 0o700 and per_boot.user == "root"
+    wait_live(ams)
+
+
+
+# ---- The Alibaba boot path (issue 18; converge.yml's last plays) ---------------------------
+# The MongoDB host booted as the stack's MongoDB instance in converge (first boot) and in the
+# idempotence converge (second boot); the edge boots as a node here, last of its checks: from
+# then on its cluster URL names the Alibaba path's user, not the one the checks above expect.
+ALI_DIR = "/root/sf-alicloud"
+ALI_USER_DATA = ALI_DIR + "/user-data.sh"
+ALI_USER = "antmedia_alicloud"
+ALI_PASSWORD = CREDENTIALS["alicloud_mongodb_app_password"]
+PER_BOOT = "/var/lib/cloud/scripts/per-boot/"
+
+# Run on the edge with pymongo: logs in with the URL of the server's own configuration file
+# (never on a command line) and reports who it is, whether it may write the cluster database,
+# and whether the same URL without its password is refused.
+ALI_PROBE = r"""
+import json
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure
+from urllib.parse import urlsplit
+
+url = None
+for line in open("/usr/local/antmedia/conf/red5.properties"):
+    if line.startswith("clusterdb.host="):
+        url = line.split("=", 1)[1].strip()
+client = MongoClient(url, serverSelectionTimeoutMS=10000)
+status = client["admin"].command("connectionStatus")
+users = [u["user"] for u in status["authInfo"]["authenticatedUsers"]]
+client["clusterdb"]["alicloud_probe"].replace_one({"_id": 1}, {"_id": 1}, upsert=True)
+client["clusterdb"]["alicloud_probe"].drop()
+parts = urlsplit(url)
+try:
+    MongoClient(url.replace(":" + parts.password + "@", ":wrong@", 1),
+                serverSelectionTimeoutMS=10000)["clusterdb"].command("ping")
+    wrong_refused = False
+except OperationFailure:
+    wrong_refused = True
+print(json.dumps({"users": users, "wrote": True, "wrong_password_refused": wrong_refused,
+                  "user_in_url": parts.username}))
+"""
+
+MONGO_AUTH_PROBE = r"""
+import json
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure
+try:
+    MongoClient("mongodb://127.0.0.1:27017", serverSelectionTimeoutMS=10000).admin.command("listDatabases")
+    print(json.dumps({"anonymous_refused": False}))
+except OperationFailure:
+    print(json.dumps({"anonymous_refused": True}))
+"""
+
+
+def _assert_no_secret_in(host, paths):
+    # grep reads the patterns on standard input: the secrets never reach a command line.
+    args = {"argv": ["sh", "-c", "grep -lF -f /dev/stdin " + " ".join(paths) + " || true"],
+            "stdin": "\n".join(SECRET_FORMS)}
+    result = host.ansible("ansible.builtin.command", json.dumps(args), check=False)
+    assert result.get("rc") == 0, result.get("stderr")
+    assert result["stdout"].strip() == "", "secrets in " + result["stdout"]
+
+
+def test_alicloud_mongodb_boot(host):
+    if "mongodb" not in host_groups(host):
+        pytest.skip("the MongoDB instance's check")
+    remote = on(host)
+    conf = remote.file("/etc/mongodb.conf").content_string
+    assert "authorization: enabled" in conf
+    probe = remote.run("python3 -c %s", MONGO_AUTH_PROBE)
+    assert probe.rc == 0, probe.stderr
+    assert json.loads(probe.stdout) == {"anonymous_refused": True}
+    per_boot = remote.file(PER_BOOT + "streamfleet-mongodb.sh")
+    assert per_boot.exists and per_boot.mode == 0o700 and per_boot.user == "root"
+    assert per_boot.content_string == remote.file(ALI_USER_DATA).content_string
+    # The user data names the secrets, holds none (nor does anything it left behind).
+    assert "alicloud-oos:sf-molecule-ali-mongodb-admin" in per_boot.content_string
+    _assert_no_secret_in(host, [ALI_USER_DATA, PER_BOOT + "streamfleet-mongodb.sh"])
+    # One more boot, as at the next start: nothing changes (the idempotence converge was one).
+    mtime = remote.file("/etc/mongodb.conf").mtime
+    again = remote.run(PER_BOOT + "streamfleet-mongodb.sh")
+    assert again.rc == 0, again.stderr
+    assert "MongoDB already configured; nothing changed" in again.stderr
+    assert remote.file("/etc/mongodb.conf").mtime == mtime
+    for secret in SECRET_FORMS:
+        assert secret not in again.stdout + again.stderr
+
+
+def test_alicloud_node_boot_reaches_mongodb_with_its_user(ams):
+    if "antmedia_edge" not in host_groups(ams):
+        pytest.skip("the edge boots as the Alibaba node")
+    remote = on(ams)
+    user_data = remote.file(ALI_USER_DATA).content_string
+    # ROS's UserData after its two Fn::Replace: the URL with the user and the MongoDB
+    # instance's address, no password; the password is read at boot from OOS.
+    assert "CLUSTER_URL='mongodb://%s@%s:27017'" % (ALI_USER, mongodb_address(ams)) in user_data
+    assert "--password-secret alicloud-oos:sf-molecule-ali-mongodb-app" in user_data
+    recorded = {}
+
+    def boot():
+        # As cloud-init runs it: root, no settings from the environment, the real endpoints.
+        return remote.run("env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin %s" % ALI_USER_DATA)
+
+    first = boot()
+    assert first.rc == 0, first.stderr
+    assert "database password read from alicloud-oos:sf-molecule-ali-mongodb-app" in first.stderr
+    recorded["digests"] = settings_digests(ams)
+    recorded["mtime"] = remote.file(SERVER_CONFIG).mtime
+    second = remote.run(PER_BOOT + "streamfleet-antmedia.sh")
+    assert second.rc == 0, second.stderr
+    assert settings_digests(ams) == recorded["digests"] and remote.file(SERVER_CONFIG).mtime == recorded["mtime"]
+    assert "settings already current; antmedia left as it is" in second.stderr
+    for output in (first.stdout + first.stderr, second.stdout + second.stderr):
+        for secret in SECRET_FORMS:
+            assert secret not in output
+    url = "mongodb://%s:%s@%s:27017" % (ALI_USER, quote(ALI_PASSWORD, safe=""), mongodb_address(ams))
+    assert lines_of(ams, SERVER_CONFIG, "clusterdb.host") == ["clusterdb.host=" + url]  # holds the password
+    for app in APPS:
+        path = "%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app)
+        assert lines_of(ams, path, "db.host") == ["db.host=" + url], app
+    # A real login from the node with the URL the boot wrote.
+    probe = ams.ansible("ansible.builtin.command", json.dumps({"argv": ["python3", "-c", ALI_PROBE]}), check=False)
+    assert probe.get("rc") == 0, probe.get("stderr")
+    assert json.loads(probe["stdout"]) == {"users": [ALI_USER], "wrote": True, "wrong_password_refused": True,
+                                           "user_in_url": ALI_USER}
+    _assert_no_secret_in(ams, [ALI_USER_DATA, PER_BOOT + "streamfleet-antmedia.sh"])
+    assert_no_secret_in_world_readable_files(ams, SECRET_FORMS)
     wait_live(ams)
