@@ -184,6 +184,14 @@ class SecretCatalog:
             value = (env or {}).get(name)
             if value:
                 found["$" + name] = value
+        # A private key given as a file: its content is the secret (a line of its base64 body,
+        # the same in every encoding a text can take).
+        for name, value in (extra_vars or {}).items():
+            if name.endswith("_private_key_file") and isinstance(value, str) and os.path.isfile(value):
+                body = [line.strip() for line in Path(value).read_text(errors="replace").splitlines()
+                        if line.strip() and not line.startswith("-----")]
+                if body:
+                    found["%s (its content)" % name] = max(body, key=len)
         return {label: value for label, value in found.items() if _searchable(value)}
 
 

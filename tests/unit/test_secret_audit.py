@@ -155,3 +155,11 @@ def _spec_options():
         for entry in ((yaml.safe_load(path.read_text()) or {}).get("argument_specs") or {}).values():
             names.update(((entry or {}).get("options") or {}))
     return names
+
+
+def test_a_private_key_file_is_searched_by_its_content(tmp_path):
+    key = tmp_path / "tls.key"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nshort==\n"
+                   "-----END PRIVATE KEY-----\n")
+    found = secret_audit.catalog().run_secrets({"x_certificate_private_key_file": str(key)})
+    assert found["x_certificate_private_key_file (its content)"] == "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
