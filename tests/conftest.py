@@ -34,3 +34,35 @@ def run_module():
 def playbook(tmp_path):
     """Run tasks with ansible-playbook against localhost; returns per-task results."""
     return PlaybookRunner(tmp_path, REPO, COLLECTIONS)
+
+
+# The longest tests first, each on its own worker: with `--dist load --maxschedchunk 1` (the
+# Makefile's integration target) the workers take the tests one by one in this order, so the
+# long ones start at once, side by side, and the short ones fill in around them; in file order a
+# long test picked up last would run alone at the end. Node-id prefixes, longest first (the
+# `--durations` of the integration stage); every other test keeps its place after them. One
+# order on every worker (pytest-xdist requires the same collection everywhere).
+LONGEST_FIRST = (
+    "tests/integration/aws/test_faults_kill_rerun.py",
+    "tests/integration/aws/test_topology_antmedia_cluster.py::test_antmedia_cluster_lifecycle",
+    "tests/integration/aws/test_topology_wcs_cdn.py::test_wcs_cdn_lifecycle",
+    "tests/integration/aws/test_topology_red5pro_streammanager.py::test_red5pro_streammanager_lifecycle",
+    "tests/integration/aws/test_topology_day2.py::test_rerun_keeps_the_capacity_a_scaler_chose",
+    "tests/integration/aws/test_topology_antmedia_secrets.py::test_no_password_in_any_user_data_internal_mongodb",
+    "tests/integration/aws/test_topology_day2.py",
+    "tests/integration/aws/test_teardown_playbook.py",
+    "tests/integration/streammanager/test_nodegroup_day2.py",
+    "tests/integration/aws/test_topology_red5pro_streammanager.py",
+    "tests/integration/alicloud/test_antmedia_cluster_alicloud_playbook.py",
+)
+
+
+def _longest_first_rank(item):
+    for rank, prefix in enumerate(LONGEST_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=_longest_first_rank)  # stable: file order within a rank
