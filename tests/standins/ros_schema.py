@@ -90,6 +90,17 @@ SCHEMAS = {
         },
         "attributes": ["CertId"],
     },
+    "ALIYUN::ESS::LifecycleHook": {
+        # Ranges and values as the page states them, with the ESS API's CreateLifecycleHook for the
+        # lists it refers to (HeartbeatTimeout 30-21600 s, DefaultResult CONTINUE or ABANDON).
+        "source": DOC + "aliyun-ess-lifecyclehook",
+        "properties": {
+            "ScalingGroupId": S(required=True), "LifecycleTransition": S(required=True, allowed=["SCALE_OUT", "SCALE_IN"]),
+            "LifecycleHookName": S(min_len=2, max_len=40), "NotificationArn": S(), "NotificationMetadata": S(max_len=4096),
+            "HeartbeatTimeout": Int(minimum=30, maximum=21600), "DefaultResult": S(allowed=["CONTINUE", "ABANDON"]),
+        },
+        "attributes": ["LifecycleHookId"],
+    },
     "ALIYUN::OOS::SecretParameter": {
         # Read on the Chinese page https://help.aliyun.com/zh/ros/developer-reference/aliyun-oos-secretparameter.
         "source": DOC + "aliyun-oos-secretparameter",

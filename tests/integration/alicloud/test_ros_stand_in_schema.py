@@ -43,6 +43,13 @@ VALID = {
         "Pool": {"Type": "ALIYUN::ALB::ServerGroup",
                  "Properties": {"ServerGroupName": "pool", "VpcId": {"Fn::GetAtt": ["Vpc", "VpcId"]},
                                 "HealthCheckConfig": {"HealthCheckEnabled": True, "HealthCheckInterval": 5}}},
+        "Record": {"Type": "ALIYUN::DNS::DomainRecord",
+                   "Properties": {"DomainName": "example.com", "RR": "live", "Type": "CNAME", "Value": "alb.example.net"}},
+        "Cert": {"Type": "ALIYUN::CAS::Certificate",
+                 "Properties": {"Name": "demo", "Cert": "-----BEGIN CERTIFICATE-----", "Key": "not-a-real-key"}},
+        "Hook": {"Type": "ALIYUN::ESS::LifecycleHook",
+                 "Properties": {"ScalingGroupId": {"Fn::GetAtt": ["Scaling", "ScalingGroupId"]},
+                                "LifecycleTransition": "SCALE_IN", "DefaultResult": "CONTINUE", "HeartbeatTimeout": 600}},
     },
     "Outputs": {"VpcId": {"Value": {"Fn::GetAtt": ["Vpc", "VpcId"]}}},
 }
@@ -96,6 +103,18 @@ CASES = {
         broken(["Group", "Properties", "VpcId"], {"Fn::GetAtt": ["Vpc", "Id"]}),
         "The Referenced Attribute (Vpc Id) is incorrect"),
     "unknown resource key": (broken(["Vpc", "Propertys"], {}), "Resources.Vpc: Unknown resource key Propertys"),
+    # The types of the DNS record, the uploaded certificate and the scale-in drain.
+    "misspelled property of a DNS record": (renamed("Record", "DomainName", "Domainname"),
+                                            "Resources.Record.Properties: Unknown Property Domainname."),
+    "record type outside the enum": (broken(["Record", "Properties", "Type"], "ALIAS"),
+                                     'Resources.Record.Properties.Type: "ALIAS" is not an allowed value'),
+    "certificate without its key": (broken(["Cert", "Properties", "Key"], delete=True),
+                                    "Resources.Cert.Properties: Property Key not assigned."),
+    "lifecycle hook without its transition": (broken(["Hook", "Properties", "LifecycleTransition"], delete=True),
+                                              "Resources.Hook.Properties: Property LifecycleTransition not assigned."),
+    "lifecycle hook timeout outside the range": (
+        broken(["Hook", "Properties", "HeartbeatTimeout"], 21601),
+        "Resources.Hook.Properties.HeartbeatTimeout: 21601 is out of range (min: 30, max: 21600)."),
 }
 
 
@@ -132,7 +151,7 @@ def test_validate_template_answers_and_refuses(standin):
 
 
 def test_every_schema_names_its_source_and_types():
-    assert ros_schema.counts()[0] == 19
+    assert ros_schema.counts()[0] == 20
     for rtype, schema in ros_schema.SCHEMAS.items():
         assert schema["source"].startswith(ros_schema.DOC + "aliyun-"), rtype
         assert rtype.rsplit("::", maxsplit=1)[-1].lower() in schema["source"], rtype

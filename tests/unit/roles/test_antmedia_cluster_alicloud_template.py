@@ -48,6 +48,8 @@ REQUIRED = {
     # The MongoDB boot path, on by default: the passwords' secret parameters and the roles that read them.
     "ALIYUN::OOS::SecretParameter": {"SecretParameterName", "Value"},
     "ALIYUN::RAM::Role": {"RoleName", "AssumeRolePolicyDocument"},
+    # Scale-in with the drain Alibaba offers (on by default).
+    "ALIYUN::ESS::LifecycleHook": {"ScalingGroupId", "LifecycleTransition", "DefaultResult", "HeartbeatTimeout"},
 }
 # Fn::GetAtt attributes each resource type returns (ROS reference, "Return values").
 ATTRIBUTES = {
@@ -65,6 +67,7 @@ ATTRIBUTES = {
     "ALIYUN::ALB::Listener": {"ListenerId"},
     "ALIYUN::OOS::SecretParameter": {"SecretParameterName"},
     "ALIYUN::RAM::Role": {"RoleName", "RoleId", "Arn"},
+    "ALIYUN::ESS::LifecycleHook": {"LifecycleHookId"},
 }
 PSEUDO = {"ALIYUN::StackId", "ALIYUN::StackName", "ALIYUN::Region", "ALIYUN::AccountId", "ALIYUN::NoValue"}
 
@@ -425,6 +428,7 @@ def test_no_admin_cidrs_means_no_ssh(playbook):
       "antmedia_cluster_alicloud_certificate_private_key_file": "/etc/hostname"}, "antmedia_cluster_alicloud_certificate_id"),
     ({"antmedia_cluster_alicloud_dns_domain": "example.com", "antmedia_cluster_alicloud_dns_record": "@"},
      "antmedia_cluster_alicloud_dns_record"),
+    ({"antmedia_cluster_alicloud_drain_timeout": 29}, "antmedia_cluster_alicloud_drain_timeout"),
 ])
 def test_preflight_names_the_variable(playbook, overrides, variable):
     extra = dict(SEED_VARS)
@@ -611,3 +615,14 @@ def test_dns_record_and_uploaded_certificate(playbook, tmp_path):
     seed = render(playbook)
     assert "DnsRecord" not in seed["Resources"] and "Certificate" not in seed["Resources"]
     assert seed["Resources"]["Listener443"]["Properties"]["Certificates"] == [{"CertificateId": {"Ref": "CertificateId"}}]
+
+
+# -- Scale-in with the drain Alibaba offers ---------------------------------------------------------
+def test_scale_in_keeps_the_leaving_node_in_the_drain_hook(seed_template, playbook):
+    """A SCALE_IN hook per group, CONTINUE when it times out; without the drain, none."""
+    for group in ("Origin", "Edge"):
+        assert seed_template["Resources"][group + "DrainHook"] == {"Type": "ALIYUN::ESS::LifecycleHook", "Properties": {
+            "ScalingGroupId": getatt(group + "ScalingGroup", "ScalingGroupId"), "LifecycleHookName": "streamfleet-drain",
+            "LifecycleTransition": "SCALE_IN", "DefaultResult": "CONTINUE", "HeartbeatTimeout": 600}}
+    template = render(playbook, {"antmedia_cluster_alicloud_drain_enabled": False})
+    assert not of_type(template, "ALIYUN::ESS::LifecycleHook")
