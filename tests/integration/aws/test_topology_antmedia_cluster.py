@@ -54,7 +54,8 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
     # stand-in's): once on the first deploy, nothing sent or changed on the re-run.
     role_vars = dict(role_vars, antmedia_cluster_aws_admin_email="admin@example.com",
                      antmedia_cluster_aws_admin_password=ADMIN_PASSWORD,
-                     antmedia_cluster_aws_admin_url=console.url)
+                     antmedia_cluster_aws_admin_url=console.url,
+                     antmedia_cluster_aws_notification_topic="antmedia-scaling")
     stats = run_role(playbook, role_vars, check=True)
     assert stats["failures"] == 0
     assert aws.tagged(DEPLOYMENT) == []
@@ -70,6 +71,19 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
     assert (groups["antmedia-edge"]["MinSize"], groups["antmedia-edge"]["MaxSize"]) == (2, 10)
     assert len(groups["antmedia-edge"]["Instances"]) == 2
     assert all(g["HealthCheckType"] == "ELB" and g["NewInstancesProtectedFromScaleIn"] for g in groups.values())
+    # issue 17: both groups send their launch/terminate events to the topic (the AWS stand-in's
+    # notification configurations); 1-minute metrics in both templates
+    topic = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":antmedia-scaling")][0]
+    configured = aws.autoscaling.describe_notification_configurations(AutoScalingGroupNames=list(groups))
+    assert sorted((c["AutoScalingGroupName"], c["TopicARN"], c["NotificationType"].split(":")[1])
+                  for c in configured["NotificationConfigurations"]) == [
+        (group, topic, kind) for group in ("antmedia-edge", "antmedia-origin")
+        for kind in ("EC2_INSTANCE_LAUNCH", "EC2_INSTANCE_LAUNCH_ERROR", "EC2_INSTANCE_TERMINATE",
+                     "EC2_INSTANCE_TERMINATE_ERROR")]
+    for name in groups:
+        data = aws.ec2.describe_launch_template_versions(LaunchTemplateName=name, Versions=["$Default"])[
+            "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+        assert data["Monitoring"] == {"Enabled": True}, name
     balancer = aws.elbv2.describe_load_balancers(Names=["antmedia"])["LoadBalancers"][0]
     listeners = aws.elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
     target_groups = {t["TargetGroupArn"]: t["TargetGroupName"] for t in aws.elbv2.describe_target_groups()["TargetGroups"]}
@@ -118,6 +132,8 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
     stats = run_role(playbook, role_vars, antmedia_cluster_aws_state="absent")
     assert stats["changed"] > 0
     assert aws.tagged(DEPLOYMENT) == []
+    assert aws.sns.list_topics()["Topics"] == []
+    assert aws.autoscaling.describe_notification_configurations()["NotificationConfigurations"] == []
     # the database passwords went with the cluster (moto is reset for each test: nothing else's)
     assert aws.ssm.describe_parameters()["Parameters"] == []
     stats = run_role(playbook, role_vars, antmedia_cluster_aws_state="absent")

@@ -70,7 +70,8 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
 
     # deploy: seed 003's two Stream Managers (min 2 by default; max 2 here: two addresses)
     values = _vars(base_image_id, certificate_arn, red5pro_streammanager_aws_max=2,
-                   red5pro_streammanager_aws_db_instance_identifier="sm-db")
+                   red5pro_streammanager_aws_db_instance_identifier="sm-db",
+                   red5pro_streammanager_aws_notification_topic="red5pro-scaling")
     run_topology(playbook, PLAYBOOK, values)
     elbv2 = aws.elbv2
     lb = elbv2.describe_load_balancers(Names=["streammanager"])["LoadBalancers"][0]
@@ -108,9 +109,18 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     alarm = aws.cloudwatch.describe_alarms(AlarmNames=["streammanager-scale-out"])["MetricAlarms"][0]
     assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (
         "GreaterThanOrEqualToThreshold", 70.0, 60, 2)
+    # issue 17: the alarm's actions and the group's launch/terminate events go to the topic
+    # (the AWS stand-in's notification configurations); 1-minute metrics for the 60 s alarm
+    topic = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":red5pro-scaling")][0]
+    assert alarm["AlarmActions"] == [policies["scale-out"]["PolicyARN"], topic]
+    configured = aws.autoscaling.describe_notification_configurations(AutoScalingGroupNames=["streammanager"])
+    assert sorted((c["TopicARN"], c["NotificationType"]) for c in configured["NotificationConfigurations"]) == [
+        (topic, "autoscaling:" + kind) for kind in ("EC2_INSTANCE_LAUNCH", "EC2_INSTANCE_LAUNCH_ERROR",
+                                                    "EC2_INSTANCE_TERMINATE", "EC2_INSTANCE_TERMINATE_ERROR")]
 
     template = aws.ec2.describe_launch_template_versions(LaunchTemplateName="streammanager", Versions=["$Default"])
     data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["Monitoring"] == {"Enabled": True}
     user_data = base64.b64decode(data["UserData"]).decode()
     assert "streammanager.ip" in user_data and "urandom" not in user_data
     assert "elastic-ip --deployment %s" % DEPLOYMENT in user_data and "--set streammanager" in user_data
@@ -168,6 +178,8 @@ def test_red5pro_streammanager_lifecycle(playbook, aws, base_image_id):
     run_topology(playbook, PLAYBOOK, dict(values, red5pro_streammanager_aws_state="absent"))
     assert leftovers(aws, DEPLOYMENT) == []
     assert _elastic_ips(aws) == [] and _rds_groups(aws) == [db_own_group]
+    assert aws.sns.list_topics()["Topics"] == []
+    assert aws.autoscaling.describe_notification_configurations()["NotificationConfigurations"] == []
     records = aws.route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     assert [r["Type"] for r in records if r["Name"] == DOMAIN + "."] == []
     print("red5pro streammanager lifecycle: %.0fs" % (time.monotonic() - started))
