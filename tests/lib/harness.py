@@ -127,6 +127,19 @@ def _includes_topology_role(tasks):
     return any('"%s"' % name in text for name in names)
 
 
+def _changed_something(cmd, stdout):
+    """Whether a run may have changed what the clouds hold: not in check mode, and a change
+    reported (or no stats to tell). A run that changed nothing leaves the user data and stacks
+    the previous run's audit has already searched."""
+    if "--check" in cmd or "-C" in cmd:
+        return False
+    try:
+        stats = json.loads(stdout).get("stats", {})
+    except ValueError:
+        return True
+    return any(host.get("changed") or host.get("failures") for host in stats.values())
+
+
 @contextlib.contextmanager
 def _private_json(text):
     """A mode-0600 temporary file holding ``text``; removed afterwards."""
@@ -160,7 +173,8 @@ def run_ansible_playbook(cmd, env, cwd, extra_vars=None, audit=True, timeout=Non
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, check=False, timeout=timeout)
     if audit:
         given = dict(secret_audit.inventory_variables(cmd), **(extra_vars or {}))
-        secret_audit.CURRENT.audit_run(proc.stdout + proc.stderr, cwd=cwd, since=since, extra_vars=given, env=env)
+        secret_audit.CURRENT.audit_run(proc.stdout + proc.stderr, cwd=cwd, since=since, extra_vars=given, env=env,
+                                       clouds=_changed_something(cmd, proc.stdout))
     return proc
 
 
