@@ -139,7 +139,7 @@ def measure_boot(log_dir):
                            met=rc1 == 0 and first is not None and first <= BOOT_TARGET_SECONDS
                            and rc2 == 0 and "settings already current" in log2)
         print("  boot %-22s first %.2f s (CPU %.2f s, rc %d), second %.2f s (CPU %.2f s, rc %d, %s), load %s" % (
-            server, first or -1, first_cpu or -1, rc1, second or -1, second_cpu or -1, rc2, load,
+            server, first or -1, first_cpu or -1, rc1, second or -1, second_cpu or -1, rc2,
             "nothing to do" if out[server]["second_did_nothing"] else "CHANGED AGAIN", load), flush=True)
     return out
 
