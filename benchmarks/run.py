@@ -616,6 +616,7 @@ def merge_runs(paths):
                 hosts_result["problems"] = [p for p in hosts_result["problems"] if not p.startswith(part)] + [
                     p for p in data["hosts"].get("problems", []) if p.startswith(part)]
         merged["image_id"] = merged["image_id"] or meta.get("image_id")
+    merged["results"] = dict((t, merged["results"][t]) for t in TOPOLOGIES if t in merged["results"])
     # the header's machine, versions and first load from the earliest full run (hosts.py's own
     # results carry only their finish and load)
     first = min((m for m in runs if m.get("started")), key=lambda m: m["started"])
