@@ -111,7 +111,7 @@ def sandbox_script_exports():
     for line in SANDBOX_SCRIPT.read_text().splitlines():
         if line.startswith("export "):
             for word in shlex.split(line[len("export "):]):
-                name, _, value = word.partition("=")
+                name, _equals, value = word.partition("=")
                 if "$" not in value:
                     found[name] = value
     return found
