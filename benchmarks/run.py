@@ -625,11 +625,16 @@ def merge_runs(paths):
                 finished=max(m.get("finished", "") for m in runs),
                 load_after=max(runs, key=lambda m: m.get("finished", "")).get("load_after") or first.get("load_after"),
                 parallel=True, notes=[])
-    meta["notes"].append("merged from %d runs of the same tree at the same time: %s" % (len(runs), "; ".join(
-        "%s (%s; started %s, finished %s; load before %s, after %s)" % (
-            Path(path).name, ", ".join(m.get("topologies") or []) or "boot and hosts", m.get("started"),
-            m.get("finished"), " ".join(m.get("load_before") or []), " ".join(m.get("load_after") or []))
-        for path, m in zip(paths, runs))))
+    def described(path, m):
+        if not m.get("started"):  # benchmarks/hosts.py's own results
+            return "%s (boot and hosts; finished %s; load after %s)" % (
+                Path(path).name, m.get("finished"), " ".join(m.get("load_after") or []))
+        return "%s (%s; started %s, finished %s; load before %s, after %s)" % (
+            Path(path).name, ", ".join(m.get("topologies") or []), m["started"], m.get("finished"),
+            " ".join(m.get("load_before") or []), " ".join(m.get("load_after") or []))
+
+    meta["notes"].append("merged from %d runs of the same tree at the same time: %s" % (
+        len(runs), "; ".join(described(path, m) for path, m in zip(paths, runs))))
     return meta, merged, hosts_result
 
 
