@@ -13,7 +13,7 @@ Containers are named ``sf-bench-*`` (not to collide with Molecule's) and removed
 also on failure. Needs root, Podman and the image localhost/streamfleet-testhost:bookworm
 (scripts/test-hosts.sh).
 
-    .venv/bin/python benchmarks/hosts.py [--boot-only]   (also: benchmarks/run.py --hosts)
+    .venv/bin/python benchmarks/hosts.py [--boot-only | --hosts-only]   (also: benchmarks/run.py --hosts)
 """
 import json
 import os
@@ -167,8 +167,8 @@ def measure_hosts(log_dir):
                 load_one=loads[1], load_many=loads[HOSTS])
 
 
-def measure(log_dir, boot_only=False):
-    """Both measurements (or the boot one only); problems are reported, containers always removed."""
+def measure(log_dir, boot_only=False, hosts_only=False):
+    """Both measurements (or one of them); problems are reported, containers always removed."""
     # `timeout` and CI stop with SIGTERM: exit through the finally blocks that remove the hosts.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     log_dir = Path(log_dir)
@@ -178,7 +178,8 @@ def measure(log_dir, boot_only=False):
         result["problems"].append("test-host image %s missing (run scripts/test-hosts.sh)" % IMAGE)
         return result
     try:
-        result["boot"] = measure_boot(log_dir)
+        if not hosts_only:
+            result["boot"] = measure_boot(log_dir)
     except Exception as exc:  # reported, not hidden
         result["problems"].append("boot measurement: %s" % exc)
     finally:
@@ -233,9 +234,8 @@ def markdown(result):
 
 
 def main():
-    boot_only = "--boot-only" in sys.argv[1:]
     log_dir = Path(tempfile.mkdtemp(prefix="sf-bench-hosts-"))
-    result = measure(log_dir, boot_only=boot_only)
+    result = measure(log_dir, boot_only="--boot-only" in sys.argv[1:], hosts_only="--hosts-only" in sys.argv[1:])
     print("\n".join(markdown(result)))
     # the shape of benchmarks/run.py's results, for run.py --hosts-from
     finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
