@@ -602,11 +602,20 @@ def merge_runs(paths):
         meta = data.get("meta", {})
         runs.append(meta)
         for topology, result in (data.get("results") or {}).items():
-            if "summary" in result or topology not in merged["results"]:
+            reps = data.get("repetitions") or []
+            reps = reps.get(topology, []) if isinstance(reps, dict) else reps
+            reps = [rep[topology] for rep in reps if topology in rep]
+            if "summary" in result and "summary" in merged["results"].get(topology, {}):
+                # more repetitions of a topology from another run: medians over all of them
+                merged["repetitions"][topology] += reps
+                both = [{topology: rep} for rep in merged["repetitions"][topology]]
+                summary, ratios = summarize(both, topology)
+                merged["results"][topology] = dict(result, summary=summary, ratios=ratios, repetitions=len(both),
+                                                   problems=merged["results"][topology]["problems"]
+                                                   + result["problems"])
+            elif "summary" in result or topology not in merged["results"]:
                 merged["results"][topology] = result
-                reps = data.get("repetitions") or []
-                merged["repetitions"][topology] = (reps.get(topology, []) if isinstance(reps, dict)
-                                                   else [rep[topology] for rep in reps if topology in rep])
+                merged["repetitions"][topology] = reps
         merged["scale"].update((t, _int_keys(c)) for t, c in (data.get("scale") or {}).items())
         # the boot and the 6-hosts measurements each from the last run that made it
         for part in ("boot", "hosts"):

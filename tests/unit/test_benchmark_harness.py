@@ -284,7 +284,7 @@ def test_runs_made_at_the_same_time_merge_into_one_table(tmp_path):
                            topologies=["wcs_cdn", "antmedia_cluster"], load_before=["16.4", "14.0", "9.9"],
                            load_after=["9.0", "9.5", "9.9"]),
                  results={"wcs_cdn": measured, "antmedia_cluster": {"problems": ["no results"]}},
-                 repetitions={"wcs_cdn": [{"collection": {}}]}, scale={}, hosts={"boot": {"wcs": {}}})
+                 repetitions={"wcs_cdn": [{"wcs_cdn": {"collection": {}}}]}, scale={}, hosts={"boot": {"wcs": {}}})
     second = dict(meta=dict(started="2026-12-07T15:17:47+00:00", finished="2026-12-07 16:05 UTC", repeat=3,
                             topologies=["antmedia_cluster"], load_before=["20.4", "19.9", "15.0"],
                             load_after=["8.0", "9.0", "9.9"]),
@@ -300,6 +300,7 @@ def test_runs_made_at_the_same_time_merge_into_one_table(tmp_path):
     assert merged["results"]["antmedia_cluster"]["repetitions"] == 2
     assert merged["results"]["wcs_cdn"] is not None and "summary" in merged["results"]["wcs_cdn"]
     assert merged["repetitions"]["antmedia_cluster"] == [{"collection": {}}]
+    assert merged["repetitions"]["wcs_cdn"] == [{"collection": {}}]
     assert merged["scale"] == {"antmedia_cluster": {2: {}}}
     assert hosts_result == {"boot": {"wcs": {}}, "problems": []}
     # the table names both runs with their load
