@@ -214,6 +214,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmed
     check_url,
     database_type,
     diff_entries,
+    holds_password,
     plan,
     read_state,
     redact_url,
@@ -367,7 +368,8 @@ def main():
     if params["method"] == "files":
         for edit in changed_edits:
             try:
-                write_atomically(module, edit.path, edit.after)
+                # a file with the database password: its owner only (issue 21)
+                write_atomically(module, edit.path, edit.after, private=holds_password(edit.after))
             except (IOError, OSError) as exc:
                 module.fail_json(msg="cannot write %s: %s" % (edit.path, exc), **result)
         result["restart_required"] = True

@@ -109,13 +109,15 @@ def _read(path):
 
 
 def _write(changes, err):
-    """Write every ``(path, before, after, label)`` whose text changed; True when one did."""
+    """Write every ``(path, before, after, label[, private])`` whose text changed; True when one
+    did. ``private``: the text holds a secret, the file is left to its owner only."""
     changed = False
-    for path, before, after, label in changes:
+    for change in changes:
+        path, before, after, label = change[:4]
         if before == after:
             continue
         try:
-            write_atomically(None, path, after)
+            write_atomically(None, path, after, private=bool(change[4:5] and change[4]))
         except (IOError, OSError) as exc:
             raise BootError("cannot write %s: %s" % (path, exc.strerror or exc))
         _say(err, "changed %s%s" % (path, (": " + label) if label else ""))
@@ -274,7 +276,9 @@ def cmd_antmedia_cluster_mode(args, out, err):
         _wait_for_database(args, url, err)
     plans = _antmedia_plans(args.home, args.mode, url or None)
     _say(err, "%s mode with %s" % (args.mode, _redacted(url)))
-    if _write([(item.path, item.before, item.after, "") for item in plans], err):
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import holds_password
+    # A settings file with the database password is readable by its owner only (issue 21).
+    if _write([(item.path, item.before, item.after, "", holds_password(item.after)) for item in plans], err):
         return EXIT_CHANGED
     _say(err, "Ant Media files already in %s mode" % args.mode)
     return EXIT_UNCHANGED

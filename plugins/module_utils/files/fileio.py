@@ -56,8 +56,12 @@ def _fsync_directory(directory):
         os.close(fd)
 
 
-def write_atomically(module, path, text, backup=False, mode=None):
-    """Replace ``path`` with ``text`` atomically; return the backup path or None."""
+def write_atomically(module, path, text, backup=False, mode=None, private=False):
+    """Replace ``path`` with ``text`` atomically; return the backup path or None.
+
+    ``private``: the file holds a secret; group and others lose every permission on it (the
+    owner keeps its own).
+    """
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
     existing = os.stat(path) if os.path.exists(path) else None
@@ -73,8 +77,9 @@ def write_atomically(module, path, text, backup=False, mode=None):
             handle.write(text.encode(ENCODING, ERRORS))
             handle.flush()
             os.fsync(handle.fileno())
+        keep = 0o7700 if private else 0o7777
         if existing is not None:
-            os.chmod(tmp_path, existing.st_mode & 0o7777)
+            os.chmod(tmp_path, existing.st_mode & keep)
             if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
                 try:
                     os.chown(tmp_path, existing.st_uid, existing.st_gid)
@@ -85,7 +90,11 @@ def write_atomically(module, path, text, backup=False, mode=None):
                 umask = os.umask(0)
                 os.umask(umask)
                 mode = 0o644 & ~umask
+            mode &= keep
             os.chmod(tmp_path, mode)
+        if private and existing is not None:
+            # atomic_move gives the new file the mode of the one it replaces: that one first
+            os.chmod(path, existing.st_mode & keep)
         if module is not None:
             module.atomic_move(tmp_path, path)
         else:

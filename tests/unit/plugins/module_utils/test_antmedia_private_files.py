@@ -34,3 +34,31 @@ def test_without_a_password_the_mode_is_kept(tmp_path):
     assert mode(home / SERVER) == 0o644
     assert not holds_password("clusterdb.host=mongodb://10.0.1.10\n")
     assert holds_password("db.host=mongodb://u:p@10.0.1.10\n")
+
+
+def _wide(home):
+    for path in home.rglob("*.properties"):
+        os.chmod(str(path), 0o644)
+
+
+def test_the_module_writes_the_password_files_for_their_owner_only(run_module, tmp_path):
+    home = make_home(tmp_path)
+    _wide(home)
+    result = run_module("antmedia_cluster_mode", dict(home=str(home), mode="cluster", database_url=PLAIN_URL))
+    assert result["changed"] is True, result
+    assert mode(home / SERVER) == 0o600 and mode(home / app_path("LiveApp")) == 0o600
+
+
+def test_the_boot_command_writes_the_password_files_for_their_owner_only(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from ansible_collections.streamfleet.cluster.plugins.module_utils.boot import cli
+
+    home = make_home(tmp_path)
+    _wide(home)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PLAIN_URL + "\n"))
+    rc = cli.main(["antmedia-cluster-mode", "--home", str(home), "--mode", "cluster", "--url-stdin"],
+                  io.StringIO(), io.StringIO())
+    assert rc == cli.EXIT_CHANGED
+    assert mode(home / SERVER) == 0o600 and mode(home / app_path("LiveApp")) == 0o600
