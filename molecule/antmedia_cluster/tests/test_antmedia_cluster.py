@@ -183,7 +183,7 @@ def test_file_modes(ams):
     for path in paths:
         config = on(ams).file(path)
         assert (config.user, config.group) == ("antmedia", "antmedia"), path
-        assert config.mode == 0o640, path
+        assert config.mode == 0o600, path
     assert on(ams).file("/var/cache/streamfleet/antmedia").mode == 0o700
 
 
