@@ -240,7 +240,6 @@ def test_user_data_after_the_vendor_standalone_switch(ams):
     wait_live(ams)
 
 
-
 # ---- The Alibaba boot path (issue 18; converge.yml's last plays) ---------------------------
 # The MongoDB host booted as the stack's MongoDB instance in converge (first boot) and in the
 # idempotence converge (second boot); the edge boots as a node here, last of its checks: from
