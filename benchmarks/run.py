@@ -634,6 +634,7 @@ def merge_runs(paths):
                 finished=max(m.get("finished", "") for m in runs),
                 load_after=max(runs, key=lambda m: m.get("finished", "")).get("load_after") or first.get("load_after"),
                 parallel=True, notes=[])
+
     def described(path, m):
         if not m.get("started"):  # benchmarks/hosts.py's own results
             return "%s (boot and hosts; finished %s; load after %s)" % (
