@@ -42,19 +42,23 @@ APPS_WITH_CREDENTIAL_LINES = ("root",)
 JEE = HOME + "/conf/jee-container.xml"
 SETTINGS = [SERVER_CONFIG] + ["%s/webapps/%s/WEB-INF/red5-web.properties" % (HOME, app) for app in APPS] + [JEE]
 
+# The probes' shared start: the cluster URL read from the server's own configuration file
+# (never from a command line) and a client on it.
+CONNECT_WITH_SERVER_URL = r"""
+url = None
+for line in open("/usr/local/antmedia/conf/red5.properties"):
+    if line.startswith("clusterdb.host="):
+        url = line.split("=", 1)[1].strip()
+client = MongoClient(url, serverSelectionTimeoutMS=10000)
+"""
+
 # Runs on an Ant Media host with pymongo. It reads the cluster URL from the server's own
 # configuration file, so no credential is ever on a command line.
 PROBE = r"""
 import json, socket, time
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
-
-url = None
-for line in open("/usr/local/antmedia/conf/red5.properties"):
-    if line.startswith("clusterdb.host="):
-        url = line.split("=", 1)[1].strip()
-client = MongoClient(url, serverSelectionTimeoutMS=10000)
-out = {}
+""" + CONNECT_WITH_SERVER_URL + r"""out = {}
 node = {"id": "verifier-" + socket.gethostname(), "ip": socket.gethostname(),
         "lastUpdateTime": int(time.time() * 1000)}
 nodes = client["clusterdb"]["clusternode"]
@@ -258,13 +262,7 @@ import json
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 from urllib.parse import urlsplit
-
-url = None
-for line in open("/usr/local/antmedia/conf/red5.properties"):
-    if line.startswith("clusterdb.host="):
-        url = line.split("=", 1)[1].strip()
-client = MongoClient(url, serverSelectionTimeoutMS=10000)
-status = client["admin"].command("connectionStatus")
+""" + CONNECT_WITH_SERVER_URL + r"""status = client["admin"].command("connectionStatus")
 users = [u["user"] for u in status["authInfo"]["authenticatedUsers"]]
 client["clusterdb"]["alicloud_probe"].replace_one({"_id": 1}, {"_id": 1}, upsert=True)
 client["clusterdb"]["alicloud_probe"].drop()
