@@ -18,7 +18,8 @@ description:
   - In C(conf/autoscale.xml) the V(active) flag, the C(cloudWatchHost) URL the node reports its
     load to and the C(reportingSpeed).
   - In C(conf/cluster.xml) the cluster C(password), which must equal C(cluster.password) of the
-    Stream Manager.
+    Stream Manager. When the module writes C(cluster.xml), the file (and its backup) keeps only
+    its owner's permissions (C(0600) from the shipped C(0644)).
   - Only the files an option refers to are read and written. Red5 Pro reads both files at
     start, so RV(restart_required) tells a handler to restart the service.
 author: streamfleet maintainers (@streamfleet)
@@ -299,7 +300,8 @@ def main():
         backups = {}
         for label, path, _before, after, _mb, _ma in changed_plans:
             try:
-                backup = write_atomically(module, path, after, backup=params["backup"])
+                # cluster.xml holds the cluster password: owner only, its backup too.
+                backup = write_atomically(module, path, after, backup=params["backup"], private=label == "cluster")
             except (IOError, OSError) as exc:
                 module.fail_json(msg="cannot write %s: %s" % (path, exc), **result)
             if backup:

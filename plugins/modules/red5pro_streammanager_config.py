@@ -28,6 +28,9 @@ description:
     with the lines the vendor's installer (C(r5p_config_stream_manager.sh)) adds.
   - Secrets (database password, cluster password, API tokens, AWS keys) are C(no_log) options.
     Their values never appear in the result, the diff (shown as C(********)) or warnings.
+    When the module writes C(red5-web.properties) while one of those keys has a value (the
+    shipped C(cluster.password=changeme) counts), the file and its backup keep only their
+    owner's permissions (C(0600) from the shipped C(0644)).
   - Never restarts Red5 Pro. RV(restart_required) tells a handler to restart it.
   - A missing file is an error (the module does not create the Stream Manager's configuration).
 author: streamfleet maintainers (@streamfleet)

@@ -12,7 +12,8 @@ edits files with the very code the modules use, so a boot and a playbook leave t
         print a metadata value (``local-ipv4``, ``instance-id``, ``public-ipv4``, ``region``)
     streamfleet-boot set-properties FILE KEY=VALUE [KEY=VALUE ...]
         set keys in a Java properties file, in place; a key the file ships only as a commented
-        default (``#key=...``) is uncommented where it stands; never appended twice
+        default (``#key=...``) is uncommented where it stands; never appended twice; a
+        secret-looking key given a value leaves the file readable by its owner only
     streamfleet-boot set-jvm-options FILE OPTION [OPTION ...]
         set JVM options in a file of options one (or a few) a line, as ``wcs_config`` does:
         ``-Xmx2g`` replaces the ``-Xmx`` where it stands (WCS ships ``-Xmx1024M`` and no
@@ -160,7 +161,9 @@ def cmd_set_properties(args, out, err):
         settings[key] = value
     before, after, keys = plan_properties(args.file, settings)
     shown = ", ".join(key + (" (secret)" if SECRET_LOOKING_KEY.search(key) else "") for key in keys)
-    if _write([(args.file, before, after, shown)], err):
+    # A secret given here leaves the file readable by its owner only.
+    private = any(value and SECRET_LOOKING_KEY.search(key) for key, value in settings.items())
+    if _write([(args.file, before, after, shown, private)], err):
         return EXIT_CHANGED
     _say(err, "%s already current" % args.file)
     return EXIT_UNCHANGED

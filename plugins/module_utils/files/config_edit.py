@@ -24,7 +24,8 @@ removed are collapsed to one line when duplicated; other duplicated keys are onl
 Keys matching ``SECRET_LOOKING_KEY`` (``password``, ``secret``, ``token`` ...) are masked in
 diffs too, whoever set them.
 
-``apply_edits(module, edits, backup=False)`` writes the changed files (not in check mode),
+``apply_edits(module, edits, backup=False)`` writes the changed files (not in check mode; a
+file where one of ``secret_keys`` has a value, and its backup, readable by the owner only),
 warns about duplicated keys (key names only) and returns
 ``dict(changed, changed_keys, restart_required, backup_files, diff)`` (``diff`` only when
 Ansible runs with ``--diff``; a list with one before/after per file).  The values of
@@ -122,6 +123,15 @@ class FileEdit:
     @property
     def changed(self):
         return self.before != self.after
+
+    @property
+    def holds_secret(self):
+        """The text to write gives one of ``secret_keys`` a value: ``apply_edits`` writes it
+        readable by its owner only (a shipped placeholder counts too: it is what the server uses)."""
+        if self.kind != "properties" or not self.secret_keys:
+            return False
+        doc = PropertiesDocument.parse(self.after)
+        return any(doc.get(key) for key in self.secret_keys)
 
     def _masked(self, text, changed_mask):
         if self.kind != "properties":
@@ -241,7 +251,8 @@ def apply_edits(module, edits, backup=False):
     if not module.check_mode:
         for edit in edits:
             if edit.changed:
-                backup_path = write_atomically(module, edit.path, edit.after, backup=backup)
+                backup_path = write_atomically(module, edit.path, edit.after, backup=backup,
+                                               private=edit.holds_secret)
                 if backup_path:
                     backup_files[edit.path] = backup_path
     changed_keys = []

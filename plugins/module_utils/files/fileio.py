@@ -9,14 +9,16 @@ API (other modules code against it; keep it stable)::
         Bytes are decoded as UTF-8 with ``surrogateescape``, so any file (Latin-1 included)
         round-trips byte for byte through ``write_atomically``.  ``newline_style`` is the
         file's most common line terminator (``"\\n"`` for a file without any).
-    write_atomically(module, path, text, backup=False, mode=None) -> backup path or None
+    write_atomically(module, path, text, backup=False, mode=None, private=False) -> backup path or None
         Writes ``text`` to a temporary file in the same directory, fsyncs it and renames it
         over ``path`` so that readers see the old or the new file, never a partial one.
         An existing file keeps its owner, group and mode (``module.atomic_move`` also keeps
         its SELinux context); a new file gets ``mode`` (default 0644 minus the umask).
         With ``backup=True`` and an existing file, ``module.backup_local`` copies it first and
-        its path is returned.  ``module`` may be None (plain ``os.replace``) for non-module use:
-        the boot command (``boot/cli.py``, run at boot with plain ``python3``) writes that way.
+        its path is returned.  ``private=True`` (the text holds a secret): the file, and its
+        backup, keep only the owner's permissions.  ``module`` may be None (plain
+        ``os.replace``) for non-module use: the boot command (``boot/cli.py``, run at boot
+        with plain ``python3``) writes that way.
 
 Standard library only: this file is installed on images by the ``server_boot`` role and must
 never import Ansible.
@@ -66,10 +68,18 @@ def write_atomically(module, path, text, backup=False, mode=None, private=False)
     directory = os.path.dirname(path)
     existing = os.stat(path) if os.path.exists(path) else None
     backup_path = None
+    keep = 0o7700 if private else 0o7777
+    if private and existing is not None:
+        # First, so that neither the backup copy nor the file's last moments are readable by others;
+        # atomic_move also gives the new file the mode of the one it replaces.
+        os.chmod(path, existing.st_mode & keep)
     if backup and existing is not None:
         if module is None:
             raise ValueError("backup needs an AnsibleModule")
         backup_path = module.backup_local(path)
+        if private:
+            # The old text may hold the secret too, whatever mode the copy was made with.
+            os.chmod(backup_path, existing.st_mode & keep)
 
     fd, tmp_path = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
@@ -77,7 +87,6 @@ def write_atomically(module, path, text, backup=False, mode=None, private=False)
             handle.write(text.encode(ENCODING, ERRORS))
             handle.flush()
             os.fsync(handle.fileno())
-        keep = 0o7700 if private else 0o7777
         if existing is not None:
             os.chmod(tmp_path, existing.st_mode & keep)
             if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
@@ -92,9 +101,6 @@ def write_atomically(module, path, text, backup=False, mode=None, private=False)
                 mode = 0o644 & ~umask
             mode &= keep
             os.chmod(tmp_path, mode)
-        if private and existing is not None:
-            # atomic_move gives the new file the mode of the one it replaces: that one first
-            os.chmod(path, existing.st_mode & keep)
         if module is not None:
             module.atomic_move(tmp_path, path)
         else:

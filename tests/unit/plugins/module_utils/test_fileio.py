@@ -84,3 +84,26 @@ def test_failed_move_leaves_the_file_and_no_temp(tmp_path):
         write_atomically(Broken(), str(path), "new\n")
     assert path.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["f"]
+
+
+def test_private_leaves_the_owner_only_on_the_file_and_its_backup(tmp_path):
+    path = tmp_path / "secret.properties"
+    path.write_text("password=old\n")
+    os.chmod(path, 0o664)
+    backup = write_atomically(FakeModule(), str(path), "password=new\n", backup=True, private=True)
+    assert path.read_text() == "password=new\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    # The backup holds the old secret: private too, however backup_local copied it.
+    assert open(backup).read() == "password=old\n"
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    assert sorted(os.listdir(tmp_path)) == ["secret.properties", "secret.properties.bak"]
+
+
+def test_private_new_file_and_no_module(tmp_path):
+    path = tmp_path / "new.properties"
+    write_atomically(None, str(path), "token=x\n", mode=0o644, private=True)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    # Without private the same call keeps the world-readable mode asked for.
+    other = tmp_path / "plain.properties"
+    write_atomically(None, str(other), "a=1\n", mode=0o644)
+    assert stat.S_IMODE(os.stat(other).st_mode) == 0o644

@@ -112,6 +112,16 @@ def test_explicit_paths_and_backup(run_module, tmp_path):
     assert Path(result["backup_files"]["cluster"]).read_bytes() == (TREE / "conf" / "cluster.xml").read_bytes()
 
 
+def test_cluster_xml_becomes_owner_only_autoscale_xml_keeps_its_mode(run_module, home):
+    cluster, autoscale = home / "conf" / "cluster.xml", home / "conf" / "autoscale.xml"
+    cluster.chmod(0o644)  # as shipped
+    autoscale.chmod(0o644)
+    result = run_module("red5pro_node_config", args(home, backup=True))
+    assert cluster.stat().st_mode & 0o777 == 0o600
+    assert Path(result["backup_files"]["cluster"]).stat().st_mode & 0o777 == 0o600
+    assert autoscale.stat().st_mode & 0o777 == 0o644
+
+
 def test_mode_is_kept(run_module, home):
     target = home / "conf" / "cluster.xml"
     target.chmod(0o600)

@@ -182,6 +182,20 @@ def test_backup_and_mode_kept(run_module, home):
     assert os.stat(path).st_mode & 0o777 == 0o600
 
 
+def test_a_file_holding_secrets_becomes_owner_only_with_its_backup(run_module, home):
+    path = home / REL
+    os.chmod(path, 0o644)  # as shipped
+    result = run_module("red5pro_streammanager_config", dict(ARGS, home=str(home), backup=True))
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    # The backup holds the shipped cluster.password: private as well.
+    assert os.stat(result["backup_files"][str(path)]).st_mode & 0o777 == 0o600
+    # A file of the same edit without a value for any secret key keeps its mode.
+    context = home / REL.parent / "applicationContext.xml"
+    os.chmod(context, 0o644)
+    assert run_module("red5pro_streammanager_config", dict(home=str(home), cloud_controller="aws"))["changed"]
+    assert os.stat(context).st_mode & 0o777 == 0o644
+
+
 def read(home, name):
     return (home / REL.parent / name).read_text()
 

@@ -92,6 +92,7 @@ def test_same_bytes_as_the_wcs_module(tmp_path, run_module):
 
 def test_streammanager_ip_and_commented_default_uncommented(tmp_path):
     conf = tree(tmp_path, "red5pro_streammanager") / "webapps" / "streammanager" / "WEB-INF" / "red5-web.properties"
+    conf.chmod(0o644)
     before = conf.read_text()
     assert "\n#aws.defaultzone={default-region}\n" in before and "\nstreammanager.ip=\n" in before
     args = ["set-properties", str(conf), "streammanager.ip=10.0.3.7", "aws.defaultzone=eu-west-1",
@@ -104,6 +105,8 @@ def test_streammanager_ip_and_commented_default_uncommented(tmp_path):
                      .replace("\n#aws.accessSecret={account-accessSecret}\n", "\naws.accessSecret=s3cr3t&/x\n"))
     # Keys only, never values of secret-looking keys.
     assert "aws.accessSecret (secret)" in err and "s3cr3t" not in err + out
+    # A secret was given: the file is left to its owner (the WCS test above: no secret, mode kept).
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600
     assert run(args)[0] == cli.EXIT_UNCHANGED
     assert conf.read_text() == after
 
