@@ -4,9 +4,9 @@
 installed software, cloud-init's copies of user data, temporary directories, root's and the
 users' home directories, logs) for every secret in each form it could be written in (as is,
 percent-encoded, JSON-escaped, base64 at the three alignments it can have in a longer text) and
-returns the files that hold one, with their mode and owner; ``leaks(...)`` keeps those that are
-not a mode-0600/0400 file of an allowed owner. The secrets go to the host on standard input
-(``podman exec -i``), never on a command line. /proc, /sys, /dev, /run and the database files
+returns the files that hold one, with their mode and owner; ``leaked(found, owners)`` keeps those
+that are not a mode-0600/0400 file of an allowed owner (``leaks(...)``: search, then that). The
+secrets go to the host on standard input (``podman exec -i``), never on a command line. /proc, /sys, /dev, /run and the database files
 are not searched (the database holds the password hashes, and its files are the server's).
 
 Not a scenario (no molecule.yml): scripts/molecule.sh and Molecule's glob pass it over.
@@ -81,9 +81,14 @@ def files_holding(host, secrets, roots=ROOTS, skip=SKIP):
     return [tuple(entry) for entry in json.loads(result.stdout)]
 
 
-def leaks(host, secrets, owners=("root",), roots=ROOTS, skip=SKIP):
-    """The files holding a secret that are not mode 0600/0400 files of one of ``owners``, each as
-    ``"path (mode 0644, owner x): labels"``."""
+def leaked(found, owners=("root",)):
+    """Of ``found`` (what ``files_holding`` answered), the files that are not mode 0600/0400
+    files of one of ``owners``, each as ``"path (mode 0644, owner x): labels"``."""
     return ["%s (mode %04o, owner %s): %s" % (path, mode, owner, ", ".join(labels))
-            for path, mode, owner, labels in files_holding(host, secrets, roots, skip)
+            for path, mode, owner, labels in found
             if mode & 0o077 or owner not in owners]
+
+
+def leaks(host, secrets, owners=("root",), roots=ROOTS, skip=SKIP):
+    """``leaked`` of a new search of ``host``."""
+    return leaked(files_holding(host, secrets, roots, skip), owners)

@@ -184,3 +184,28 @@ def test_user_data_twice_leaves_every_key_once(host):
     per_boot = on(host).file("/var/lib/cloud/scripts/per-boot/streamfleet-red5pro-streammanager.sh")
     assert per_boot.exists and per_boot.mode == 0o700
     wait_http(host, "http://127.0.0.1:5080/")
+
+
+# -- issue 21: the secrets are only in private files -----------------------------------------------
+from host_secrets import files_holding, leaked  # noqa: E402
+
+# The server's own files hold the secrets: red5-web.properties (Stream Manager) and cluster.xml
+# (node, XML-escaped). red5pro.service has no User=: the server runs as root.
+HOST_SECRETS = dict(CREDENTIALS)
+HOST_SECRETS.update(("%s (XML-escaped)" % name, html.escape(value)) for name, value in CREDENTIALS.items()
+                    if html.escape(value) != value)
+SECRET_FILES = {
+    "sf-red5pro-sm": {WEB_INF + "/red5-web.properties": sorted(CREDENTIALS)},
+    "sf-red5pro-node": {HOME + "/conf/cluster.xml": ["red5pro_cluster_password (XML-escaped)"]},
+}
+
+
+def test_secrets_only_in_private_files_of_root(host):
+    """Last, after the boot-time rewrite above: configuration, software, cloud-init, temporary and
+    home directories and logs hold the scenario's secrets (any encoding) only in mode-0600/0400
+    files of root, and the search finds them where the server needs them."""
+    found = files_holding(host, HOST_SECRETS)  # one search of the host for both checks
+    holding = {path: labels for path, _mode, _owner, labels in found}
+    for path, labels in SECRET_FILES[host.backend.get_hostname()].items():
+        assert holding.get(path) == labels, (path, holding.get(path))
+    assert leaked(found, owners=("root",)) == []

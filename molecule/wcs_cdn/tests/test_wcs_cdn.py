@@ -311,3 +311,25 @@ def test_verify_playbook_reads_the_edge_from_outside(host):
     assert "HTTPS checks skipped" in tasks["Note that HTTPS is not checked"]["msg"]
     [edge_stats] = tasks["WCS stats on every edge"]["results"]
     assert edge_stats["ok"] is True and edge_stats["url"] == "http://%s:8081/?action=stat" % edge
+
+
+# -- issue 21: secrets only in private files ------------------------------------------------------
+from host_secrets import files_holding, leaked  # noqa: E402
+
+# The WCS role takes no secret and the scenario gives none; the secret a WCS host holds is the
+# instance profile's credentials the drain agent reads from instance metadata to sign its Auto
+# Scaling calls (the edge's drain test above: the IMDS stand-in serves the n-th credentials as
+# standin-secret-000n / standin-session-token-000n; the agent signed with the first). WCS's own
+# shipped wss.keystore.password is the vendor's public default, not one of ours.
+INSTANCE_CREDENTIALS = dict(
+    ("instance profile %s %d" % (kind, n), "standin-%s-%04d" % (kind, n))
+    for kind in ("secret", "session-token") for n in range(1, 11))
+
+
+def test_instance_credentials_only_in_private_files_of_root(host):
+    """After the drain test: the edge's configuration, software, cloud-init, temporary and home
+    directories and logs hold the credentials the agent used (any encoding) only in mode-0600/0400
+    files of root (webcallserver.service and streamfleet-drain.service run as root)."""
+    if is_origin(host):
+        pytest.skip("only the edge's drain agent reads instance credentials")
+    assert leaked(files_holding(host, INSTANCE_CREDENTIALS), owners=("root",)) == []
