@@ -68,6 +68,23 @@ CHARGE_TYPES = ["PrePaid", "PostPaid"]
 INTERNET_CHARGE = ["PayByBandwidth", "PayByTraffic"]
 
 SCHEMAS = {
+    "DATASOURCE::ECS::Images": {
+        # A data source (ROS user guide "Data source resources"): queries, creates nothing. Names and
+        # types from the page's Syntax block; allowed values from its Properties table (OSType and
+        # Architecture as the ROS resource specification lists them in the ROS CDK's ImagesProps,
+        # @alicloud/ros-cdk-ecs datasource/images). Status takes a comma-separated list, so it is not an
+        # enum here. Return values: ImageIds (the list of image ids) and Images (the list of images).
+        "source": DOC + "datasource-ecs-images",
+        "properties": {
+            "Status": S(), "ImageOwnerAlias": S(allowed=["system", "self", "others", "marketplace"]),
+            "Usage": S(allowed=["instance", "none"]), "ActionType": S(allowed=["CreateEcs", "ChangeOS"]),
+            "ResourceGroupId": S(), "Architecture": S(allowed=["i386", "x86_64", "arm64"]), "ImageFamily": S(),
+            "IsSupportIoOptimized": B(), "IsSupportCloudinit": B(), "ImageName": S(), "SnapshotId": S(),
+            "IsPublic": B(), "OSType": S(allowed=["windows", "linux"]), "ImageId": S(), "InstanceType": S(),
+            "Tags": L(), "RefreshOptions": S(allowed=["Never", "Always"]),
+        },
+        "attributes": ["ImageIds", "Images"],
+    },
     "ALIYUN::DNS::DomainRecord": {
         # The page: RR, DomainName, Value and Type required; Type "see DNS record types", whose
         # values are those of the Alibaba Cloud DNS API AddDomainRecord

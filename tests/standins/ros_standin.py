@@ -26,9 +26,13 @@ Test control (unsigned, under /_standin/): POST /_standin/fail with JSON
 stack fail at that resource; GET /_standin/stacks lists what exists (with the NoEcho parameter
 names); POST /_standin/resolve with JSON {"stack_name": ..., "resource": ..., "property": ...}
 answers that property of a live stack's resource with the template functions applied (Ref,
-Fn::GetAtt, Fn::Join, Fn::Replace), e.g. the user data an instance would get; POST
+Fn::GetAtt, Fn::Join, Fn::Replace, Fn::Select), e.g. the user data an instance would get; POST
 /_standin/reset.
-Nothing in a template can trigger a failure, so production templates carry no test markers.
+No test marker in a template triggers a failure, so production templates carry none. What
+real ROS would fail at run time fails here too where the stand-in can know it: the image data
+source (DATASOURCE::ECS::Images) answers from a small documented catalogue of public images
+(IMAGE_CATALOGUE, newest first), and an ECS instance whose ImageId comes out empty (an unknown
+family) fails its create with ECS's InvalidImageId.NotFound, the stack rolling back.
 
 What it does NOT check (docs/alicloud.md): quotas, real ids, whether referenced objects exist,
 ordering/dependencies, values computed by functions, stack policies, RAM permissions, the V1
@@ -39,6 +43,7 @@ Run: python tests/standins/ros_standin.py --port 18080
 """
 import argparse
 import copy
+import fnmatch
 import hashlib
 import hmac
 import json
@@ -162,7 +167,11 @@ def evaluate(node, ref, getatt):
     list with a delimiter; Fn::Replace
     (https://www.alibabacloud.com/help/en/ros/user-guide/function-replace) takes
     ``[{old: new, ...}, string]`` and replaces every occurrence of each old substring with its
-    new value. Anything else evaluates to its JSON text, as before.
+    new value; Fn::Select (https://www.alibabacloud.com/help/en/ros/user-guide/function-select)
+    takes ``[index, list, default]``: the element at the index (0..N-1, or -N..-1 from the end),
+    and for an index out of range the default if one is given, else an empty string. (Its
+    ``start:stop:step`` and map forms are not needed by our templates and not evaluated.)
+    Anything else evaluates to its JSON text, as before.
     """
     if isinstance(node, dict) and len(node) == 1:
         (key, val), = node.items()
@@ -170,6 +179,13 @@ def evaluate(node, ref, getatt):
             return ref(val)
         if key == "Fn::GetAtt":
             return getatt(val[0], val[1])
+        if key == "Fn::Select" and isinstance(val, list) and len(val) in (2, 3):
+            index = int(evaluate(val[0], ref, getatt))
+            items = evaluate(val[1], ref, getatt) if isinstance(val[1], dict) else [
+                evaluate(item, ref, getatt) for item in val[1]]
+            if isinstance(items, list) and -len(items) <= index < len(items):
+                return items[index]
+            return evaluate(val[2], ref, getatt) if len(val) == 3 else ""
         if key == "Fn::Join":
             return val[0].join(str(evaluate(v, ref, getatt)) for v in val[1])
         if key == "Fn::Replace":
@@ -181,6 +197,52 @@ def evaluate(node, ref, getatt):
     if isinstance(node, (dict, list)):
         return json.dumps(node, sort_keys=True)
     return node
+
+
+# The public images the stand-in's DATASOURCE::ECS::Images finds: a small catalogue written by us
+# from image records ECS's DescribeImages answers (ImageId, ImageFamily, OSType, Architecture,
+# ImageOwnerAlias, Status, CreationTime as that API names them; public images are ImageOwnerAlias
+# "system"). ubuntu_24_04_x64_20G_alibase_20260810.vhd: a DescribeImages record read 2026-12-07
+# (CreationTime 2026-08-13T01:49:37Z); the other two ids follow Alibaba's public naming
+# (<os>_<version>_x64_20G_alibase_<date>.vhd), their creation times are the date in the name.
+# Not a copy of Alibaba's list: real regions hold more images and families, and other ids.
+IMAGE_CATALOGUE = [
+    {"ImageId": "ubuntu_24_04_x64_20G_alibase_20260916.vhd", "ImageFamily": "acs:ubuntu_24_04_x64",
+     "CreationTime": "2026-09-16T00:00:00Z"},
+    {"ImageId": "ubuntu_24_04_x64_20G_alibase_20260810.vhd", "ImageFamily": "acs:ubuntu_24_04_x64",
+     "CreationTime": "2026-08-13T01:49:37Z"},
+    {"ImageId": "ubuntu_22_04_x64_20G_alibase_20240130.vhd", "ImageFamily": "acs:ubuntu_22_04_x64",
+     "CreationTime": "2024-01-30T00:00:00Z"},
+]
+for _image in IMAGE_CATALOGUE:
+    _image.update(ImageName=_image["ImageId"], OSType="linux", Architecture="x86_64", ImageOwnerAlias="system",
+                  Status="Available", IsPublic=True)
+
+
+def find_images(properties):
+    """DATASOURCE::ECS::Images over IMAGE_CATALOGUE: the matching images, newest first.
+
+    Filters as the ROS page (datasource-ecs-images) describes them: ImageFamily, ImageId, OSType,
+    Architecture exact; ImageName with * wildcards; Status a comma-separated list, default
+    Available; ImageOwnerAlias default system, self and others (marketplace only when asked).
+    The order is the ECS image family's: the latest image is the one created last ("Image family"
+    overview, https://www.alibabacloud.com/help/en/ecs/user-guide/overview-37), and a template takes
+    the first id (ROS user guide "Data source resources"). Properties the catalogue cannot answer
+    (InstanceType, Usage, Tags, ...) do not filter. An unknown family matches nothing: an empty list.
+    """
+    statuses = [v.strip() for v in str(properties.get("Status") or "Available").split(",")]
+    owners = [properties["ImageOwnerAlias"]] if properties.get("ImageOwnerAlias") else ["system", "self", "others"]
+    found = []
+    for image in IMAGE_CATALOGUE:
+        if image["Status"] not in statuses or image["ImageOwnerAlias"] not in owners:
+            continue
+        if any(key in properties and str(properties[key]) != image[key]
+               for key in ("ImageFamily", "ImageId", "OSType", "Architecture")):
+            continue
+        if "ImageName" in properties and not fnmatch.fnmatchcase(image["ImageName"], str(properties["ImageName"])):
+            continue
+        found.append(dict(image))
+    return sorted(found, key=lambda image: image["CreationTime"], reverse=True)
 
 
 def indexed_list(params, prefix, fields):
@@ -248,7 +310,16 @@ class RosState:
         prefix = rtype.split("::")[-1].lower()[:8]
         return "%s-%s" % (prefix, hashlib.sha1(("%s/%s" % (stack_id, logical)).encode()).hexdigest()[:16])
 
+    def _images(self, stack, logical):
+        """What a DATASOURCE::ECS::Images resource of the stack finds, its properties evaluated."""
+        props = stack["template"]["Resources"][logical].get("Properties") or {}
+        return find_images({key: self._evaluate(stack, value) for key, value in props.items()})
+
     def _attribute(self, stack, logical, attribute):
+        resource = stack["template"]["Resources"].get(logical, {})
+        if resource.get("Type") == "DATASOURCE::ECS::Images":
+            images = self._images(stack, logical)
+            return [image["ImageId"] for image in images] if attribute == "ImageIds" else images
         phys = stack["resources"].get(logical, {}).get("PhysicalResourceId", logical)
         digest = hashlib.sha1(("%s.%s" % (phys, attribute)).encode()).digest()
         if attribute in ("PrivateIp", "PrivateIpAddress"):
@@ -265,8 +336,7 @@ class RosState:
         return evaluate(node, lambda name: self._ref(stack, name),
                         lambda logical, attribute: self._attribute(stack, logical, attribute))
 
-    @staticmethod
-    def _ref(stack, name):
+    def _ref(self, stack, name):
         if name in stack["parameters"]:
             return stack["parameters"][name]
         if name == "ALIYUN::StackId":
@@ -275,6 +345,9 @@ class RosState:
             return stack["StackName"]
         if name == "ALIYUN::Region":
             return stack["RegionId"]
+        if stack["template"]["Resources"].get(name, {}).get("Type") == "DATASOURCE::ECS::Images":
+            # Ref of the image data source is its list of image ids (ROS "Data source resources").
+            return [image["ImageId"] for image in self._images(stack, name)]
         return stack["resources"].get(name, {}).get("PhysicalResourceId", name)
 
     def _apply(self, stack, verb):
@@ -296,6 +369,7 @@ class RosState:
                 "StackId": stack["StackId"],
                 "StackName": stack["StackName"],
             }
+        failure = failure or self._instance_without_image(stack)
         if failure:
             logical = failure.get("resource") or next(iter(doc["Resources"]))
             reason = failure.get("reason") or "simulated failure"
@@ -320,6 +394,24 @@ class RosState:
              "Description": out.get("Description", "")}
             for key, out in (doc.get("Outputs") or {}).items()
         ]
+
+    def _instance_without_image(self, stack):
+        """The first ECS instance whose ImageId comes out empty, as a failure; else None.
+
+        ROS validates the template before it runs, so an image looked up at run time (an empty
+        family: Fn::Select gives "") fails only when ECS is asked for the instance. ECS's error
+        code for an image it does not have is InvalidImageId.NotFound, "The specified ImageId does
+        not exist." (ECS API error codes of CreateInstance/RunInstances); the surrounding wording of
+        the reason is ours.
+        """
+        for logical, res in stack["template"]["Resources"].items():
+            if res["Type"] != "ALIYUN::ECS::Instance":
+                continue
+            image = self._evaluate(stack, (res.get("Properties") or {}).get("ImageId", ""))
+            if not image:
+                return {"resource": logical, "reason": "InvalidImageId.NotFound: The specified ImageId does not "
+                        "exist. (ImageId is empty: no image matched the lookup it is taken from)"}
+        return None
 
     def _advance(self, stack):
         if not stack["Status"].endswith("_IN_PROGRESS"):

@@ -50,6 +50,8 @@ REQUIRED = {
     "ALIYUN::RAM::Role": {"RoleName", "AssumeRolePolicyDocument"},
     # Scale-in with the drain Alibaba offers (on by default).
     "ALIYUN::ESS::LifecycleHook": {"ScalingGroupId", "LifecycleTransition", "DefaultResult", "HeartbeatTimeout"},
+    # The MongoDB image found by family (no image id by default).
+    "DATASOURCE::ECS::Images": {"ImageFamily", "RefreshOptions"},
 }
 # Fn::GetAtt attributes each resource type returns (ROS reference, "Return values").
 ATTRIBUTES = {
@@ -68,6 +70,7 @@ ATTRIBUTES = {
     "ALIYUN::OOS::SecretParameter": {"SecretParameterName"},
     "ALIYUN::RAM::Role": {"RoleName", "RoleId", "Arn"},
     "ALIYUN::ESS::LifecycleHook": {"LifecycleHookId"},
+    "DATASOURCE::ECS::Images": {"ImageIds", "Images"},
 }
 PSEUDO = {"ALIYUN::StackId", "ALIYUN::StackName", "ALIYUN::Region", "ALIYUN::AccountId", "ALIYUN::NoValue"}
 
@@ -429,6 +432,8 @@ def test_no_admin_cidrs_means_no_ssh(playbook):
     ({"antmedia_cluster_alicloud_dns_domain": "example.com", "antmedia_cluster_alicloud_dns_record": "@"},
      "antmedia_cluster_alicloud_dns_record"),
     ({"antmedia_cluster_alicloud_drain_timeout": 29}, "antmedia_cluster_alicloud_drain_timeout"),
+    # Neither an image id nor a family for MongoDB.
+    ({"antmedia_cluster_alicloud_mongodb_image_family": ""}, "antmedia_cluster_alicloud_mongodb_image_family"),
 ])
 def test_preflight_names_the_variable(playbook, overrides, variable):
     extra = dict(SEED_VARS)
@@ -626,3 +631,38 @@ def test_scale_in_keeps_the_leaving_node_in_the_drain_hook(seed_template, playbo
             "LifecycleTransition": "SCALE_IN", "DefaultResult": "CONTINUE", "HeartbeatTimeout": 600}}
     template = render(playbook, {"antmedia_cluster_alicloud_drain_enabled": False})
     assert not of_type(template, "ALIYUN::ESS::LifecycleHook")
+
+
+# -- The MongoDB image: an explicit id, or the newest of a family -----------------------------------
+def test_mongodb_image_found_by_family_by_default(seed_template, playbook):
+    """Default: no image id, the newest image of Alibaba's public Ubuntu 24.04 LTS family (the newest
+    LTS the mongodb role supports); the instance takes the first id the data source answers."""
+    resources = seed_template["Resources"]
+    lookup = resources["MongoDbImages"]
+    assert lookup["Type"] == "DATASOURCE::ECS::Images"
+    assert lookup["Properties"] == {"ImageFamily": "acs:ubuntu_24_04_x64", "OSType": "linux",
+                                    "Status": "Available", "RefreshOptions": "Never"}
+    assert resources["MongoDb"]["Properties"]["ImageId"] == {
+        "Fn::Select": ["0", getatt("MongoDbImages", "ImageIds")]}
+    assert "MongoDbImageId" not in seed_template["Parameters"]
+    _template, parameters = render(playbook, with_parameters=True)
+    assert "MongoDbImageId" not in parameters
+    # The family is evaluated as ROS does: the first (newest) id, an empty string for none.
+    for ids, expected in ((["ubuntu_24_04_new.vhd", "ubuntu_24_04_old.vhd"], "ubuntu_24_04_new.vhd"), ([], "")):
+        assert evaluate(resources["MongoDb"]["Properties"]["ImageId"], None, lambda _r, _a: ids) == expected
+    # The Ant Media marketplace image has no family: the nodes keep the required image id.
+    for group in ("Origin", "Edge"):
+        assert resources[group + "LaunchTemplate"]["Properties"]["ImageId"] == {"Ref": "AntMediaImageId"}
+
+
+def test_mongodb_explicit_image_id_wins_over_the_family(playbook):
+    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_image_id": "m-baked-mongodb",
+                                             "antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"},
+                                  with_parameters=True)
+    assert not of_type(template, "DATASOURCE::ECS::Images")
+    assert template["Resources"]["MongoDb"]["Properties"]["ImageId"] == {"Ref": "MongoDbImageId"}
+    assert template["Parameters"]["MongoDbImageId"]["Type"] == "String"
+    assert parameters["MongoDbImageId"] == "m-baked-mongodb"
+    # A custom family (an image baked with the mongodb role) is looked up the same way.
+    template = render(playbook, {"antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"})
+    assert template["Resources"]["MongoDbImages"]["Properties"]["ImageFamily"] == "streamfleet-mongodb"
