@@ -859,6 +859,40 @@ def _antmedia_ip_filter(c, p):
             c.refuse('applications[%d]' % i, name, 'an application is a directory name under webapps/')
 
 
+@rules_for('antmedia_admin_user')
+def _antmedia_admin_user(c, p):
+    # The console's address, http(s)://host[:port][/prefix]: a malformed host or port would
+    # otherwise show only as a failed connection or resolver error on the first request.
+    c.url('url', p.get('url'))
+    c.timeout('timeout', p.get('timeout'))
+    c.in_range('wait_timeout', p.get('wait_timeout'), 0, 86400, 'zero (one try) to one day', 'seconds')
+    # email and password: servers/antmedia.py's ensure_initial_admin, before its first request
+
+
+# HTTP: status codes are three digits, 100-599 (RFC 9110 section 15); a field name is a token
+# and a field value holds no CR, LF or NUL (RFC 9110 sections 5.1 and 5.5).
+HTTP_DOC = 'RFC 9110'
+_HTTP_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+@rules_for('endpoint_check')
+def _endpoint_check(c, p):
+    c.url('url', p.get('url'))
+    c.host('domain', p.get('domain'))
+    c.timeout('timeout', p.get('timeout'))
+    c.in_range('certificate_min_days', p.get('certificate_min_days'), 0, None, 'a number of days from now', 'days')
+    for i, status in _items(p, 'expect_status'):
+        c.in_range('expect_status[%d]' % i, status, 100, 599, HTTP_DOC + ' section 15')
+    for name, value in sorted((p.get('headers') or {}).items()):
+        if not _HTTP_TOKEN.match(str(name)):
+            c.refuse('headers', name, 'is not a header name: letters, digits and !#$%%&\'*+.^_`|~- only '
+                     '(%s section 5.1)' % HTTP_DOC)
+        elif any(char in str(value) for char in '\r\n\x00'):
+            # the value is never shown: headers is no_log (it may carry a token)
+            c.refuse('headers[%s]' % name, '(hidden)', 'the value contains CR, LF or NUL, which would end the '
+                     'header early (%s section 5.5)' % HTTP_DOC)
+
+
 @rules_for('alicloud_ros_stack')
 def _alicloud_ros_stack(c, p):
     # TimeoutInMinutes: 10-1440 (ROS_DOC)

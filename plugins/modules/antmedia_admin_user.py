@@ -120,6 +120,7 @@ message:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
     StreamfleetModule,
+    check_module_input,
     module_edge,
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.antmedia import (
@@ -148,9 +149,11 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_module_input(module, "antmedia_admin_user")
     params = module.params
     try:
-        # Every input is checked before the first call: the URL by Console, the rest here and in
+        # Every input is checked before the first call: url, timeout and wait_timeout by the input
+        # rules above (validation.py), the URL's form again by Console, email and password in
         # ensure_initial_admin before it reads anything.
         if params["wait_timeout"] < 0 or params["timeout"] < 1:
             raise AntMediaError("wait_timeout must be 0 or more and timeout 1 or more (seconds)")

@@ -178,6 +178,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.servers.endpoi
 )
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import (
     StreamfleetModule,
+    check_module_input,
     module_edge,
 )
 
@@ -204,6 +205,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_module_input(module, "endpoint_check")
     params = module.params
     try:
         scheme, host, port = split_url(params["url"])

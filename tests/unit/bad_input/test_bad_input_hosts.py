@@ -106,6 +106,17 @@ FILE_TABLES = {
         (dict(database_host=["db1"]), "did you mean database_hosts"),
         (dict(database_hosts=["db 1"]), "database_hosts[0]"),
     ]),
+    "antmedia_ip_filter": ("antmedia", dict(rest_ip_filter_enabled=True), [
+        (dict(dashboard_allowed_cidr="10.0.0.0/33"), "dashboard_allowed_cidr"),   # prefix above 32
+        (dict(dashboard_allowed_cidr="10.0.0.256"), "dashboard_allowed_cidr"),
+        (dict(rest_allowed_cidr="http://10.0.0.1"), "rest_allowed_cidr"),         # URL for an address
+        (dict(rest_allowed_cidr="10.0.0.1,,10.0.0.2"), "rest_allowed_cidr"),      # empty entry
+        (dict(rest_allowed_cidr="10.0.0.1/8"), "rest_allowed_cidr"),              # host bits set
+        (dict(applications=["../conf"]), "applications[0]"),                     # outside webapps/
+        (dict(applications=[""]), "applications[0]"),
+        (dict(rest_ip_filter_enabled="maybe"), "rest_ip_filter_enabled"),         # not a boolean
+        (dict(dashbord_allowed_cidr="10.0.0.0/8"), "did you mean dashboard_allowed_cidr"),
+    ]),
 }
 
 
@@ -206,6 +217,35 @@ def _server_tables(port):
             (dict(timeout=0), "timeout"),
             (dict(retries=11), "retries"),
             (dict(node_grup="edges"), "did you mean node_group"),
+        ]),
+        # The two modules below must refuse before their first request (the listener counts it).
+        "antmedia_admin_user": (dict(url=base_url, email="admin@example.com", password="not-a-secret"), [
+            (dict(url="127.0.0.1:5080"), "url"),                       # no scheme
+            (dict(url="ftp://127.0.0.1/"), "url"),
+            (dict(url="http://10.0.0.256:5080"), "url"),               # octet 256
+            (dict(url="http://127.0.0.1:70000"), "url"),               # port out of range
+            (dict(url="http://console host:5080"), "url"),             # space in the host
+            (dict(timeout=0), "timeout"),
+            (dict(wait_timeout=-1), "wait_timeout"),
+            (dict(email=" admin@example.com"), "email"),
+            (dict(verify_existing="sometimes"), "verify_existing"),   # not a boolean
+            (dict(password=""), "password"),
+            (dict(timeout="ten"), "timeout"),                          # not a number
+            (dict(emial="admin@example.com"), "did you mean email"),
+        ]),
+        "endpoint_check": (dict(url=base_url + "/"), [
+            (dict(url="127.0.0.1:5080"), "url"),                       # no scheme
+            (dict(url="http://10.0.0.256/"), "url"),
+            (dict(url="http://bad host/"), "url"),
+            (dict(url="http://127.0.0.1:70000/"), "url"),
+            (dict(timeout=0), "timeout"),
+            (dict(certificate_min_days=-1), "certificate_min_days"),
+            (dict(expect_status=[700]), "expect_status[0]"),           # not an HTTP status code
+            (dict(domain="https://www.example.com"), "domain"),        # URL for a host name
+            (dict(headers={"X-Bad\nHeader": "x"}), "headers"),          # header injection
+            (dict(headers={"X-Trace": "a\r\nSet-Cookie: x=1"}), "headers"),
+            (dict(method="POST"), "method"),
+            (dict(expect_stauts=[200]), "did you mean expect_status"),
         ]),
     }
 

@@ -179,3 +179,40 @@ def test_module_edge_reports_in_words():
         main()
     assert failures[0]["msg"].startswith("wcs_config stopped on an unexpected KeyError: 'cdn_role'")
     assert "Traceback" not in json.dumps(failures)
+
+
+# Rules of the modules added after the first bad-input tables (issue #21 item 6): each hostile
+# value is refused by the rule, naming the option, before the module's first call.
+@pytest.mark.parametrize("module, params, option, words", [
+    ("antmedia_admin_user", dict(url="http://10.0.0.256:5080"), "url", "256 is above 255"),
+    ("antmedia_admin_user", dict(url="http://127.0.0.1:70000"), "url", "is not a URL"),
+    ("antmedia_admin_user", dict(url="http://console host:5080"), "url", "white space"),
+    ("antmedia_admin_user", dict(timeout=0), "timeout", "at least 1"),
+    ("antmedia_admin_user", dict(wait_timeout=-1), "wait_timeout", "from 0 to 86400"),
+    ("endpoint_check", dict(url="http://bad host/"), "url", "white space"),
+    ("endpoint_check", dict(url="http://127.0.0.1:70000/"), "url", "is not a URL"),
+    ("endpoint_check", dict(domain="https://www.example.com"), "domain", "is a URL"),
+    ("endpoint_check", dict(expect_status=[200, 700]), "expect_status[1]", "RFC 9110 section 15"),
+    ("endpoint_check", dict(headers={"X-Bad\nHeader": "x"}), "headers", "section 5.1"),
+    ("endpoint_check", dict(headers={"X-Trace": "a\r\nSet-Cookie: x=1"}), "headers[X-Trace]", "section 5.5"),
+])
+def test_module_rules_refuse_before_any_call(module, params, option, words):
+    with pytest.raises(ValidationError) as info:
+        validation.check_input(module, params)
+    assert [(p[0], words in p[2]) for p in info.value.problems] == [(option, True)], info.value.problems
+
+
+@pytest.mark.parametrize("module, params", [
+    ("antmedia_admin_user", dict(url="http://127.0.0.1:5080", timeout=10, wait_timeout=0)),
+    ("antmedia_admin_user", dict(url="https://lb.example.com/console/")),
+    ("endpoint_check", dict(url="https://live.example.com:5443/rest/v2/version", domain="live.example.com",
+                            expect_status=[200, 301], headers={"Authorization": "Bearer x"}, timeout=5)),
+])
+def test_module_rules_pass_valid_input(module, params):
+    validation.check_input(module, params)
+
+
+def test_a_refused_header_value_is_never_shown():
+    with pytest.raises(ValidationError) as info:
+        validation.check_input("endpoint_check", dict(headers={"Authorization": "Bearer sekrit\n"}))
+    assert "sekrit" not in str(info.value) and "(hidden)" in str(info.value)

@@ -150,8 +150,8 @@ def test_password_is_no_log():
 
 
 @pytest.mark.parametrize("bad, words", [
-    (dict(url="ftp://127.0.0.1:5080"), "url must be http(s)"),
-    (dict(url="127.0.0.1:5080"), "url must be http(s)"),
+    (dict(url="ftp://127.0.0.1:5080"), "url='ftp://127.0.0.1:5080' refused: is not a http or https URL"),
+    (dict(url="127.0.0.1:5080"), "url='127.0.0.1:5080' refused: is not a http or https URL"),
     (dict(email=" admin@example.com"), "email must be"),
     (dict(password=""), "password must not be empty"),
     (dict(wait_timeout=-1), "wait_timeout"),

@@ -170,7 +170,7 @@ def test_no_listener_is_a_problem_not_a_traceback(run_module, http_server):
 
 def test_bad_url_fails_before_any_request(run_module):
     result = run_module("endpoint_check", dict(url="live.example.com/rest"))
-    assert result["failed"] is True and "url must be" in result["msg"]
+    assert result["failed"] is True and "url='live.example.com/rest' refused: is not a http or https URL" in result["msg"]
 
 
 def test_certificate_only_sends_no_request(run_module, https_server, monkeypatch):
