@@ -50,6 +50,8 @@ VALID = {
         "Hook": {"Type": "ALIYUN::ESS::LifecycleHook",
                  "Properties": {"ScalingGroupId": {"Fn::GetAtt": ["Scaling", "ScalingGroupId"]},
                                 "LifecycleTransition": "SCALE_IN", "DefaultResult": "CONTINUE", "HeartbeatTimeout": 600}},
+        "Images": {"Type": "DATASOURCE::ECS::Images",
+                   "Properties": {"ImageFamily": "acs:ubuntu_24_04_x64", "OSType": "linux", "RefreshOptions": "Never"}},
     },
     "Outputs": {"VpcId": {"Value": {"Fn::GetAtt": ["Vpc", "VpcId"]}}},
 }
@@ -112,6 +114,14 @@ CASES = {
                                     "Resources.Cert.Properties: Property Key not assigned."),
     "lifecycle hook without its transition": (broken(["Hook", "Properties", "LifecycleTransition"], delete=True),
                                               "Resources.Hook.Properties: Property LifecycleTransition not assigned."),
+    # The image data source (MongoDB image by family).
+    "misspelled property of the image data source": (renamed("Images", "ImageFamily", "ImageFamilly"),
+                                                     "Resources.Images.Properties: Unknown Property ImageFamilly."),
+    "image OS type outside the enum": (broken(["Images", "Properties", "OSType"], "Linux"),
+                                       'Resources.Images.Properties.OSType: "Linux" is not an allowed value'),
+    "image data source attribute it does not return": (
+        broken(["Group", "Properties", "VpcId"], {"Fn::GetAtt": ["Images", "ImageId"]}),
+        "The Referenced Attribute (Images ImageId) is incorrect: DATASOURCE::ECS::Images documents ImageIds, Images."),
     "lifecycle hook timeout outside the range": (
         broken(["Hook", "Properties", "HeartbeatTimeout"], 21601),
         "Resources.Hook.Properties.HeartbeatTimeout: 21601 is out of range (min: 30, max: 21600)."),
@@ -141,7 +151,9 @@ def validate_template(standin, template):
 
 def test_validate_template_answers_and_refuses(standin):
     body = validate_template(standin, VALID)
-    assert body["ResourceTypes"]["Resources"] == sorted({r["Type"] for r in VALID["Resources"].values()})
+    assert body["ResourceTypes"]["Resources"] == sorted({r["Type"] for r in VALID["Resources"].values()
+                                                         if r["Type"].startswith("ALIYUN::")})
+    assert body["ResourceTypes"]["DataSources"] == ["DATASOURCE::ECS::Images"]
     assert body["Outputs"] == [{"OutputKey": "VpcId", "Description": ""}]
     template, reason = CASES["misspelled property"]
     with pytest.raises(ros_utils.AlicloudError) as refused:
@@ -151,9 +163,9 @@ def test_validate_template_answers_and_refuses(standin):
 
 
 def test_every_schema_names_its_source_and_types():
-    assert ros_schema.counts()[0] == 20
+    assert ros_schema.counts()[0] == 21
     for rtype, schema in ros_schema.SCHEMAS.items():
-        assert schema["source"].startswith(ros_schema.DOC + "aliyun-"), rtype
+        assert schema["source"].startswith(ros_schema.DOC + rtype.split("::")[0].lower() + "-"), rtype
         assert rtype.rsplit("::", maxsplit=1)[-1].lower() in schema["source"], rtype
         for name, spec in schema["properties"].items():
             assert spec["type"] in ("String", "Integer", "Number", "Boolean", "List", "Map"), (rtype, name)
@@ -195,7 +207,8 @@ def test_the_collections_template_passes(run_module, standin, playbook, variant,
                                                                   parameters=parameters), check_mode=True)
     assert result.get("failed") is not True, result.get("msg")
     assert result["status"] == "PREVIEW"
-    assert validate_template(standin, template)["ResourceTypes"]["Resources"] == sorted(types)
+    assert validate_template(standin, template)["ResourceTypes"]["Resources"] == sorted(
+        t for t in types if t.startswith("ALIYUN::"))
 
 
 def test_groups_replace_hung_nodes_and_spot_options_pass(run_module, standin, playbook):
@@ -219,3 +232,45 @@ def test_groups_replace_hung_nodes_and_spot_options_pass(run_module, standin, pl
                                                                   parameters=parameters), check_mode=True)
     assert result["error"]["code"] == "StackValidationFailed"
     assert "Resources.EdgeLaunchTemplate.Properties.SpotStrategy: \"Spot\" is not an allowed value" in result["msg"]
+
+
+# -- The MongoDB image found by family: the stand-in evaluates the data source ----------------------
+def image_stack(family):
+    """An instance whose image is the newest of a family, as the role's template writes it."""
+    return {
+        "ROSTemplateFormatVersion": "2015-09-01",
+        "Resources": {
+            "MongoDbImages": {"Type": "DATASOURCE::ECS::Images",
+                              "Properties": {"ImageFamily": family, "OSType": "linux", "Status": "Available",
+                                             "RefreshOptions": "Never"}},
+            "MongoDb": {"Type": "ALIYUN::ECS::Instance",
+                        "Properties": {"InstanceType": "ecs.g6e.large",
+                                       "ImageId": {"Fn::Select": ["0", {"Fn::GetAtt": ["MongoDbImages", "ImageIds"]}]}}},
+        },
+        "Outputs": {"ImageIds": {"Value": {"Fn::GetAtt": ["MongoDbImages", "ImageIds"]}}},
+    }
+
+
+def test_family_resolves_to_its_newest_image(run_module, standin):
+    result = run_module("alicloud_ros_stack", standin.module_args(name="by-family", template=image_stack(
+        "acs:ubuntu_24_04_x64")))
+    assert result.get("failed") is not True and result["status"] == "CREATE_COMPLETE", result.get("msg")
+    # Newest first (the family's latest image is the one created last); the instance takes the first.
+    from standins.ros_standin import IMAGE_CATALOGUE
+    family = sorted((i for i in IMAGE_CATALOGUE if i["ImageFamily"] == "acs:ubuntu_24_04_x64"),
+                    key=lambda i: i["CreationTime"], reverse=True)
+    assert len(family) >= 2
+    assert standin.resolve("by-family", "MongoDb", "ImageId") == family[0]["ImageId"]
+    assert result["outputs"]["ImageIds"] == [i["ImageId"] for i in family]
+    run_module("alicloud_ros_stack", standin.module_args(name="by-family", state="absent"))
+
+
+def test_unknown_family_fails_the_instance_as_ros_would(run_module, standin):
+    """The template is valid (the family is known only at run time); the lookup finds nothing,
+    Fn::Select gives an empty ImageId, and the instance fails to create: the stack rolls back."""
+    result = run_module("alicloud_ros_stack", standin.module_args(name="no-family", template=image_stack(
+        "acs:ubuntu_30_04_x64")))
+    assert result["failed"] is True and result["status"] == "ROLLBACK_COMPLETE", result
+    assert "MongoDb (ALIYUN::ECS::Instance): InvalidImageId.NotFound" in result["msg"]
+    assert result["failed_resources"][0]["logical_resource_id"] == "MongoDb"
+    run_module("alicloud_ros_stack", standin.module_args(name="no-family", state="absent"))
