@@ -93,6 +93,10 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert added["groups"] == ["antmedia_cluster_alicloud_mongodb"]
     assert added["host_vars"]["ansible_host"] == outputs["MongoDbPrivateIp"]
     assert outputs["deployment"] == "antmedia-example"
+    # No image id in the example: MongoDB gets the newest image of the default family.
+    from standins.ros_standin import find_images
+    assert standin.resolve("antmedia-example", "MongoDb", "ImageId") == find_images(
+        {"ImageFamily": "acs:ubuntu_24_04_x64"})[0]["ImageId"]
     [live] = standin.stacks()
     assert live["StackName"] == "antmedia-example"
 
