@@ -334,8 +334,10 @@ def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, sourc
     assert got == snapshot(reference)
     server = home / "conf" / "red5.properties"
     assert_once(server, "clusterdb.host", url)
-    for conf in home.glob("webapps/*/WEB-INF/red5-web.properties"):
-        assert stat.S_IMODE(conf.stat().st_mode) == 0o640
+    # They were 0640: every file that now holds the database URL (and so its password) keeps
+    # its owner's permissions only (issue 21).
+    for conf in [server] + list(home.glob("webapps/*/WEB-INF/red5-web.properties")):
+        assert stat.S_IMODE(conf.stat().st_mode) == 0o600, conf
     per_boot = tmp_path / "per-boot" / "streamfleet-antmedia.sh"
     assert stat.S_IMODE(per_boot.stat().st_mode) == 0o700
 
