@@ -714,9 +714,24 @@ def _aws_image(c, p):
     c.in_range('keep', p.get('keep'), 1, None, 'keep at least the image in use')
 
 
+# DescribeImages Owners: account ids (twelve digits), self, amazon, aws-marketplace or
+# aws-backup-vault (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html)
+IMAGES_DOC = 'https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html'
+IMAGE_OWNER_ALIASES = ('self', 'amazon', 'aws-marketplace', 'aws-backup-vault')
+
+
 @rules_for('aws_image_info')
 def _aws_image_info(c, p):
-    _aws_common(c, p)  # family/name: image.py's validate (reads only)
+    _aws_common(c, p)  # family needs deployment, name not blank: image.py's validate (reads only)
+    name = p.get('name')
+    # name is an AMI name (AMI_DOC: 3-128 characters) with the * and ? wildcards of the filter
+    if name and name.strip() and not (len(name) <= 128 and re.match(r"^[A-Za-z0-9()\[\] ./\-'@_*?]+$", name)):
+        c.refuse('name', name, "must be an image name pattern: at most 128 characters of a-z A-Z 0-9 ( ) [ ] "
+                 "space . / - ' @ _ and the wildcards * ? (%s)" % AMI_DOC)
+    for i, owner in _items(p, 'owners'):
+        if owner not in IMAGE_OWNER_ALIASES and not re.match(r'^[0-9]{12}$', str(owner)):
+            c.refuse('owners[%d]' % i, owner, 'must be a twelve-digit account id or one of %s (%s)'
+                     % (', '.join(IMAGE_OWNER_ALIASES), IMAGES_DOC))
 
 
 @rules_for('aws_instance_profile')
@@ -769,6 +784,104 @@ def _aws_fleet_rollout(c, p):
 @rules_for('aws_deployment_info')
 def _aws_deployment_info(c, p):
     _aws_common(c, p)
+
+
+@rules_for('aws_elastic_ips')
+def _aws_elastic_ips(c, p):
+    # name (a tag value and a Name prefix) and count: elastic_ip.py's validate, which runs next
+    _aws_common(c, p)
+
+
+# ARNs: arn:partition:service:region:account-id:resource
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html); account ids are
+# twelve digits.
+ARN_DOC = 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html'
+_ARN = re.compile(r'^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:([a-z0-9-]+):([a-z]{2}(?:-[a-z]+)+-[0-9]+)?:([0-9]{12})?:(.+)$')
+SNS_SUBSCRIBE_DOC = 'https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html'
+# SQS queue names: 1-80 letters, digits, hyphens or underscores, ".fifo" for a FIFO queue
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html)
+_SQS_QUEUE = re.compile(r'^[A-Za-z0-9_-]{1,80}(?:\.fifo)?$')
+
+
+def _arn(c, option, value, service, source=ARN_DOC):
+    """An ARN of ``service`` in a region and an account; returns its resource part or None."""
+    match = _ARN.match(value or '')
+    if not match or match.group(1) != service or not match.group(2) or not match.group(3):
+        c.refuse(option, value, 'is not an ARN of %s (arn:aws:%s:REGION:ACCOUNT-ID:RESOURCE, %s)'
+                 % (service, service, source))
+        return None
+    return match.group(4)
+
+
+@rules_for('aws_notification_topic')
+def _aws_notification_topic(c, p):
+    # name and the endpoint's form per protocol: notification_topic.py's validate, which runs next
+    _aws_common(c, p)
+    display_name = p.get('display_name')
+    if display_name is not None and len(display_name) > 100:
+        # DisplayName: at most 100 characters (SNS developer guide, "Creating an Amazon SNS topic",
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-create-topic.html)
+        c.refuse('display_name', display_name, 'must be at most 100 characters; this one has %d '
+                 '(https://docs.aws.amazon.com/sns/latest/dg/sns-create-topic.html)' % len(display_name))
+    for i, item in _items(p, 'subscriptions'):
+        where = 'subscriptions[%d].endpoint' % i
+        protocol, endpoint = item.get('protocol'), item.get('endpoint')
+        if not endpoint:
+            continue
+        # Subscribe's Endpoint per protocol (SNS_SUBSCRIBE_DOC): a URL for http(s), the ARN of a
+        # queue, a function or a mobile endpoint, a phone number in E.164 for sms.
+        if protocol in ('http', 'https') and '://' in endpoint:
+            c.url(where, endpoint, (protocol,))
+        elif protocol == 'sqs':
+            queue = _arn(c, where, endpoint, 'sqs', SNS_SUBSCRIBE_DOC)
+            if queue is not None and not _SQS_QUEUE.match(queue):
+                c.refuse(where, endpoint, 'the queue name must be 1-80 letters, digits, hyphens or underscores '
+                         '(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html)')
+        elif protocol == 'lambda':
+            _arn(c, where, endpoint, 'lambda', SNS_SUBSCRIBE_DOC)
+        elif protocol == 'application':
+            _arn(c, where, endpoint, 'sns', SNS_SUBSCRIBE_DOC)
+        elif protocol == 'sms' and not re.match(r'^\+[1-9][0-9]{1,14}$', endpoint):
+            # E.164: a plus, the country code and at most 15 digits in all (ITU-T E.164)
+            c.refuse(where, endpoint, 'must be a phone number in E.164 form, as +14155550100 (%s)'
+                     % SNS_SUBSCRIBE_DOC)
+
+
+# KeyId: a key id, a key ARN, an alias name (alias/NAME) or an alias ARN; alias names are
+# alias/ and 1-250 letters, digits, / _ - (KMS_DOC and API_CreateAlias.html)
+KMS_DOC = 'https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html#API_DescribeKey_RequestSyntax'
+_KMS_KEY_ID = re.compile(r'^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$')
+_KMS_ALIAS = re.compile(r'^alias/[A-Za-z0-9/_-]{1,250}$')
+
+
+@rules_for('aws_secret')
+def _aws_secret(c, p):
+    # name per store, value size and description length: secret_store.py's validate, which runs next
+    _aws_common(c, p)
+    key = p.get('kms_key_id')
+    if key is not None and not (_KMS_KEY_ID.match(key) or _KMS_ALIAS.match(key)):
+        resource = _arn(c, 'kms_key_id', key, 'kms', KMS_DOC) if key.startswith('arn:') else None
+        if resource is None and not key.startswith('arn:'):
+            c.refuse('kms_key_id', key, 'is not a KMS key id, key ARN, alias/NAME or alias ARN (%s)' % KMS_DOC)
+        elif resource is not None and not (resource.startswith('key/') and _KMS_KEY_ID.match(resource[4:])
+                                           or _KMS_ALIAS.match(resource)):
+            c.refuse('kms_key_id', key, 'is not a KMS key or alias ARN (key/KEY-ID or alias/NAME, %s)' % KMS_DOC)
+
+
+# DBInstanceIdentifier: 1-63 letters, digits or hyphens, beginning with a letter, not ending with
+# a hyphen, without two consecutive hyphens
+# (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html)
+RDS_DOC = 'https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html'
+
+
+@rules_for('aws_security_group_attachment')
+def _aws_security_group_attachment(c, p):
+    # group and instance id forms: security_group_attachment.py's validate, which runs next
+    _aws_common(c, p)
+    db = p.get('db_instance_identifier')
+    if db and (db.endswith('-') or '--' in db or not re.match(r'^[A-Za-z][A-Za-z0-9-]{0,62}$', db)):
+        c.refuse('db_instance_identifier', db, 'must be 1-63 letters, digits or hyphens, beginning with a letter, '
+                 'not ending with a hyphen, without two hyphens in a row (%s)' % RDS_DOC)
 
 
 # -- hosts and files --------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def validate(params):
 
 class ElasticIpConverger(Converger):
     """Converges one set of Elastic IP addresses; records every (would-be) change."""
+    input_rules = 'aws_elastic_ips'  # validation.INPUT_RULES, checked before validate()
 
     error = ElasticIpError
 

@@ -294,6 +294,9 @@ class ImageInfo(Converger):
 
     def validate(self):
         p = self.params
+        if not p['family'] and p['name'] is None:
+            # required_one_of counts an option given empty (family: with no value) as given
+            raise ConvergeError('one of family, name is required; family was given without a value')
         if p['family'] and not p['deployment']:
             raise ConvergeError('family needs deployment (the streamfleet:deployment tag of the images)')
         if p['name'] is not None and not p['name'].strip():

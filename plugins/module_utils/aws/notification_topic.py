@@ -69,6 +69,7 @@ def subscription_key(item):
 
 class NotificationTopicConverger(Converger):
     """Converges one SNS topic; records every (would-be) change."""
+    input_rules = "aws_notification_topic"  # validation.INPUT_RULES, checked before validate()
 
     error = TopicError
 

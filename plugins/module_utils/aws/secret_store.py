@@ -71,6 +71,7 @@ def check_name(store, name):
 
 class SecretConverger(Converger):
     what = 'secret'
+    input_rules = 'aws_secret'  # validation.INPUT_RULES, checked before validate()
 
     def describe(self):
         return '%s %s' % ('SSM parameter' if self.params['store'] == 'ssm' else 'Secrets Manager secret',

@@ -54,6 +54,7 @@ def validate(params):
 
 class SecurityGroupAttachmentConverger(Converger):
     error = AttachmentError
+    input_rules = 'aws_security_group_attachment'  # validation.INPUT_RULES, checked before validate()
 
     def describe(self):
         if self.params.get('db_instance_identifier'):

@@ -3,9 +3,10 @@
 One table per module; each row is a hostile input. Every row must be refused before anything is
 created or changed: the task fails, the message names the option, no Python traceback, the
 module made no call other than reads (Describe/List/Get), and a snapshot of the cloud state
-(VPCs, subnets, security groups, instances, launch templates, balancers, target groups, Auto
-Scaling groups, hosted zones and their records, IAM roles and instance profiles, images) is the
-same after the rows as before them. The base arguments of each table pass on their own (check
+(VPCs, subnets, security groups, instances and their groups, Elastic IPs, launch templates,
+balancers, target groups, Auto Scaling groups, hosted zones and their records, IAM roles and
+instance profiles, images, SNS topics and subscriptions, SSM parameters, Secrets Manager secrets,
+RDS instances and their groups) is the same after the rows as before them. The base arguments of each table pass on their own (check
 mode), so that every row is refused for its hostile value.
 
 All tables run in one test (one moto reset for all), to keep the suite fast.
@@ -26,8 +27,11 @@ def cloud_state(aws):
         vpcs=sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]),
         subnets=sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]),
         groups=sorted((g["GroupId"], len(g["IpPermissions"])) for g in ec2.describe_security_groups()["SecurityGroups"]),
-        instances=sorted((i["InstanceId"], i["State"]["Name"]) for r in ec2.describe_instances()["Reservations"]
-                         for i in r["Instances"]),
+        instances=sorted((i["InstanceId"], i["State"]["Name"], tuple(sorted(g["GroupId"] for g in i["SecurityGroups"])))
+                         for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]),
+        addresses=sorted((a["AllocationId"], a.get("InstanceId"), tuple(sorted((t["Key"], t["Value"])
+                                                                              for t in a.get("Tags", []))))
+                         for a in ec2.describe_addresses()["Addresses"]),
         templates=sorted((t["LaunchTemplateName"], t["LatestVersionNumber"])
                          for t in ec2.describe_launch_templates()["LaunchTemplates"]),
         images=sorted(i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]),
@@ -40,6 +44,15 @@ def cloud_state(aws):
                        aws.route53.list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]),
         roles=sorted(r["RoleName"] for r in aws.iam.list_roles()["Roles"]),
         profiles=sorted(p["InstanceProfileName"] for p in aws.iam.list_instance_profiles()["InstanceProfiles"]),
+        topics=sorted(t["TopicArn"] for t in aws.sns.list_topics()["Topics"]),
+        subscriptions=sorted((s["TopicArn"], s["Protocol"], s["Endpoint"])
+                             for s in aws.sns.list_subscriptions()["Subscriptions"]),
+        parameters=sorted((p["Name"], p["Version"]) for p in aws.ssm.describe_parameters()["Parameters"]),
+        secrets=sorted((s["Name"], tuple(sorted(s.get("SecretVersionsToStages", {}))))
+                       for s in aws.secretsmanager.list_secrets()["SecretList"]),
+        databases=sorted((d["DBInstanceIdentifier"], tuple(sorted(g["VpcSecurityGroupId"]
+                                                                  for g in d.get("VpcSecurityGroups", []))))
+                         for d in aws.rds.describe_db_instances()["DBInstances"]),
     )
 
 
@@ -228,6 +241,101 @@ def table_deployment_info():
     ]
 
 
+def table_elastic_ips():
+    base = dict(name="eips", deployment=DEPLOYMENT, count=1)
+    return "aws_elastic_ips", base, [
+        (dict(name="has space"), "name"),
+        (dict(name="-eips"), "name"),                                      # must start with a letter or digit
+        (dict(name="x" * 129), "name"),                                    # 1-128 characters
+        (dict(count=-1), "count"),
+        (dict(count=65), "count"),                                         # above MAX_COUNT
+        (dict(count="three"), "count"),                                    # not a number
+        (dict(count=None), "count"),                                       # state=present needs count
+        (dict(deployment="a b"), "deployment"),
+        (dict(cuont=1), "did you mean count"),
+    ]
+
+
+def table_image_info():
+    base = dict(family="edge", deployment=DEPLOYMENT)
+    return "aws_image_info", base, [
+        (dict(name="edge-*"), "family|name"),                              # family and name together
+        (dict(family=None, name="  "), "name"),
+        (dict(family=None, name="x" * 129), "name"),                      # AMI names are 3-128
+        (dict(family=None, name="edge:*"), "name"),                       # a colon is no AMI name character
+        (dict(owners=["amazn"]), "owners[0]"),                             # typo of the alias amazon
+        (dict(owners=["12345"]), "owners[0]"),                             # account ids have 12 digits
+        (dict(family=None), "family, name"),                               # "family:" given without a value
+        (dict(deployment="a b"), "deployment"),
+        (dict(famly="edge"), "did you mean family"),
+    ]
+
+
+def table_notification_topic():
+    base = dict(name="alerts", deployment=DEPLOYMENT, subscriptions=[dict(protocol="email", endpoint="ops@example.com")])
+    return "aws_notification_topic", base, [
+        (dict(name="alerts.fifo"), "name"),                                # FIFO topics cannot take alarms
+        (dict(name="x" * 257), "name"),
+        (dict(display_name="x" * 101), "display_name"),
+        (dict(subscriptions=[dict(protocol="email", endpoint="ops.example.com")]), "subscriptions[0].endpoint"),
+        (dict(subscriptions=[dict(protocol="https", endpoint="https://10.0.0.256/hook")]),
+         "subscriptions[0].endpoint"),
+        (dict(subscriptions=[dict(protocol="https", endpoint="hooks.example.com/alarm")]),
+         "subscriptions[0].endpoint"),                                     # a host and path, no URL
+        (dict(subscriptions=[dict(protocol="sqs", endpoint="arn:aws:sqs:us-east-1:alerts")]),
+         "subscriptions[0].endpoint"),                                     # no account id
+        (dict(subscriptions=[dict(protocol="lambda", endpoint="arn:aws:sqs:us-east-1:123456789012:q")]),
+         "subscriptions[0].endpoint"),                                     # a queue for a function
+        (dict(subscriptions=[dict(protocol="sms", endpoint="555-0100")]), "subscriptions[0].endpoint"),
+        (dict(subscriptions=[dict(protocol="smtp", endpoint="ops@example.com")]), "protocol"),
+        (dict(deployment="a b"), "deployment"),
+        (dict(subscriptons=[]), "did you mean subscriptions"),
+    ]
+
+
+def table_secret():
+    base = dict(name="/bad-input/db/password", deployment=DEPLOYMENT, value="not-a-secret")
+    return "aws_secret", base, [
+        (dict(name="/aws/db"), "name"),                                    # aws and ssm are reserved
+        (dict(name="db password"), "name"),
+        (dict(name="/" + "a/" * 16 + "b"), "name"),                        # at most 15 levels
+        (dict(name="db/password"), "name"),                                # a path must start with /
+        (dict(store="secretsmanager", name="db-abcdef"), "name"),          # read as an ARN suffix
+        (dict(value="x" * 4097), "value"),                                 # SSM standard tier: 4 KB
+        (dict(value=None), "value"),                                       # state=present needs value
+        (dict(kms_key_id="not a key"), "kms_key_id"),
+        (dict(kms_key_id="arn:aws:kms:us-east-1:123456789012:db-key"), "kms_key_id"),
+        (dict(description="x" * 1025), "description"),
+        (dict(deployment="a b"), "deployment"),
+        (dict(stroe="ssm"), "did you mean store"),
+    ]
+
+
+def table_security_group_attachment(network, instance_id):
+    base = dict(instance_id=instance_id, security_group_ids=[network["security_group_id"]])
+    return "aws_security_group_attachment", base, [
+        (dict(security_group_ids=["web"]), "security_group_ids"),          # a name, not an id
+        (dict(security_group_ids=[]), "security_group_ids"),
+        (dict(security_group_ids=["sg-0123456789ABCDEF0"]), "security_group_ids"),
+        (dict(instance_id="i-XYZ"), "instance_id"),
+        (dict(instance_id=None, db_instance_identifier="1db"), "db_instance_identifier"),
+        (dict(instance_id=None, db_instance_identifier="db--main"), "db_instance_identifier"),
+        (dict(instance_id=None, db_instance_identifier="db-"), "db_instance_identifier"),
+        (dict(db_instance_identifier="db"), "db_instance_identifier|instance_id"),  # both
+        (dict(instance_id=None), "exactly one of db_instance_identifier"),  # "instance_id:" without a value
+        (dict(instnace_id=instance_id), "did you mean instance_id"),
+    ]
+
+
+def all_tables(network, image_id, instance_id):
+    """Every table: (module, base arguments, rows). ``test_bad_input_hosts`` counts the rows
+    (with placeholder ids) so that every module has at least six."""
+    return [table_network(), table_balancer(network), table_fleet(network), table_launch_template(image_id),
+            table_instance(network, image_id), table_image(instance_id), table_instance_profile(),
+            table_dns(), table_rollout(), table_deployment_info(), table_elastic_ips(), table_image_info(),
+            table_notification_topic(), table_secret(), table_security_group_attachment(network, instance_id)]
+
+
 def test_every_aws_module_refuses_bad_input(run_module, aws, network, base_image_id, instance_id):
     """All tables in one test: one moto reset and one start of its EC2 backend for all of them."""
     aws.ec2.create_launch_template(LaunchTemplateName="edge-lt", LaunchTemplateData=dict(
@@ -237,14 +345,10 @@ def test_every_aws_module_refuses_bad_input(run_module, aws, network, base_image
         DesiredCapacity=0, VPCZoneIdentifier=network["subnet_ids"][0],
         Tags=[dict(Key="streamfleet:deployment", Value=DEPLOYMENT, PropagateAtLaunch=False)])
     aws.route53.create_hosted_zone(Name=ZONE, CallerReference="bad-input")
-    tables = [table_network(), table_balancer(network), table_fleet(network), table_launch_template(base_image_id),
-              table_instance(network, base_image_id), table_image(instance_id), table_instance_profile(),
-              table_dns(), table_rollout(), table_deployment_info()]
     problems = []
-    for module, base, rows in tables:
+    for module, base, rows in all_tables(network, base_image_id, instance_id):
         problems.extend(check_table(run_module, aws, module, base, rows))
-    assert problems == []
-    assert len(tables) == 10 and min(len(rows) for _module, _base, rows in tables) >= 6
+    assert problems == [], "\n".join(problems)
 
 
 def test_dns_by_zone_id_refuses_a_name_outside_the_zone(run_module, aws):

@@ -216,3 +216,54 @@ def test_a_refused_header_value_is_never_shown():
     with pytest.raises(ValidationError) as info:
         validation.check_input("endpoint_check", dict(headers={"Authorization": "Bearer sekrit\n"}))
     assert "sekrit" not in str(info.value) and "(hidden)" in str(info.value)
+
+
+@pytest.mark.parametrize("module, params, option, words", [
+    ("aws_elastic_ips", dict(deployment="a b"), "deployment", "1-128 letters"),
+    ("aws_image_info", dict(name="x" * 129), "name", "at most 128"),
+    ("aws_image_info", dict(name="edge:*"), "name", "wildcards"),
+    ("aws_image_info", dict(owners=["self", "amazn"]), "owners[1]", "twelve-digit account id"),
+    ("aws_image_info", dict(owners=["12345"]), "owners[0]", "API_DescribeImages"),
+    ("aws_notification_topic", dict(display_name="x" * 101), "display_name", "at most 100"),
+    ("aws_notification_topic", dict(subscriptions=[dict(protocol="https", endpoint="https://10.0.0.256/")]),
+     "subscriptions[0].endpoint", "256 is above 255"),
+    ("aws_notification_topic", dict(subscriptions=[dict(protocol="sqs", endpoint="arn:aws:sqs:us-east-1:q")]),
+     "subscriptions[0].endpoint", "not an ARN of sqs"),
+    ("aws_notification_topic", dict(subscriptions=[dict(protocol="sqs",
+                                                        endpoint="arn:aws:sqs:us-east-1:123456789012:a b")]),
+     "subscriptions[0].endpoint", "queue name"),
+    ("aws_notification_topic", dict(subscriptions=[dict(protocol="lambda",
+                                                        endpoint="arn:aws:sqs:us-east-1:123456789012:q")]),
+     "subscriptions[0].endpoint", "not an ARN of lambda"),
+    ("aws_notification_topic", dict(subscriptions=[dict(protocol="sms", endpoint="555-0100")]),
+     "subscriptions[0].endpoint", "E.164"),
+    ("aws_secret", dict(kms_key_id="not a key"), "kms_key_id", "alias/NAME"),
+    ("aws_secret", dict(kms_key_id="arn:aws:kms:us-east-1:123456789012:db-key"), "kms_key_id", "key/KEY-ID"),
+    ("aws_secret", dict(kms_key_id="arn:aws:s3:us-east-1:123456789012:key/x"), "kms_key_id", "not an ARN of kms"),
+    ("aws_security_group_attachment", dict(db_instance_identifier="db--main"), "db_instance_identifier",
+     "two hyphens"),
+    ("aws_security_group_attachment", dict(db_instance_identifier="db-"), "db_instance_identifier", "API_CreateDBInstance"),
+])
+def test_aws_module_rules_refuse_before_any_call(module, params, option, words):
+    with pytest.raises(ValidationError) as info:
+        validation.check_input(module, params)
+    assert [(p[0], words in p[2]) for p in info.value.problems] == [(option, True)], info.value.problems
+
+
+@pytest.mark.parametrize("module, params", [
+    ("aws_image_info", dict(name="ubuntu/images/hvm-ssd/ubuntu-*-22.04-amd64-server-????????",
+                            owners=["099720109477", "self", "amazon"])),
+    ("aws_notification_topic", dict(display_name="Streamfleet alarms", subscriptions=[
+        dict(protocol="https", endpoint="https://hooks.example.com/alarm"),
+        dict(protocol="sqs", endpoint="arn:aws:sqs:us-east-1:123456789012:alarms.fifo"),
+        dict(protocol="lambda", endpoint="arn:aws:lambda:us-east-1:123456789012:function:page:live"),
+        dict(protocol="sms", endpoint="+14155550100"),
+        dict(protocol="email", endpoint="ops@example.com")])),
+    ("aws_secret", dict(kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab")),
+    ("aws_secret", dict(kms_key_id="alias/aws/ssm")),
+    ("aws_secret", dict(kms_key_id="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")),
+    ("aws_secret", dict(kms_key_id="arn:aws:kms:eu-west-1:123456789012:alias/streamfleet")),
+    ("aws_security_group_attachment", dict(db_instance_identifier="mongo-1")),
+])
+def test_aws_module_rules_pass_valid_input(module, params):
+    validation.check_input(module, params)
