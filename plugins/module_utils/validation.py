@@ -807,7 +807,7 @@ def _arn(c, option, value, service, source=ARN_DOC):
     """An ARN of ``service`` in a region and an account; returns its resource part or None."""
     match = _ARN.match(value or '')
     if not match or match.group(1) != service or not match.group(2) or not match.group(3):
-        c.refuse(option, value, 'is not an ARN of %s (arn:aws:%s:REGION:ACCOUNT-ID:RESOURCE, %s)'
+        c.refuse(option, value, 'must be an ARN of %s (arn:aws:%s:REGION:ACCOUNT-ID:RESOURCE, %s)'
                  % (service, service, source))
         return None
     return match.group(4)
