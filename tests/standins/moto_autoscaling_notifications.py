@@ -60,6 +60,11 @@ from moto.autoscaling import exceptions as autoscaling_exceptions
 from moto.autoscaling import models as autoscaling_models
 from moto.autoscaling import responses as autoscaling_responses
 
+try:
+    from . import moto_autoscaling_policies
+except ImportError:  # run as a script: this folder is on sys.path
+    import moto_autoscaling_policies
+
 NAMESPACE = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
 NOTIFICATION_TYPES = (
     "autoscaling:EC2_INSTANCE_LAUNCH", "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
@@ -238,6 +243,8 @@ def install(setter=setattr):
     current = autoscaling_models.AutoScalingBackend.delete_auto_scaling_group
     if not getattr(current, "streamfleet_drops_notifications", False):
         setter(autoscaling_models.AutoScalingBackend, "delete_auto_scaling_group", _drop_with_group(current))
+    # The other difference from AWS the topologies meet: scaling policies named per group
+    moto_autoscaling_policies.install(setter)
 
 
 def main(argv=None):
