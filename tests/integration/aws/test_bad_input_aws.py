@@ -29,8 +29,8 @@ def cloud_state(aws):
         groups=sorted((g["GroupId"], len(g["IpPermissions"])) for g in ec2.describe_security_groups()["SecurityGroups"]),
         instances=sorted((i["InstanceId"], i["State"]["Name"], tuple(sorted(g["GroupId"] for g in i["SecurityGroups"])))
                          for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]),
-        addresses=sorted((a["AllocationId"], a.get("InstanceId"), tuple(sorted((t["Key"], t["Value"])
-                                                                              for t in a.get("Tags", []))))
+        addresses=sorted((a["AllocationId"], a.get("InstanceId"),
+                          tuple(sorted((t["Key"], t["Value"]) for t in a.get("Tags", []))))
                          for a in ec2.describe_addresses()["Addresses"]),
         templates=sorted((t["LaunchTemplateName"], t["LatestVersionNumber"])
                          for t in ec2.describe_launch_templates()["LaunchTemplates"]),
