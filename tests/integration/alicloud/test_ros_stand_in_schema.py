@@ -165,7 +165,7 @@ def test_validate_template_answers_and_refuses(standin):
 def test_every_schema_names_its_source_and_types():
     assert ros_schema.counts()[0] == 21
     for rtype, schema in ros_schema.SCHEMAS.items():
-        assert schema["source"].startswith(ros_schema.DOC + rtype.split("::")[0].lower() + "-"), rtype
+        assert schema["source"].startswith(ros_schema.DOC + rtype.split("::", maxsplit=1)[0].lower() + "-"), rtype
         assert rtype.rsplit("::", maxsplit=1)[-1].lower() in schema["source"], rtype
         for name, spec in schema["properties"].items():
             assert spec["type"] in ("String", "Integer", "Number", "Boolean", "List", "Map"), (rtype, name)
