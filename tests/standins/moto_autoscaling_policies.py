@@ -44,13 +44,10 @@ def _find(backend, policy_name, group_name):
 def _put_per_group(method):
     @functools.wraps(method)
     def put_scaling_policy(self, name, *args, **kwargs):
-        before = dict(self.policies)
         policy = method(self, name, *args, **kwargs)
-        # moto stored it under its bare name, over any other group's policy of that name
-        self.policies.pop(name, None)
-        if name in before and before[name].auto_scaling_group_name != policy.auto_scaling_group_name:
-            self.policies[name] = before[name]
-        self.policies[_key(policy.auto_scaling_group_name, name)] = policy
+        # moto stored it under its bare name; installed before the first request, every other
+        # policy is under its group and name, so nothing else was overwritten
+        self.policies[_key(policy.auto_scaling_group_name, name)] = self.policies.pop(name)
         return policy
     put_scaling_policy.streamfleet_per_group = True
     return put_scaling_policy
