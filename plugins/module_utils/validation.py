@@ -1006,12 +1006,8 @@ def _endpoint_check(c, p):
                      'header early (%s section 5.5)' % HTTP_DOC)
 
 
-@rules_for('alicloud_ros_stack')
-def _alicloud_ros_stack(c, p):
-    # TimeoutInMinutes: 10-1440 (ROS_DOC)
-    c.in_range('timeout_in_minutes', p.get('timeout_in_minutes'), 10, 1440, ROS_DOC, 'minutes')
-    c.in_range('wait_timeout', p.get('wait_timeout'), 0, 86400, 'zero to one day', 'seconds')
-    c.in_range('wait_poll_interval', p.get('wait_poll_interval'), 0.1, 3600, 'a poll every 0.1 s to 1 h', 'seconds')
+def _alicloud_connection(c, p):
+    """Timeouts and endpoint: the options every Alibaba Cloud module shares."""
     c.in_range('connect_timeout', p.get('connect_timeout'), 1, 300, 'a connection within 1 to 300 s', 'seconds')
     c.in_range('read_timeout', p.get('read_timeout'), 1, 3600, 'an answer within 1 s to 1 h', 'seconds')
     endpoint = p.get('endpoint')
@@ -1019,6 +1015,35 @@ def _alicloud_ros_stack(c, p):
         c.url('endpoint', endpoint)
     else:
         c.host('endpoint', endpoint)
+
+
+@rules_for('alicloud_ros_stack')
+def _alicloud_ros_stack(c, p):
+    # TimeoutInMinutes: 10-1440 (ROS_DOC)
+    c.in_range('timeout_in_minutes', p.get('timeout_in_minutes'), 10, 1440, ROS_DOC, 'minutes')
+    c.in_range('wait_timeout', p.get('wait_timeout'), 0, 86400, 'zero to one day', 'seconds')
+    c.in_range('wait_poll_interval', p.get('wait_poll_interval'), 0.1, 3600, 'a poll every 0.1 s to 1 h', 'seconds')
+    _alicloud_connection(c, p)
+
+
+ESS_INSTANCES_DOC = ('https://www.alibabacloud.com/help/en/auto-scaling/developer-reference/'
+                     'api-ess-2014-08-28-describescalinginstances')
+_SCALING_GROUP_ID = re.compile(r'^asg-[0-9a-z]{1,64}$')
+
+
+@rules_for('alicloud_scaling_instances_info')
+def _alicloud_scaling_instances_info(c, p):
+    ids = p.get('scaling_group_ids')
+    if ids is not None and not ids:
+        c.refuse('scaling_group_ids', ids, 'names no scaling group; give at least one id')
+    for i, group_id in _items(p, 'scaling_group_ids'):
+        # ScalingGroupId as ESS documents it: asg-bp1igpak5ft1flyp**** (ESS_INSTANCES_DOC)
+        if not _SCALING_GROUP_ID.match(str(group_id)):
+            c.refuse('scaling_group_ids[%d]' % i, group_id, 'is not a scaling group id: asg- then lower-case '
+                     'letters and digits (%s)' % ESS_INSTANCES_DOC)
+    # PageSize: at most 50 (ESS_INSTANCES_DOC)
+    c.in_range('page_size', p.get('page_size'), 1, 50, ESS_INSTANCES_DOC)
+    _alicloud_connection(c, p)
 
 
 # -- Red5 Pro Stream Manager API ----------------------------------------------------------------

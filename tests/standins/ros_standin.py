@@ -38,6 +38,26 @@ What it does NOT check (docs/alicloud.md): quotas, real ids, whether referenced 
 ordering/dependencies, values computed by functions, stack policies, RAM permissions, the V1
 (HMAC-SHA1) signature.
 
+Scaling groups' instances (issue #18): the same server, with the same signature check, also
+answers two read calls of other products, each under its own API version:
+ESS DescribeScalingInstances, 2014-08-28
+(https://www.alibabacloud.com/help/en/auto-scaling/developer-reference/api-ess-2014-08-28-describescalinginstances)
+and ECS DescribeInstances, 2014-05-26
+(https://www.alibabacloud.com/help/en/ecs/developer-reference/api-ecs-2014-05-26-describeinstances),
+in their documented JSON shapes (RequestId, TotalCount, PageNumber, PageSize,
+ScalingInstances.ScalingInstance[], Instances.Instance[] with VpcAttributes.PrivateIpAddress,
+PublicIpAddress and EipAddress). When a stack with ALIYUN::ESS::ScalingGroup resources reaches
+CREATE_COMPLETE or UPDATE_COMPLETE, each group holds DesiredCapacity instances when the template
+sets it, else MinSize on create and its current count kept within MinSize..MaxSize on update
+(instances leave oldest first, as the template's RemovalPolicys OldestInstance asks). They are
+InService and Healthy at once, spread over the group's vSwitches in turn, with private addresses
+taken in order from each vSwitch's CidrBlock (from the 10th address; addresses stay with an
+instance across updates), a public address only when the launch template's
+InternetMaxBandwidthOut is above 0, and no Elastic IP. They go with their group or stack.
+What this cannot show: real launches (quotas, stock, images, boot failures), health (every
+instance is Running and Healthy), scaling activities (alarms, scheduled tasks, lifecycle hooks:
+instances appear and leave at once), Pending/Removing states, attached instances.
+
 Run: python tests/standins/ros_standin.py --port 18080
      [--access-key-id ID --access-key-secret SECRET --progress-polls 2]
 """
@@ -46,6 +66,7 @@ import copy
 import fnmatch
 import hashlib
 import hmac
+import ipaddress
 import json
 import sys
 import threading
@@ -278,6 +299,8 @@ class RosState:
         self.failures = {}
         self.nonces = {}
         self.calls = []
+        # Instances of the stacks' scaling groups: instance id -> record (see _place_instances).
+        self.instances = {}
 
     # -- helpers ---------------------------------------------------------------------------
     def _stack(self, params, region):
@@ -307,7 +330,8 @@ class RosState:
 
     @staticmethod
     def _physical_id(stack_id, logical, rtype):
-        prefix = rtype.split("::")[-1].lower()[:8]
+        # Scaling group ids as ESS documents them (asg-bp1igpak5ft1flyp****): modules check the shape.
+        prefix = "asg" if rtype == "ALIYUN::ESS::ScalingGroup" else rtype.split("::")[-1].lower()[:8]
         return "%s-%s" % (prefix, hashlib.sha1(("%s/%s" % (stack_id, logical)).encode()).hexdigest()[:16])
 
     def _images(self, stack, logical):
@@ -389,6 +413,7 @@ class RosState:
             return
         stack["Status"] = verb + "_COMPLETE"
         stack["StatusReason"] = "Stack %s completed successfully" % verb
+        self._place_instances(stack, verb)
         stack["outputs"] = [
             {"OutputKey": key, "OutputValue": self._evaluate(stack, out.get("Value")),
              "Description": out.get("Description", "")}
@@ -413,6 +438,154 @@ class RosState:
                         "exist. (ImageId is empty: no image matched the lookup it is taken from)"}
         return None
 
+    # -- scaling groups' instances -------------------------------------------------------------
+    @staticmethod
+    def _logical_target(node):
+        """The logical name a {Fn::GetAtt: [X, ...]} or {Ref: X} node points at, else None."""
+        if isinstance(node, dict) and len(node) == 1:
+            (key, val), = node.items()
+            if key == "Fn::GetAtt" and isinstance(val, list) and val:
+                return val[0]
+            if key == "Ref" and isinstance(val, str):
+                return val
+        return None
+
+    def _group_vswitches(self, stack, props):
+        """[(vSwitch id, zone, CIDR)] of a scaling group, from its VSwitchIds (or VSwitchId)."""
+        nodes = props.get("VSwitchIds") or ([props["VSwitchId"]] if props.get("VSwitchId") else [])
+        found = []
+        for node in nodes:
+            logical = self._logical_target(node)
+            vsw = stack["template"]["Resources"].get(logical or "", {}).get("Properties") or {}
+            found.append((str(self._evaluate(stack, node)),
+                          str(self._evaluate(stack, vsw.get("ZoneId", stack["RegionId"] + "-a"))),
+                          str(self._evaluate(stack, vsw.get("CidrBlock", "10.0.0.0/24")))))
+        return found or [("vsw-standin", stack["RegionId"] + "-a", "10.0.0.0/24")]
+
+    def _launch_bandwidth(self, stack, props):
+        logical = self._logical_target(props.get("LaunchTemplateId"))
+        template = stack["template"]["Resources"].get(logical or "", {}).get("Properties") or {}
+        try:
+            return int(self._evaluate(stack, template.get("InternetMaxBandwidthOut", 0)) or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    def _wanted_count(self, stack, props, current, verb):
+        def number(key, default):
+            value = props.get(key)
+            return default if value is None else int(self._evaluate(stack, value))
+        low, high = number("MinSize", 0), number("MaxSize", 0)
+        desired = number("DesiredCapacity", None)
+        if desired is not None:
+            return desired
+        return low if verb == "CREATE" else max(low, min(high, current))
+
+    def _free_address(self, cidr, used):
+        network = ipaddress.ip_network(cidr, strict=False)
+        # From the 10th address on: the first and the last three of a vSwitch are the system's.
+        for offset in range(10, network.num_addresses - 3):
+            address = str(network.network_address + offset)
+            if address not in used:
+                return address
+        raise ApiError(400, "InvalidVSwitchId.IpNotEnough", "The specified VSwitch has not enough IpAddress.")
+
+    def _place_instances(self, stack, verb):
+        """Bring each scaling group of the stack to its wanted count (see the header)."""
+        groups = {}
+        for logical, res in stack["template"]["Resources"].items():
+            if res["Type"] == "ALIYUN::ESS::ScalingGroup":
+                groups[stack["resources"][logical]["PhysicalResourceId"]] = (logical, res.get("Properties") or {})
+        for instance_id, record in list(self.instances.items()):
+            if record["StackId"] == stack["StackId"] and record["ScalingGroupId"] not in groups:
+                del self.instances[instance_id]
+        used = {r["PrivateIp"] for r in self.instances.values() if r["StackId"] == stack["StackId"]}
+        for group_id, (logical, props) in sorted(groups.items()):
+            members = sorted((r for r in self.instances.values() if r["ScalingGroupId"] == group_id),
+                             key=lambda r: r["serial"])
+            wanted = self._wanted_count(stack, props, len(members), verb)
+            for record in members[:max(0, len(members) - wanted)]:  # oldest first
+                del self.instances[record["InstanceId"]]
+                used.discard(record["PrivateIp"])
+            vswitches = self._group_vswitches(stack, props)
+            bandwidth = self._launch_bandwidth(stack, props)
+            serial = max([r["serial"] for r in members] + [0])
+            for _ in range(wanted - len(members)):
+                serial += 1
+                vswitch_id, zone, cidr = vswitches[(serial - 1) % len(vswitches)]
+                digest = hashlib.sha1(("%s/%d" % (group_id, serial)).encode()).hexdigest()
+                address = self._free_address(cidr, used)
+                used.add(address)
+                instance_id = "i-" + digest[:20]
+                self.instances[instance_id] = {
+                    "InstanceId": instance_id, "ScalingGroupId": group_id, "StackId": stack["StackId"],
+                    "RegionId": stack["RegionId"], "serial": serial, "ZoneId": zone, "VSwitchId": vswitch_id,
+                    "VpcId": str(self._evaluate(stack, {"Fn::GetAtt": ["Vpc", "VpcId"]}))
+                    if "Vpc" in stack["template"]["Resources"] else "vpc-standin",
+                    "PrivateIp": address,
+                    "PublicIp": "198.51.100.%d" % (1 + int(digest[20:24], 16) % 254) if bandwidth > 0 else None,
+                    "InstanceName": str(self._evaluate(stack, props.get("ScalingGroupName", logical))),
+                    "CreationTime": now_text()[:16] + "Z",
+                }
+
+    def _remove_instances(self, stack_id):
+        for instance_id in [i for i, r in self.instances.items() if r["StackId"] == stack_id]:
+            del self.instances[instance_id]
+
+    @staticmethod
+    def _page(params, default_size, max_size):
+        try:
+            number = int(params.get("PageNumber") or 1)
+            size = int(params.get("PageSize") or default_size)
+        except ValueError:
+            raise ApiError(400, "InvalidParameter", "PageNumber and PageSize must be integers.")
+        if number < 1 or not 1 <= size <= max_size:
+            # The stand-in's wording: the pages document the ranges, not the error text.
+            raise ApiError(400, "InvalidParameter", "PageNumber must be >= 1 and PageSize 1 to %d." % max_size)
+        return number, size
+
+    def describe_scaling_instances(self, params, region):
+        """ESS DescribeScalingInstances (2014-08-28): filters ScalingGroupId, LifecycleState,
+        HealthStatus, CreationType; PageSize at most 50, default 10."""
+        number, size = self._page(params, 10, 50)
+        found = [r for r in sorted(self.instances.values(), key=lambda r: (r["ScalingGroupId"], r["serial"]))
+                 if r["RegionId"] == region and params.get("ScalingGroupId", r["ScalingGroupId"]) == r["ScalingGroupId"]
+                 and params.get("LifecycleState", "InService") == "InService"
+                 and params.get("HealthStatus", "Healthy") == "Healthy"
+                 and params.get("CreationType", "AutoCreated") == "AutoCreated"]
+        page = found[(number - 1) * size:number * size]
+        return {"TotalCount": len(found), "PageNumber": number, "PageSize": size, "TotalSpotCount": 0,
+                "ScalingInstances": {"ScalingInstance": [{
+                    "InstanceId": r["InstanceId"], "ScalingGroupId": r["ScalingGroupId"],
+                    "LifecycleState": "InService", "HealthStatus": "Healthy", "CreationType": "AutoCreated",
+                    "CreationTime": r["CreationTime"], "ZoneId": r["ZoneId"], "WarmupState": "NoNeedWarmup",
+                    "Entrusted": False} for r in page]}}
+
+    def describe_instances(self, params, region):
+        """ECS DescribeInstances (2014-05-26): InstanceIds a JSON array of at most 100 ids;
+        PageSize at most 100, default 10."""
+        number, size = self._page(params, 10, 100)
+        wanted = None
+        if "InstanceIds" in params:
+            try:
+                wanted = json.loads(params["InstanceIds"])
+            except ValueError:
+                wanted = None
+            if not isinstance(wanted, list) or len(wanted) > 100:
+                raise ApiError(400, "InvalidInstanceIds.Malformed", "The specified parameter InstanceIds is not valid.")
+        found = [r for r in sorted(self.instances.values(), key=lambda r: r["InstanceId"])
+                 if r["RegionId"] == region and (wanted is None or r["InstanceId"] in wanted)]
+        page = found[(number - 1) * size:number * size]
+        return {"TotalCount": len(found), "PageNumber": number, "PageSize": size, "Instances": {"Instance": [{
+            "InstanceId": r["InstanceId"], "InstanceName": r["InstanceName"], "RegionId": r["RegionId"],
+            "ZoneId": r["ZoneId"], "Status": "Running", "InstanceNetworkType": "vpc",
+            "CreationTime": r["CreationTime"],
+            "VpcAttributes": {"VpcId": r["VpcId"], "VSwitchId": r["VSwitchId"], "NatIpAddress": "",
+                              "PrivateIpAddress": {"IpAddress": [r["PrivateIp"]]}},
+            "PublicIpAddress": {"IpAddress": [r["PublicIp"]] if r["PublicIp"] else []},
+            "InnerIpAddress": {"IpAddress": []},
+            "EipAddress": {"IpAddress": "", "AllocationId": "", "InternetChargeType": ""},
+        } for r in page]}}
+
     def _advance(self, stack):
         if not stack["Status"].endswith("_IN_PROGRESS"):
             return
@@ -422,6 +595,7 @@ class RosState:
         verb = stack["Status"][:-len("_IN_PROGRESS")]
         if verb == "DELETE":
             stack["deleted"] = True
+            self._remove_instances(stack["StackId"])
             stack["Status"] = "DELETE_COMPLETE"
             return
         self._apply(stack, verb)
@@ -586,6 +760,13 @@ class RosState:
         "ListStackResources": "list_stack_resources", "GetTemplate": "get_template",
         "DeleteStack": "delete_stack",
     }
+    # Other products' calls, each under its own API version (see the header).
+    ESS_VERSION = "2014-08-28"
+    ECS_VERSION = "2014-05-26"
+    OTHER_ACTIONS = {
+        (ESS_VERSION, "DescribeScalingInstances"): "describe_scaling_instances",
+        (ECS_VERSION, "DescribeInstances"): "describe_instances",
+    }
 
     # -- authentication --------------------------------------------------------------------
     def authenticate(self, method, path, query_pairs, headers, body):
@@ -624,9 +805,12 @@ class RosState:
             params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         action = headers.get("x-acs-action") or params.get("Action")
         version = headers.get("x-acs-version") or params.get("Version")
-        if version != API_VERSION:
+        if version == API_VERSION:
+            handler = self.ACTIONS.get(action)
+        elif version in (self.ESS_VERSION, self.ECS_VERSION):
+            handler = self.OTHER_ACTIONS.get((version, action))
+        else:
             raise ApiError(400, "InvalidVersion", "Specified parameter Version is not valid.")
-        handler = self.ACTIONS.get(action)
         if handler is None:
             raise ApiError(404, "InvalidAction.NotFound", "Specified api %s is not found." % action)
         region = params.get("RegionId")

@@ -3,22 +3,43 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Alibaba Cloud Resource Orchestration Service (ROS) client for the collection's modules.
 
-One concern per file: credentials, region and endpoint resolution, a thin wrapper around the
-official SDK (``alibabacloud_ros20190910`` with ``alibabacloud_tea_openapi``), error reporting
-with code / message / request id, retries of throttled calls, and a bounded stack waiter that
-records progress lines.
+A thin wrapper around the official SDK (``alibabacloud_ros20190910`` with
+``alibabacloud_tea_openapi``) and a bounded stack waiter that records progress lines. Credentials,
+region and endpoint resolution, errors with code / message / request id and retries of throttled
+calls are shared with the other Alibaba clients (``common.py``).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
 import time
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
+
+# The shared parts (options, credentials, endpoint, errors, retries) live in common.py; they are
+# imported here under their old names, which the modules and tests use.
+from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud.common import (  # noqa: F401 pylint: disable=unused-import
+    ALICLOUD_COMMON_ARGUMENT_SPEC,
+    DEFAULT_CONFIG_FILE,
+    ENV_ACCESS_KEY_ID,
+    ENV_ACCESS_KEY_SECRET,
+    ENV_PROFILE,
+    ENV_REGION,
+    ENV_SECURITY_TOKEN,
+    RETRYABLE_CODES,
+    AlicloudError,
+    CredentialsError,
+    call_with_retries,
+    error_from_exception,
+    load_profile,
+    openapi_config,
+    split_endpoint,
+)
+from ansible_collections.streamfleet.cluster.plugins.module_utils.alicloud.common import (
+    resolve_settings as _resolve_settings,
+)
 
 try:
     from alibabacloud_ros20190910 import models as ros_models
@@ -30,160 +51,13 @@ except ImportError:  # pragma: no cover - depends on the controller's Python
     HAS_ROS_SDK = False
     ROS_SDK_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    from Tea.exceptions import TeaException
-except ImportError:  # pragma: no cover
-    TeaException = Exception
-
-
-# Options every Alibaba Cloud module of the collection accepts.
-ALICLOUD_COMMON_ARGUMENT_SPEC = dict(
-    access_key_id=dict(type='str', no_log=True, aliases=['alicloud_access_key']),
-    access_key_secret=dict(type='str', no_log=True, aliases=['alicloud_secret_key']),
-    security_token=dict(type='str', no_log=True, aliases=['alicloud_security_token']),
-    profile=dict(type='str', aliases=['alicloud_profile']),
-    config_file=dict(type='path'),
-    region=dict(type='str', aliases=['region_id', 'alicloud_region']),
-    endpoint=dict(type='str'),
-    connect_timeout=dict(type='int', default=10),
-    read_timeout=dict(type='int', default=60),
-)
-
-ENV_ACCESS_KEY_ID = ('ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALICLOUD_ACCESS_KEY')
-ENV_ACCESS_KEY_SECRET = ('ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALICLOUD_SECRET_KEY')
-ENV_SECURITY_TOKEN = ('ALIBABA_CLOUD_SECURITY_TOKEN', 'ALICLOUD_SECURITY_TOKEN')
-ENV_REGION = ('ALIBABA_CLOUD_REGION_ID', 'ALICLOUD_REGION')
-ENV_PROFILE = ('ALIBABA_CLOUD_PROFILE', 'ALICLOUD_PROFILE')
 ENV_ENDPOINT = ('ALIBABA_CLOUD_ROS_ENDPOINT',)
-DEFAULT_CONFIG_FILE = '~/.aliyun/config.json'
-
-# Error codes worth another try: the API asked us to slow down or had a passing fault.
-RETRYABLE_CODES = frozenset([
-    'Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable',
-    'InternalError', 'LastOperationNotFinished',
-])
 STACK_NOT_FOUND_CODES = frozenset(['StackNotFound'])
 
 
-class AlicloudError(Exception):
-    """An API call failed; carries what a user needs to report it."""
-
-    def __init__(self, action, code=None, message=None, request_id=None, status_code=None):
-        self.action = action
-        self.code = code or 'Unknown'
-        self.message = message or ''
-        self.request_id = request_id
-        self.status_code = status_code
-        super(AlicloudError, self).__init__(self.describe())
-
-    def describe(self):
-        text = '%s failed: %s: %s' % (self.action, self.code, self.message)
-        if self.request_id:
-            text += ' (request id %s)' % self.request_id
-        return text
-
-    def as_dict(self):
-        return dict(action=self.action, code=self.code, message=self.message,
-                    request_id=self.request_id, status_code=self.status_code)
-
-
-class CredentialsError(Exception):
-    pass
-
-
-def _first_env(names):
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
-
-
-def load_profile(config_file=None, profile=None):
-    """Read one profile of the aliyun CLI configuration file (AK, StsToken or RamRoleArn modes).
-
-    Returns a dict with access_key_id, access_key_secret, security_token and region (any may be
-    None), or an empty dict when the file does not exist.
-    """
-    path = os.path.expanduser(config_file or DEFAULT_CONFIG_FILE)
-    if not os.path.isfile(path):
-        if profile:
-            raise CredentialsError('profile %r requested but %s does not exist' % (profile, path))
-        return {}
-    try:
-        with open(path) as handle:
-            doc = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise CredentialsError('cannot read profile configuration file %s: %s' % (path, exc))
-    wanted = profile or doc.get('current') or 'default'
-    for entry in doc.get('profiles') or []:
-        if entry.get('name') == wanted:
-            return dict(
-                access_key_id=entry.get('access_key_id') or None,
-                access_key_secret=entry.get('access_key_secret') or None,
-                security_token=entry.get('sts_token') or None,
-                region=entry.get('region_id') or None,
-            )
-    raise CredentialsError('profile %r not found in %s' % (wanted, path))
-
-
 def resolve_settings(params):
-    """Credentials, region and endpoint, in order: module options, environment, profile."""
-    settings = dict(
-        access_key_id=params.get('access_key_id') or _first_env(ENV_ACCESS_KEY_ID),
-        access_key_secret=params.get('access_key_secret') or _first_env(ENV_ACCESS_KEY_SECRET),
-        security_token=params.get('security_token') or _first_env(ENV_SECURITY_TOKEN),
-        region=params.get('region') or _first_env(ENV_REGION),
-        endpoint=params.get('endpoint') or _first_env(ENV_ENDPOINT),
-    )
-    profile_name = params.get('profile') or _first_env(ENV_PROFILE)
-    if not (settings['access_key_id'] and settings['access_key_secret']) or not settings['region']:
-        profile = load_profile(params.get('config_file'), profile_name)
-        if not (settings['access_key_id'] and settings['access_key_secret']):
-            settings['access_key_id'] = profile.get('access_key_id')
-            settings['access_key_secret'] = profile.get('access_key_secret')
-            settings['security_token'] = settings['security_token'] or profile.get('security_token')
-        settings['region'] = settings['region'] or profile.get('region')
-    if not (settings['access_key_id'] and settings['access_key_secret']):
-        raise CredentialsError(
-            'no Alibaba Cloud credentials: set access_key_id/access_key_secret, the environment '
-            'variables ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET, or a profile '
-            'in %s' % DEFAULT_CONFIG_FILE)
-    if not settings['region']:
-        raise CredentialsError('no region: set region, ALIBABA_CLOUD_REGION_ID or a profile region_id')
-    return settings
-
-
-def split_endpoint(endpoint):
-    """'http://127.0.0.1:8080' -> ('127.0.0.1:8080', 'http'); bare host names stay HTTPS."""
-    if not endpoint:
-        return None, 'https'
-    text = endpoint.strip().rstrip('/')
-    for scheme in ('http', 'https'):
-        prefix = scheme + '://'
-        if text.lower().startswith(prefix):
-            return text[len(prefix):], scheme
-    return text, 'https'
-
-
-def error_from_exception(action, exc):
-    """Turn an SDK exception into an AlicloudError (code, message, request id)."""
-    code = getattr(exc, 'code', None)
-    message = getattr(exc, 'message', None)
-    request_id = getattr(exc, 'request_id', None)
-    status_code = getattr(exc, 'status_code', None)
-    data = getattr(exc, 'data', None)
-    if isinstance(data, dict):
-        code = data.get('Code') or code
-        message = data.get('Message') or message
-        request_id = data.get('RequestId') or request_id
-    if request_id in ('None', ''):
-        request_id = None
-    if not code:
-        code = type(exc).__name__
-        message = message or str(exc)
-    return AlicloudError(action, code=code, message=message, request_id=request_id,
-                         status_code=status_code)
+    """Credentials, region and the ROS endpoint (option, then ALIBABA_CLOUD_ROS_ENDPOINT)."""
+    return _resolve_settings(params, ENV_ENDPOINT)
 
 
 def snake_resource(entry):
@@ -210,36 +84,18 @@ class RosClient:
     def __init__(self, settings, connect_timeout=10, read_timeout=60, retries=4, sleep=time.sleep):
         if not HAS_ROS_SDK:
             raise CredentialsError(missing_required_lib('alibabacloud_ros20190910 and alibabacloud_tea_openapi'))
-        host, protocol = split_endpoint(settings.get('endpoint'))
-        config = openapi_models.Config(
-            access_key_id=settings['access_key_id'],
-            access_key_secret=settings['access_key_secret'],
-            security_token=settings.get('security_token') or None,
-            region_id=settings['region'],
-            connect_timeout=connect_timeout * 1000,
-            read_timeout=read_timeout * 1000,
-        )
-        if host:
-            config.endpoint = host
-            config.protocol = protocol
+        config = openapi_config(openapi_models.Config, settings, settings.get('endpoint'),
+                                connect_timeout, read_timeout)
         self.region = settings['region']
         self._client = _RosSdkClient(config)
         self._retries = retries
         self._sleep = sleep
 
     def _call(self, action, method_name, request):
-        attempt = 0
-        while True:
-            try:
-                response = getattr(self._client, method_name)(request)
-                return response.body.to_map() if response.body is not None else {}
-            except (TeaException, Exception) as exc:  # the SDK raises plain exceptions for I/O errors
-                error = error_from_exception(action, exc)
-                if error.code in RETRYABLE_CODES and attempt < self._retries:
-                    attempt += 1
-                    self._sleep(min(2 ** attempt, 20))
-                    continue
-                raise error
+        def send():
+            response = getattr(self._client, method_name)(request)
+            return response.body.to_map() if response.body is not None else {}
+        return call_with_retries(action, send, self._retries, self._sleep)
 
     # -- stacks -------------------------------------------------------------------------------
     def find_stack(self, name):
