@@ -182,6 +182,21 @@ def _server_tables(port):
             (dict(endpoint="ros.example.com:443"), "endpoint"),
             (dict(templat={}), "did you mean template"),
         ]),
+        "alicloud_scaling_instances_info": (dict(scaling_group_ids=["asg-bp1igpak5ft1flyp0001"],
+                                                 access_key_id="not-a-key", access_key_secret="not-a-secret",
+                                                 region="cn-hangzhou", endpoint=base_url), [
+            (dict(scaling_group_ids=[]), "scaling_group_ids"),
+            (dict(scaling_group_ids=["asg-bp1igpak5ft1flyp0001", "sg-bp1igpak5ft1flyp0001"]),
+             "scaling_group_ids[1]"),                                 # a security group id
+            (dict(scaling_group_ids=["ASG-BP1IGPAK5FT1FLYP0001"]), "scaling_group_ids[0]"),
+            (dict(scaling_group_ids=["asg-bp1igpak5ft1flyp****"]), "scaling_group_ids[0]"),  # the docs' mask
+            (dict(page_size=0), "page_size"),
+            (dict(page_size=51), "page_size"),                       # ESS pages hold at most 50
+            (dict(lifecycle_state="Running"), "lifecycle_state"),    # an ECS status, not a lifecycle state
+            (dict(endpoint="ess.example.com:443"), "endpoint"),
+            (dict(read_timeout=0), "read_timeout"),
+            (dict(scaling_groups_ids=["asg-x"]), "did you mean scaling_group_ids"),
+        ]),
         "red5pro_node_group": (dict(sm, name="edges", regions=["us-east-1"], launch_config="lc",
                                     scale_policy="sp", wait=False), [
             (dict(name="my group"), "name"),                          # space in a path segment
