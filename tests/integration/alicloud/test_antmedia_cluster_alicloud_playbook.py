@@ -67,6 +67,14 @@ def test_playbook_claims_the_panel_once_through_the_balancer(standin, playbook, 
     run_playbook(standin, playbook, dict(admin, antmedia_cluster_alicloud_state="absent"))
 
 
+def added_nodes(tasks):
+    """Inventory group -> the add_host results of the role's nodes task."""
+    groups = {}
+    for item in tasks["Add the origin and edge nodes to the inventory"]["results"]:
+        groups.setdefault(item["add_host"]["groups"][0], []).append(item["add_host"])
+    return groups
+
+
 def stack_status(tasks):
     """The stack's status as the role reports it (the apply task's own result is censored: passwords)."""
     return tasks["Show how to reach the cluster"]["msg"][0].rsplit(": ", 1)[1]
@@ -77,6 +85,8 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert tasks["Apply the ROS stack"]["changed"] is True and tasks["Apply the ROS stack"]["censored"]
     assert stack_status(tasks) == "PREVIEW"
     assert standin.stacks() == []
+    # No stack yet, so no scaling group to read: the nodes' step is skipped, not failed.
+    assert tasks["Origin and edge nodes into the inventory"].get("skipped") is True
 
     stats, tasks = run_playbook(standin, playbook)
     assert stats["changed"] == 1 and stats["failures"] == 0
@@ -93,6 +103,15 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert added["groups"] == ["antmedia_cluster_alicloud_mongodb"]
     assert added["host_vars"]["ansible_host"] == outputs["MongoDbPrivateIp"]
     assert outputs["deployment"] == "antmedia-example"
+    # ... and the origins and edges through theirs (issue #18), private addresses by default.
+    nodes = added_nodes(tasks)
+    assert [(group, len(hosts)) for group, hosts in sorted(nodes.items())] == [
+        ("antmedia_cluster_alicloud_edges", 2), ("antmedia_cluster_alicloud_origins", 1)]
+    [origin] = nodes["antmedia_cluster_alicloud_origins"]
+    assert origin["host_name"].startswith("antmedia-example-origin-i-")
+    assert origin["host_vars"]["ansible_host"] == origin["host_vars"]["antmedia_cluster_alicloud_private_ip"]
+    assert origin["host_vars"]["antmedia_cluster_alicloud_private_ip"].startswith("192.168.")
+    assert origin["host_vars"]["antmedia_cluster_alicloud_scaling_group_id"] == outputs["OriginScalingGroupId"]
     # No image id in the example: MongoDB gets the newest image of the default family.
     from standins.ros_standin import find_images
     assert standin.resolve("antmedia-example", "MongoDb", "ImageId") == find_images(
@@ -108,6 +127,7 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
                                                     "antmedia_cluster_alicloud_edge_max": 12,
                                                     "antmedia_cluster_alicloud_edge_desired": 3})
     assert stats["changed"] == 1 and stack_status(tasks) == "UPDATE_COMPLETE"
+    assert len(added_nodes(tasks)["antmedia_cluster_alicloud_edges"]) == 3   # the new desired capacity
 
     stats, tasks = run_playbook(standin, playbook, {"antmedia_cluster_alicloud_state": "absent"})
     assert stats["changed"] == 1 and standin.stacks() == []
