@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lib.pem import make_pem_pair
+from per_host_playbook import CASE_VARS, run_cases
 from standins.ros_standin import evaluate
 
 REPO = Path(__file__).resolve().parents[3]
@@ -75,28 +77,51 @@ ATTRIBUTES = {
 PSEUDO = {"ALIYUN::StackId", "ALIYUN::StackName", "ALIYUN::Region", "ALIYUN::AccountId", "ALIYUN::NoValue"}
 
 
+RENDER_TASKS = [
+    {"name": "role defaults", "ansible.builtin.include_vars": {"file": str(ROLE / "defaults" / "main.yml")}},
+    {"name": "role vars", "ansible.builtin.include_vars": {"file": str(ROLE / "vars" / "main.yml")}},
+    # The seed's values and the case's overrides, over the defaults and derived vars (per_host_playbook).
+    CASE_VARS,
+    {"name": "node boot script", "ansible.builtin.include_tasks": {"file": str(ROLE / "tasks" / "user_data.yml")}},
+    {"name": "render", "ansible.builtin.set_fact": {
+        "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE,
+        "parameters": "{{ antmedia_cluster_alicloud_stack_parameters }}"}},
+]
+
+
+def render_all(tmp_path, variants):
+    """Every variant (name -> overrides of the seed's values) rendered in one ansible-playbook run:
+    name -> (template, parameters), as the role renders them."""
+    runs = run_cases(tmp_path, {name: dict(SEED_VARS, **overrides) for name, overrides in variants.items()},
+                     RENDER_TASKS)
+    rendered = {}
+    for name, run in runs.items():
+        assert not run.stats.get("failures"), run.last_output
+        rendered[name] = (yaml.safe_load(run.facts["rendered"]), run.facts["parameters"])
+    return rendered
+
+
 def render(playbook, overrides=None, with_parameters=False):
-    """The template as the role renders it; with_parameters: also the parameters it passes."""
-    extra = dict(SEED_VARS)
-    extra.update(overrides or {})
-    results = playbook.run([
-        {"name": "role defaults", "ansible.builtin.include_vars": {"file": str(ROLE / "defaults" / "main.yml")}},
-        {"name": "role vars", "ansible.builtin.include_vars": {"file": str(ROLE / "vars" / "main.yml")}},
-        {"name": "node boot script", "ansible.builtin.include_tasks": {"file": str(ROLE / "tasks" / "user_data.yml")}},
-        {"name": "render", "ansible.builtin.set_fact": {
-            "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE,
-            "parameters": "{{ antmedia_cluster_alicloud_stack_parameters }}"}},
-    ], extra_vars=extra)
-    facts = results[-1]["ansible_facts"]
-    template = yaml.safe_load(facts["rendered"])
-    return (template, facts["parameters"]) if with_parameters else template
+    """One more variant, in a run of its own; with_parameters: also the parameters it passes.
+    (The variants the tests share are rendered together: the ``renders`` fixture.)"""
+    template, parameters = render_all(playbook.tmp_path / "render", {"variant": overrides or {}})["variant"]
+    return (template, parameters) if with_parameters else template
 
 
 @pytest.fixture(scope="module")
-def seed_template(tmp_path_factory):
-    from lib.harness import PlaybookRunner  # the playbook fixture is per test; one render serves all
-    runner = PlaybookRunner(tmp_path_factory.mktemp("render"), REPO, REPO / ".build" / "collections")
-    return render(runner)
+def renders(tmp_path_factory):
+    """Every variant the tests below assert on, from one run (a module fixture: once per xdist
+    worker). name -> (template, parameters); "pem" -> the uploaded certificate's files."""
+    pem_dir = tmp_path_factory.mktemp("pem")
+    cert, key, key_pem = make_pem_pair(pem_dir)
+    rendered = render_all(tmp_path_factory.mktemp("render"), render_variants(cert, key))
+    rendered["pem"] = (cert, key, key_pem)
+    return rendered
+
+
+@pytest.fixture(scope="module")
+def seed_template(renders):
+    return renders["seed"][0]
 
 
 def walk(node):
@@ -245,8 +270,8 @@ def user_data(template, parameters, address="192.168.1.7", group="Origin"):
     return evaluate(node, lambda name: parameters[name], lambda logical, attribute: attributes[(logical, attribute)])
 
 
-def test_user_data_is_the_antmedia_role_boot_script_for_alibaba(playbook):
-    template, parameters = render(playbook, BOOT_OFF, with_parameters=True)
+def test_user_data_is_the_antmedia_role_boot_script_for_alibaba(renders):
+    template, parameters = renders["boot_off"]
     for group in ("Origin", "Edge"):
         outer = template["Resources"][group + "LaunchTemplate"]["Properties"]["UserData"]["Fn::Replace"]
         assert outer[0] == {"mongodb-host.invalid": getatt("MongoDb", "PrivateIp")}
@@ -267,10 +292,8 @@ def test_user_data_is_the_antmedia_role_boot_script_for_alibaba(playbook):
     assert template["Resources"]["MongoDb"]["Properties"]["AllocatePublicIP"] is False
 
 
-def test_user_data_url_with_credentials_comes_from_the_builder(playbook):
-    template, parameters = render(playbook, dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user="antmedia",
-                                                 antmedia_cluster_alicloud_mongodb_password="Pw-1.x~y",
-                                                 antmedia_cluster_alicloud_mongodb_port=27018), with_parameters=True)
+def test_user_data_url_with_credentials_comes_from_the_builder(renders):
+    template, parameters = renders["url_with_credentials"]
     assert "Pw-1.x~y" not in str(template), "the password stays in the NoEcho parameter"
     assert parameters["MongoDbUrl"] == "mongodb://antmedia:Pw-1.x~y@mongodb-host.invalid:27018"
     script = user_data(template, parameters)
@@ -290,10 +313,8 @@ def cluster_url_of(tmp_path, script):
 
 
 @pytest.mark.parametrize("user", ["antmedia", "ant media@ops"])
-def test_hostile_password_reaches_the_node_percent_encoded(playbook, tmp_path, user):
-    template, parameters = render(playbook, dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user=user,
-                                                 antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD),
-                                  with_parameters=True)
+def test_hostile_password_reaches_the_node_percent_encoded(renders, tmp_path, user):
+    template, parameters = renders[HOSTILE_USERS[user]]
     assert HOSTILE_PASSWORD not in str(template)
     for name, value in parameters.items():
         if HOSTILE_PASSWORD in value or "%40%3A%2F" in value:
@@ -318,19 +339,8 @@ def test_every_taggable_resource_carries_the_deployment_tag(seed_template):
             assert {"Key": "streamfleet:deployment", "Value": "antmedia-cluster"} in tags, name
 
 
-def test_variables_change_the_template(playbook):
-    template = render(playbook, {
-        "antmedia_cluster_alicloud_protect_from_scale_in": False,
-        "antmedia_cluster_alicloud_deployment": "prod",
-        "antmedia_cluster_alicloud_extra_tags": {"owner": "o'brien: \"ops\""},
-        "antmedia_cluster_alicloud_key_name": "ops-key",
-        "antmedia_cluster_alicloud_instance_type": "ecs.c7.2xlarge",
-        "antmedia_cluster_alicloud_edge_min": 3,
-        "antmedia_cluster_alicloud_edge_max": 20,
-        "antmedia_cluster_alicloud_edge_desired": 4,
-        "antmedia_cluster_alicloud_edge_cooldown": 120,
-        "antmedia_cluster_alicloud_node_user_data": "echo custom\n",
-    })
+def test_variables_change_the_template(renders):
+    template = renders["variables"][0]
     resources = template["Resources"]
     assert resources["EdgeCpuLowAlarm"]["Properties"]["AlarmAction"] == [getatt("EdgeScaleInRule", "ScalingRuleAri")]
     assert resources["EdgeScaleInRule"]["Properties"]["AdjustmentValue"] == -1
@@ -347,15 +357,8 @@ def test_variables_change_the_template(playbook):
     assert resources["Alb"]["Properties"]["LoadBalancerName"] == "prod-alb"
 
 
-def test_cidr_lists_subnet_names_and_media_ports(playbook):
-    template, parameters = render(playbook, {
-        "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24", "198.51.100.7/32"],
-        "antmedia_cluster_alicloud_client_cidrs": ["10.0.0.0/8", "172.16.0.0/12"],
-        "antmedia_cluster_alicloud_media_ports": "40000-45000",
-        "antmedia_cluster_alicloud_subnets": [
-            {"name": "media-a", "cidr": "192.168.1.0/24", "availability_zone": "cn-hangzhou-h"},
-            {"cidr": "192.168.2.0/24", "availability_zone": "cn-hangzhou-i"}],
-    }, with_parameters=True)
+def test_cidr_lists_subnet_names_and_media_ports(renders):
+    template, parameters = renders["cidr_lists"]
     resources = template["Resources"]
     assert (parameters["AdminCidr"], parameters["AdminCidr2"]) == ("203.0.113.0/24", "198.51.100.7/32")
     for prefix in ("Cluster", "MongoDb"):
@@ -369,9 +372,8 @@ def test_cidr_lists_subnet_names_and_media_ports(playbook):
     assert resources["MongoDb"]["Properties"]["ZoneId"] == "cn-hangzhou-h"
 
 
-def test_ssh_disabled_means_no_key_pair_and_no_ssh_rule(playbook):
-    template = render(playbook, {"antmedia_cluster_alicloud_admin_cidrs": [], "antmedia_cluster_alicloud_key_name": "",
-                                 "antmedia_cluster_alicloud_ssh_disabled": True})
+def test_ssh_disabled_means_no_key_pair_and_no_ssh_rule(renders):
+    template = renders["ssh_disabled"][0]
     assert not [r for r in ingress_rules(template) if r["Properties"]["PortRange"] == "22/22"]
     for name in ("MongoDb", "OriginLaunchTemplate", "EdgeLaunchTemplate"):
         assert "KeyPairName" not in template["Resources"][name]["Properties"], name
@@ -383,10 +385,9 @@ def test_key_pair_reaches_every_instance(seed_template):
     assert "MongoDbEip" not in seed_template["Resources"] and "MongoDbEip" not in seed_template["Outputs"]
 
 
-def test_mongodb_elastic_ip(playbook):
+def test_mongodb_elastic_ip(renders):
     from standins.ros_schema import validate_template
-    template = render(playbook, {"antmedia_cluster_alicloud_mongodb_eip": True,
-                                 "antmedia_cluster_alicloud_mongodb_eip_bandwidth": 10})
+    template = renders["mongodb_eip"][0]
     eip = template["Resources"]["MongoDbEip"]
     assert eip["Type"] == "ALIYUN::VPC::EIP" and eip["Properties"]["Bandwidth"] == 10
     association = template["Resources"]["MongoDbEipAssociation"]
@@ -396,8 +397,8 @@ def test_mongodb_elastic_ip(playbook):
     validate_template(template)
 
 
-def test_no_admin_cidrs_means_no_ssh(playbook):
-    template, parameters = render(playbook, {"antmedia_cluster_alicloud_admin_cidrs": []}, with_parameters=True)
+def test_no_admin_cidrs_means_no_ssh(renders):
+    template, parameters = renders["no_admin_cidrs"]
     assert not [r for r in ingress_rules(template) if r["Properties"]["PortRange"] == "22/22"]
     assert not [name for name in list(template["Parameters"]) + list(parameters) if name.startswith("AdminCidr")]
 
@@ -487,16 +488,14 @@ def boot_launcher(tmp_path_factory):
     return root / "sbin" / "streamfleet-boot"
 
 
-def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(playbook, tmp_path, boot_launcher):
+def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(renders, tmp_path, boot_launcher):
     """The resolved UserData run twice on a copy of the shipped tree with the Alibaba metadata stand-in."""
     import shutil
     from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
     from lib.harness import tree_snapshot
     from standins import alicloud_metadata_standin
 
-    template, parameters = render(playbook, dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user="antmedia",
-                                                 antmedia_cluster_alicloud_mongodb_password="p&s/w|rd"),
-                                  with_parameters=True)
+    template, parameters = renders["node_boot"]
     script = tmp_path / "user-data.sh"
     script.write_text(user_data(template, parameters, address="192.168.1.7"))
     home = tmp_path / "antmedia"
@@ -540,9 +539,9 @@ def test_mongodb_boot_path_is_the_default(seed_template):
     assert "mongodb-boot" in resources["MongoDb"]["Properties"]["UserData"]
 
 
-def test_mongodb_boot_path_names_secrets_and_holds_no_password(playbook):
+def test_mongodb_boot_path_names_secrets_and_holds_no_password(renders):
     from standins.ros_schema import validate_template
-    template, parameters = render(playbook, BOOT_VARS, with_parameters=True)
+    template, parameters = renders["mongodb_boot"]
     validate_template(template)
     resources = template["Resources"]
     assert HOSTILE_PASSWORD not in str(template)
@@ -592,15 +591,11 @@ def test_mongodb_boot_path_needs_both_passwords(playbook, missing):
 
 
 # -- Edges of the stack: the DNS record and the uploaded certificate -------------------------------
-def test_dns_record_and_uploaded_certificate(playbook, tmp_path):
+def test_dns_record_and_uploaded_certificate(renders, seed_template):
     """The guide's CNAME to the balancer and its "Upload Certificate": the key only in a NoEcho parameter."""
-    from lib.pem import make_pem_pair
     from standins.ros_schema import validate_template
-    cert, key, key_pem = make_pem_pair(tmp_path)
-    template, parameters = render(playbook, {
-        "antmedia_cluster_alicloud_certificate_id": "", "antmedia_cluster_alicloud_certificate_file": cert,
-        "antmedia_cluster_alicloud_certificate_private_key_file": key, "antmedia_cluster_alicloud_dns_domain": "example.com",
-        "antmedia_cluster_alicloud_dns_record": "live"}, with_parameters=True)
+    _cert, _key, key_pem = renders["pem"]
+    template, parameters = renders["dns_and_certificate"]
     validate_template(template)
     resources = template["Resources"]
     assert resources["DnsRecord"] == {"Type": "ALIYUN::DNS::DomainRecord", "Properties": {
@@ -617,24 +612,24 @@ def test_dns_record_and_uploaded_certificate(playbook, tmp_path):
     assert parameters["CertificateBody"].startswith("-----BEGIN CERTIFICATE-----")
     assert "PRIVATE KEY" not in str(template), "the key reaches ROS as the NoEcho parameter only"
     # Without them: the given certificate id, no record.
-    seed = render(playbook)
+    seed = seed_template
     assert "DnsRecord" not in seed["Resources"] and "Certificate" not in seed["Resources"]
     assert seed["Resources"]["Listener443"]["Properties"]["Certificates"] == [{"CertificateId": {"Ref": "CertificateId"}}]
 
 
 # -- Scale-in with the drain Alibaba offers ---------------------------------------------------------
-def test_scale_in_keeps_the_leaving_node_in_the_drain_hook(seed_template, playbook):
+def test_scale_in_keeps_the_leaving_node_in_the_drain_hook(seed_template, renders):
     """A SCALE_IN hook per group, CONTINUE when it times out; without the drain, none."""
     for group in ("Origin", "Edge"):
         assert seed_template["Resources"][group + "DrainHook"] == {"Type": "ALIYUN::ESS::LifecycleHook", "Properties": {
             "ScalingGroupId": getatt(group + "ScalingGroup", "ScalingGroupId"), "LifecycleHookName": "streamfleet-drain",
             "LifecycleTransition": "SCALE_IN", "DefaultResult": "CONTINUE", "HeartbeatTimeout": 600}}
-    template = render(playbook, {"antmedia_cluster_alicloud_drain_enabled": False})
+    template = renders["drain_disabled"][0]
     assert not of_type(template, "ALIYUN::ESS::LifecycleHook")
 
 
 # -- The MongoDB image: an explicit id, or the newest of a family -----------------------------------
-def test_mongodb_image_found_by_family_by_default(seed_template, playbook):
+def test_mongodb_image_found_by_family_by_default(seed_template, renders):
     """Default: no image id, the newest image of Alibaba's public Ubuntu 24.04 LTS family (the newest
     LTS the mongodb role supports); the instance takes the first id the data source answers."""
     resources = seed_template["Resources"]
@@ -645,7 +640,7 @@ def test_mongodb_image_found_by_family_by_default(seed_template, playbook):
     assert resources["MongoDb"]["Properties"]["ImageId"] == {
         "Fn::Select": ["0", getatt("MongoDbImages", "ImageIds")]}
     assert "MongoDbImageId" not in seed_template["Parameters"]
-    _template, parameters = render(playbook, with_parameters=True)
+    _template, parameters = renders["seed"]
     assert "MongoDbImageId" not in parameters
     # The family is evaluated as ROS does: the first (newest) id, an empty string for none.
     for ids, expected in ((["ubuntu_24_04_new.vhd", "ubuntu_24_04_old.vhd"], "ubuntu_24_04_new.vhd"), ([], "")):
@@ -655,14 +650,66 @@ def test_mongodb_image_found_by_family_by_default(seed_template, playbook):
         assert resources[group + "LaunchTemplate"]["Properties"]["ImageId"] == {"Ref": "AntMediaImageId"}
 
 
-def test_mongodb_explicit_image_id_wins_over_the_family(playbook):
-    template, parameters = render(playbook, {"antmedia_cluster_alicloud_mongodb_image_id": "m-baked-mongodb",
-                                             "antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"},
-                                  with_parameters=True)
+def test_mongodb_explicit_image_id_wins_over_the_family(renders):
+    template, parameters = renders["mongodb_image_id"]
     assert not of_type(template, "DATASOURCE::ECS::Images")
     assert template["Resources"]["MongoDb"]["Properties"]["ImageId"] == {"Ref": "MongoDbImageId"}
     assert template["Parameters"]["MongoDbImageId"]["Type"] == "String"
     assert parameters["MongoDbImageId"] == "m-baked-mongodb"
     # A custom family (an image baked with the mongodb role) is looked up the same way.
-    template = render(playbook, {"antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"})
+    template = renders["mongodb_image_family"][0]
     assert template["Resources"]["MongoDbImages"]["Properties"]["ImageFamily"] == "streamfleet-mongodb"
+
+
+# -- the variants above, rendered together by the ``renders`` fixture ------------------------------
+HOSTILE_USERS = {"antmedia": "hostile_user", "ant media@ops": "hostile_user_spaced"}
+
+
+def render_variants(cert, key):
+    """name -> overrides of the seed's values, one per rendering a test asserts on."""
+    variants = {
+        "seed": {},
+        "boot_off": BOOT_OFF,
+        "url_with_credentials": dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user="antmedia",
+                                     antmedia_cluster_alicloud_mongodb_password="Pw-1.x~y",
+                                     antmedia_cluster_alicloud_mongodb_port=27018),
+        "variables": {
+            "antmedia_cluster_alicloud_protect_from_scale_in": False,
+            "antmedia_cluster_alicloud_deployment": "prod",
+            "antmedia_cluster_alicloud_extra_tags": {"owner": "o'brien: \"ops\""},
+            "antmedia_cluster_alicloud_key_name": "ops-key",
+            "antmedia_cluster_alicloud_instance_type": "ecs.c7.2xlarge",
+            "antmedia_cluster_alicloud_edge_min": 3,
+            "antmedia_cluster_alicloud_edge_max": 20,
+            "antmedia_cluster_alicloud_edge_desired": 4,
+            "antmedia_cluster_alicloud_edge_cooldown": 120,
+            "antmedia_cluster_alicloud_node_user_data": "echo custom\n",
+        },
+        "cidr_lists": {
+            "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24", "198.51.100.7/32"],
+            "antmedia_cluster_alicloud_client_cidrs": ["10.0.0.0/8", "172.16.0.0/12"],
+            "antmedia_cluster_alicloud_media_ports": "40000-45000",
+            "antmedia_cluster_alicloud_subnets": [
+                {"name": "media-a", "cidr": "192.168.1.0/24", "availability_zone": "cn-hangzhou-h"},
+                {"cidr": "192.168.2.0/24", "availability_zone": "cn-hangzhou-i"}],
+        },
+        "ssh_disabled": {"antmedia_cluster_alicloud_admin_cidrs": [], "antmedia_cluster_alicloud_key_name": "",
+                         "antmedia_cluster_alicloud_ssh_disabled": True},
+        "mongodb_eip": {"antmedia_cluster_alicloud_mongodb_eip": True, "antmedia_cluster_alicloud_mongodb_eip_bandwidth": 10},
+        "no_admin_cidrs": {"antmedia_cluster_alicloud_admin_cidrs": []},
+        "node_boot": dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user="antmedia",
+                          antmedia_cluster_alicloud_mongodb_password="p&s/w|rd"),
+        "mongodb_boot": BOOT_VARS,
+        "dns_and_certificate": {
+            "antmedia_cluster_alicloud_certificate_id": "", "antmedia_cluster_alicloud_certificate_file": cert,
+            "antmedia_cluster_alicloud_certificate_private_key_file": key,
+            "antmedia_cluster_alicloud_dns_domain": "example.com", "antmedia_cluster_alicloud_dns_record": "live"},
+        "drain_disabled": {"antmedia_cluster_alicloud_drain_enabled": False},
+        "mongodb_image_id": {"antmedia_cluster_alicloud_mongodb_image_id": "m-baked-mongodb",
+                             "antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"},
+        "mongodb_image_family": {"antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"},
+    }
+    for user, name in HOSTILE_USERS.items():
+        variants[name] = dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user=user,
+                              antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD)
+    return variants
