@@ -68,15 +68,16 @@ def run_cases(tmp_path, cases, tasks, env=None, check=False, audit=False):
         raise AssertionError("ansible-playbook printed no JSON:\n" + proc.stdout + proc.stderr) from exc
     runs = {}
     for name in cases:
-        # The run's JSON with this host's part only: what a run of its own would have printed.
+        # The run's JSON with this host's part only, under "localhost": what a run of its own on
+        # localhost would have printed.
         own = {"plays": [{"play": play_doc.get("play", {}),
-                          "tasks": [{"task": task["task"], "hosts": {name: task["hosts"][name]}}
+                          "tasks": [{"task": task["task"], "hosts": {"localhost": task["hosts"][name]}}
                                     for task in play_doc["tasks"] if name in task["hosts"]]}
                          for play_doc in doc["plays"]],
-               "stats": {name: doc.get("stats", {}).get(name, {})}}
-        if not own["stats"][name]:
+               "stats": {"localhost": doc.get("stats", {}).get(name, {})}}
+        if not own["stats"]["localhost"]:
             raise AssertionError("no stats for case %s:\n%s" % (name, proc.stdout + proc.stderr))
-        results = [dict(task["hosts"][name], task=task["task"]["name"])
+        results = [dict(task["hosts"]["localhost"], task=task["task"]["name"])
                    for play_doc in own["plays"] for task in play_doc["tasks"]]
-        runs[name] = HostRun(results, own["stats"][name], json.dumps(own, indent=4) + "\n" + proc.stderr)
+        runs[name] = HostRun(results, own["stats"]["localhost"], json.dumps(own, indent=4) + "\n" + proc.stderr)
     return runs

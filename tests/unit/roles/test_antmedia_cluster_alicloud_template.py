@@ -403,7 +403,23 @@ def test_no_admin_cidrs_means_no_ssh(renders):
     assert not [name for name in list(template["Parameters"]) + list(parameters) if name.startswith("AdminCidr")]
 
 
-@pytest.mark.parametrize("overrides, variable", [
+PREFLIGHT_TASKS = [CASE_VARS, {"name": "preflight", "ansible.builtin.include_role": {
+    "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}]
+
+
+@pytest.fixture(scope="module")
+def preflights(tmp_path_factory):
+    """Every preflight case below (the seed's values with a case's overrides) in one run: case -> HostRun."""
+    cases = {"refused_%d" % index: dict(SEED_VARS, **overrides) for index, (overrides, _variable) in enumerate(PREFLIGHT_REFUSED)}
+    cases["accepted"] = dict(SEED_VARS, antmedia_cluster_alicloud_mongodb_user="antmedia",
+                             antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD,
+                             antmedia_cluster_alicloud_mongodb_admin_password="admin-" + HOSTILE_PASSWORD)
+    for missing in BOOT_PASSWORDS:
+        cases["boot_without_" + missing] = dict(SEED_VARS, **dict(BOOT_VARS, **{missing: ""}))
+    return run_cases(tmp_path_factory.mktemp("preflight"), cases, PREFLIGHT_TASKS)
+
+
+PREFLIGHT_REFUSED = [
     ({"antmedia_cluster_alicloud_admin_cidrs": ["0.0.0.0/0"]}, "antmedia_cluster_alicloud_admin_cidrs"),
     ({"antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0"]}, "antmedia_cluster_alicloud_admin_cidrs"),
     ({"antmedia_cluster_alicloud_image_id": ""}, "antmedia_cluster_alicloud_image_id"),
@@ -435,26 +451,21 @@ def test_no_admin_cidrs_means_no_ssh(renders):
     ({"antmedia_cluster_alicloud_drain_timeout": 29}, "antmedia_cluster_alicloud_drain_timeout"),
     # Neither an image id nor a family for MongoDB.
     ({"antmedia_cluster_alicloud_mongodb_image_family": ""}, "antmedia_cluster_alicloud_mongodb_image_family"),
-])
-def test_preflight_names_the_variable(playbook, overrides, variable):
-    extra = dict(SEED_VARS)
-    extra.update(overrides)
-    playbook.run([{"name": "preflight", "ansible.builtin.include_role": {
-        "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}],
-        extra_vars=extra, expect_failure=True)
+]
+
+
+@pytest.mark.parametrize("overrides, variable", PREFLIGHT_REFUSED)
+def test_preflight_names_the_variable(preflights, overrides, variable):
+    playbook = preflights["refused_%d" % PREFLIGHT_REFUSED.index((overrides, variable))]
     assert playbook.stats.get("failures") == 1, playbook.last_output
     failed = json_failures(playbook.last_output)
     assert any(variable in message for message in failed), failed
     assert "x-mongodb-host.invalid" not in playbook.last_output
 
 
-def test_preflight_accepts_the_seed_and_a_hostile_password(playbook):
-    extra = dict(SEED_VARS, antmedia_cluster_alicloud_mongodb_user="antmedia",
-                 antmedia_cluster_alicloud_mongodb_password=HOSTILE_PASSWORD,
-                 antmedia_cluster_alicloud_mongodb_admin_password="admin-" + HOSTILE_PASSWORD)
-    playbook.run([{"name": "preflight", "ansible.builtin.include_role": {
-        "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}], extra_vars=extra)
-    assert playbook.stats.get("failures", 0) == 0
+def test_preflight_accepts_the_seed_and_a_hostile_password(preflights):
+    playbook = preflights["accepted"]
+    assert playbook.stats.get("failures", 0) == 0, playbook.last_output
 
 
 def json_failures(output):
@@ -578,14 +589,13 @@ def test_mongodb_boot_path_names_secrets_and_holds_no_password(renders):
     assert principal == {"Service": ["ecs.aliyuncs.com"]}
 
 
-@pytest.mark.parametrize("missing", ["antmedia_cluster_alicloud_mongodb_admin_password",
-                                     "antmedia_cluster_alicloud_mongodb_password"])
-def test_mongodb_boot_path_needs_both_passwords(playbook, missing):
-    extra = dict(SEED_VARS, **BOOT_VARS)
-    extra[missing] = ""
-    playbook.run([{"name": "preflight", "ansible.builtin.include_role": {
-        "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "preflight"}}],
-        extra_vars=extra, expect_failure=True)
+BOOT_PASSWORDS = ["antmedia_cluster_alicloud_mongodb_admin_password", "antmedia_cluster_alicloud_mongodb_password"]
+
+
+@pytest.mark.parametrize("missing", BOOT_PASSWORDS)
+def test_mongodb_boot_path_needs_both_passwords(preflights, missing):
+    playbook = preflights["boot_without_" + missing]
+    assert playbook.stats.get("failures") == 1, playbook.last_output
     assert any(missing in m for m in json_failures(playbook.last_output))
     assert HOSTILE_PASSWORD not in playbook.last_output
 
