@@ -38,7 +38,7 @@ unit: venv
 	$(BIN)/pytest -q -n 2 --dist worksteal --durations=10 tests/unit
 
 integration: venv
-	$(BIN)/pytest -q -n 3 --dist load --maxschedchunk 1 --durations=15 tests/integration
+	$(BIN)/pytest -q -n 3 --dist loadgroup --durations=15 tests/integration
 
 sanity: venv
 	scripts/sanity.sh

@@ -36,20 +36,25 @@ def playbook(tmp_path):
     return PlaybookRunner(tmp_path, REPO, COLLECTIONS)
 
 
-# The longest tests first, each on its own worker: with `--dist load --maxschedchunk 1` (the
+# The longest tests first, each on its own worker: with `--dist loadgroup` (the
 # Makefile's integration target) the workers take the tests one by one in this order, so the
 # long ones start at once, side by side, and the short ones fill in around them; in file order a
 # long test picked up last would run alone at the end. Node-id prefixes, longest first (the
 # `--durations` of the integration stage); every other test keeps its place after them. One
 # order on every worker (pytest-xdist requires the same collection everywhere).
+#
+# The tests of the shared Ant Media cluster (tests/integration/aws/shared_deployments.py: one
+# first converge, one xdist_group, so one worker under `--dist loadgroup`) come first, in the
+# order that needs one converge: those that read it or put it back, then the lifecycle that
+# tears it down (any other order is right too, with one more converge).
 LONGEST_FIRST = (
-    "tests/integration/aws/test_faults_kill_rerun.py",
+    "tests/integration/aws/test_topology_antmedia_secrets.py::test_no_password_in_any_user_data_internal_mongodb",
+    "tests/integration/aws/test_topology_day2.py::test_rerun_keeps_the_capacity_a_scaler_chose",
+    "tests/integration/aws/test_topology_day2.py::test_every_group_has_the_drain_hook_and_a_least_privilege_profile",
     "tests/integration/aws/test_topology_antmedia_cluster.py::test_antmedia_cluster_lifecycle",
+    "tests/integration/aws/test_faults_kill_rerun.py",
     "tests/integration/aws/test_topology_wcs_cdn.py::test_wcs_cdn_lifecycle",
     "tests/integration/aws/test_topology_red5pro_streammanager.py::test_red5pro_streammanager_lifecycle",
-    "tests/integration/aws/test_topology_day2.py::test_rerun_keeps_the_capacity_a_scaler_chose",
-    "tests/integration/aws/test_topology_antmedia_secrets.py::test_no_password_in_any_user_data_internal_mongodb",
-    "tests/integration/aws/test_topology_day2.py",
     "tests/integration/aws/test_teardown_playbook.py",
     "tests/integration/streammanager/test_nodegroup_day2.py",
     "tests/integration/aws/test_topology_red5pro_streammanager.py",

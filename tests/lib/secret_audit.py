@@ -496,7 +496,9 @@ class Audit:
         # The stand-in itself, not the run's endpoint: a fault-injecting proxy may stand between.
         endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
         if clouds and endpoint.startswith("http://127.0.0.1:"):
-            cloud_texts, stored = aws_user_data(endpoint, os.environ.get("AWS_REGION") or "us-east-1")
+            # (the region as the modules take it: AWS_REGION, then AWS_DEFAULT_REGION)
+            cloud_texts, stored = aws_user_data(endpoint, os.environ.get("AWS_REGION")
+                                                or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
             texts.update(cloud_texts)
             self.stored.update(stored)
         ros_endpoint = str(extra_vars.get("antmedia_cluster_alicloud_endpoint") or "")

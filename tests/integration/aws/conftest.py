@@ -22,8 +22,12 @@ import urllib.request
 import boto3
 import pytest
 
+import shared_deployments
 from lib import harness, secret_audit
+from lib.antmedia_console import RunningConsole
 from lib.fault_proxy import FaultProxy
+from lib.harness import PlaybookRunner
+from topology_runner import REPO
 
 REGION = "us-east-1"
 DEPLOYMENT_TAG = "streamfleet:deployment"
@@ -39,14 +43,11 @@ def moto_server(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(autouse=True)
-def aws_env(moto_server, monkeypatch, tmp_path):
-    """Fresh moto state and AWS environment variables for every test."""
-    request = urllib.request.Request(moto_server + "/moto-api/reset", data=b"", method="POST")
-    urllib.request.urlopen(request, timeout=30).read()
+def point_at(monkeypatch, endpoint, tmp_path):
+    """The AWS environment variables of the tests, for the moto at ``endpoint``."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -56,22 +57,35 @@ def aws_env(moto_server, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(autouse=True)
+def aws_env(moto_server, monkeypatch, tmp_path):
+    """Fresh moto state and AWS environment variables for every test."""
+    request = urllib.request.Request(moto_server + "/moto-api/reset", data=b"", method="POST")
+    urllib.request.urlopen(request, timeout=30).read()
+    point_at(monkeypatch, moto_server, tmp_path)
     return moto_server
 
 
 class AWSClients:
     """Lazily created boto3 clients against moto: ``aws.ec2`` or ``aws("ec2")``."""
 
-    def __init__(self, endpoint_url):
+    def __init__(self, endpoint_url, region=REGION):
         self.endpoint_url = endpoint_url
+        self.region = region
         self._clients = {}
 
     def __call__(self, service):
         if service not in self._clients:
             self._clients[service] = boto3.client(
-                service, region_name=REGION, endpoint_url=self.endpoint_url,
+                service, region_name=self.region, endpoint_url=self.endpoint_url,
                 aws_access_key_id="testing", aws_secret_access_key="testing")
         return self._clients[service]
+
+    def in_region(self, region):
+        """Clients of the same moto in another region."""
+        return AWSClients(self.endpoint_url, region=region)
 
     def __getattr__(self, service):
         if service.startswith("_"):
@@ -154,3 +168,41 @@ def fault_proxy(aws_env):
     proxy = FaultProxy(aws_env).start()
     yield proxy
     proxy.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Deployments converged once and shared by the tests that start from them (shared_deployments.py)
+
+
+@pytest.fixture(scope="session")
+def antmedia_shared(tmp_path_factory):
+    """The Ant Media cluster of ``shared_deployments.antmedia_vars`` on a moto of its own, with
+    the stand-in console its first administrator is claimed through (``.console``)."""
+    directory = tmp_path_factory.mktemp("antmedia-shared")
+    state = {}
+
+    def build(shared):
+        # a fresh console for each converge: the first administrator is claimed on the first deploy
+        if state.get("console"):
+            state["console"].stop()
+        state["console"] = shared.console = RunningConsole(directory / ("console-%d" % shared.converges))
+        return shared_deployments.build_antmedia(shared, shared.console.url)
+
+    shared = shared_deployments.SharedDeployment("antmedia", directory, build).start(
+        AWSClients, lambda folder: PlaybookRunner(folder, REPO, REPO / ".build" / "collections"))
+    yield shared
+    shared.stop()
+    if state.get("console"):
+        state["console"].stop()
+
+
+@pytest.fixture
+def antmedia_deployment(aws_env, antmedia_shared, monkeypatch, tmp_path, request):
+    """The shared Ant Media cluster (converged now if no earlier test of this worker left it);
+    the test's AWS environment points at its moto, ``.aws`` has the clients, ``.first`` what
+    the first converge reported. A test that fails leaves it to be converged anew."""
+    point_at(monkeypatch, antmedia_shared.endpoint, tmp_path)
+    failed_before = request.session.testsfailed
+    yield antmedia_shared.get()
+    if request.session.testsfailed > failed_before:
+        antmedia_shared.consume()

@@ -1,35 +1,19 @@
 """The Ant Media cluster topology (seed 002) end to end against moto.
 
 plan on nothing -> deploy -> re-run with 0 changed -> update a setting -> tear down to nothing.
+The plan and the deploy are the shared first converge (shared_deployments.py, issue 20): the
+day-2 and secrets tests of the same cluster run on it first (the re-run with 0 changed is the
+day-2 capacity test's), this test tears it down last.
 """
 import pytest
 
-from lib.antmedia_console import RunningConsole
-
-DEPLOYMENT = "ams-topology"
-PASSWORD = "cluster/pass@word"
-ADMIN_PASSWORD = "panel:pass&word-9"
+from shared_deployments import (ANTMEDIA_ADMIN_EMAIL, ANTMEDIA_DEPLOYMENT as DEPLOYMENT, ANTMEDIA_PANEL_PASSWORD,
+                                ANTMEDIA_PASSWORD as PASSWORD, ANTMEDIA_TOPIC, ANTMEDIA_ZONE as ZONE,
+                                run_antmedia_role as run_role, xdist_group_antmedia)
 
 
 @pytest.fixture
-def console(tmp_path):
-    """The Ant Media stand-in's console on 127.0.0.1, in place of the balancer moto cannot serve."""
-    running = RunningConsole(tmp_path)
-    yield running
-    running.stop()
-
-
-ZONE = "ams-zone.example.test"
-
-
-@pytest.fixture
-def zone_id(aws):
-    """The Route 53 zone of the cluster's names (the sandbox creates its zone the same way)."""
-    return aws.route53.create_hosted_zone(Name=ZONE, CallerReference="ams-topology")["HostedZone"]["Id"]
-
-
-@pytest.fixture
-def role_vars(base_image_id, zone_id):
+def role_vars(base_image_id):
     return dict(
         antmedia_cluster_aws_domain="live." + ZONE,
         antmedia_cluster_aws_zone=ZONE,
@@ -43,37 +27,32 @@ def role_vars(base_image_id, zone_id):
     )
 
 
-def run_role(playbook, role_vars, check=False, **overrides):
-    task = {"name": "topology", "ansible.builtin.include_role": {"name": "streamfleet.cluster.antmedia_cluster_aws"}}
-    playbook.run([task], check=check, diff=True, extra_vars=dict(role_vars, **overrides))
-    return playbook.stats
+@xdist_group_antmedia
+def test_antmedia_cluster_lifecycle(playbook, antmedia_deployment):
+    aws, role_vars, first = antmedia_deployment.aws, antmedia_deployment.vars, antmedia_deployment.first
+    zone_id = first["zone_id"]
+    # the plan on a fresh account created nothing
+    assert first["plan_stats"]["failures"] == 0
+    assert first["tagged_after_plan"] == []
 
+    assert first["stats"]["changed"] > 0
+    assert PASSWORD not in first["output"]
+    assert ANTMEDIA_PANEL_PASSWORD not in first["output"]
+    assert [(user["email"], user["userType"]) for user in antmedia_deployment.console.users()] == [
+        (ANTMEDIA_ADMIN_EMAIL, "ADMIN")]
 
-def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
-    # The first administrator is claimed through the console address (the balancer's, here the
-    # stand-in's): once on the first deploy, nothing sent or changed on the re-run.
-    role_vars = dict(role_vars, antmedia_cluster_aws_admin_email="admin@example.com",
-                     antmedia_cluster_aws_admin_password=ADMIN_PASSWORD,
-                     antmedia_cluster_aws_admin_url=console.url,
-                     antmedia_cluster_aws_notification_topic="antmedia-scaling")
-    stats = run_role(playbook, role_vars, check=True)
-    assert stats["failures"] == 0
-    assert aws.tagged(DEPLOYMENT) == []
-
-    stats = run_role(playbook, role_vars)
-    assert stats["changed"] > 0
-    assert PASSWORD not in playbook.last_output
-    assert ADMIN_PASSWORD not in playbook.last_output
-    assert [(user["email"], user["userType"]) for user in console.users()] == [("admin@example.com", "ADMIN")]
-
+    # the groups as the first converge left them (the day-2 tests move the capacity since)
+    first_groups = first["groups"]
+    assert (first_groups["antmedia-origin"]["MinSize"], first_groups["antmedia-origin"]["MaxSize"]) == (1, 10)
+    assert (first_groups["antmedia-edge"]["MinSize"], first_groups["antmedia-edge"]["MaxSize"]) == (2, 10)
+    assert len(first_groups["antmedia-edge"]["Instances"]) == 2
     groups = {g["AutoScalingGroupName"]: g for g in aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
     assert (groups["antmedia-origin"]["MinSize"], groups["antmedia-origin"]["MaxSize"]) == (1, 10)
     assert (groups["antmedia-edge"]["MinSize"], groups["antmedia-edge"]["MaxSize"]) == (2, 10)
-    assert len(groups["antmedia-edge"]["Instances"]) == 2
     assert all(g["HealthCheckType"] == "ELB" and g["NewInstancesProtectedFromScaleIn"] for g in groups.values())
     # issue 17: both groups send their launch/terminate events to the topic (the AWS stand-in's
     # notification configurations); 1-minute metrics in both templates
-    topic = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":antmedia-scaling")][0]
+    topic = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":" + ANTMEDIA_TOPIC)][0]
     configured = aws.autoscaling.describe_notification_configurations(AutoScalingGroupNames=list(groups))
     assert sorted((c["AutoScalingGroupName"], c["TopicARN"], c["NotificationType"].split(":")[1])
                   for c in configured["NotificationConfigurations"]) == [
@@ -121,9 +100,11 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
     assert [p["FromPort"] for p in mongo_group["IpPermissions"]] == [27017]
     assert mongo_group["IpPermissions"][0]["IpRanges"] == []  # never from a CIDR, only the nodes' group
 
-    stats = run_role(playbook, role_vars)
-    assert stats["changed"] == 0, playbook.last_output
+    # The re-run with 0 changed on these variables is test_topology_day2.py's capacity test's
+    # first re-run, on this same cluster (issue 20: not run twice).
 
+    # from here on the shared cluster is this test's: the next test that needs it converges anew
+    antmedia_deployment.consume()
     stats = run_role(playbook, role_vars, antmedia_cluster_aws_edge_max=6)
     assert stats["changed"] == 1, [line for line in playbook.last_output.splitlines() if line.startswith("changed")]
     edge = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["antmedia-edge"])["AutoScalingGroups"][0]
@@ -134,8 +115,12 @@ def test_antmedia_cluster_lifecycle(playbook, aws, role_vars, console, zone_id):
     assert aws.tagged(DEPLOYMENT) == []
     assert aws.sns.list_topics()["Topics"] == []
     assert aws.autoscaling.describe_notification_configurations()["NotificationConfigurations"] == []
-    # the database passwords went with the cluster (moto is reset for each test: nothing else's)
+    # the database passwords went with the cluster (its moto holds nothing else's)
     assert aws.ssm.describe_parameters()["Parameters"] == []
+    # the nodes' instance profile (drain agent, password read) and the MongoDB server's went too
+    # (test_topology_day2.py's drain test asserts on this teardown)
+    profiles = [p["InstanceProfileName"] for p in aws.iam.list_instance_profiles()["InstanceProfiles"]]
+    assert [name for name in profiles if name.startswith(DEPLOYMENT + "-")] == [], profiles
     stats = run_role(playbook, role_vars, antmedia_cluster_aws_state="absent")
     assert stats["changed"] == 0
 

@@ -13,12 +13,15 @@ from urllib.parse import quote
 
 import pytest
 
+from shared_deployments import (ANTMEDIA_DEPLOYMENT, ANTMEDIA_MONGODB_ADMIN_PASSWORD, ANTMEDIA_PANEL_PASSWORD,
+                                ANTMEDIA_PASSWORD, xdist_group_antmedia)
+
 DEPLOYMENT = "ams-secrets"
 PASSWORD = "cl'uster/p@ss:w%rd \"$(x)`&"
-ADMIN_PASSWORD = "adm1n-p@ss/word%"
-PANEL_PASSWORD = "panel-pass'word-42"
 EXTERNAL_URL = "mongodb+srv://antmedia@mongo.cluster0.example.net/?authSource=admin&retryWrites=true"
 PREFIX = "/streamfleet/%s/antmedia" % DEPLOYMENT
+# the shared cluster's (shared_deployments.py): internal MongoDB, both passwords, the panel's
+SHARED_PREFIX = "/streamfleet/%s/antmedia" % ANTMEDIA_DEPLOYMENT
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def role_vars(base_image_id):
         antmedia_cluster_aws_mongodb_password=PASSWORD,
         antmedia_cluster_aws_https=False,
         antmedia_cluster_aws_rtmp=False,
-        antmedia_cluster_aws_admin_password=PANEL_PASSWORD,
+        antmedia_cluster_aws_admin_password=ANTMEDIA_PANEL_PASSWORD,
         antmedia_cluster_aws_wait_timeout=120,
     )
 
@@ -69,13 +72,16 @@ def inline_policy(aws, role, name):
     return aws.iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
 
 
-def test_no_password_in_any_user_data_internal_mongodb(playbook, aws, role_vars):
-    stats = run_role(playbook, role_vars, antmedia_cluster_aws_mongodb_admin_password=ADMIN_PASSWORD)
-    assert stats["failures"] == 0 and stats["changed"] > 0
-    secrets = [PASSWORD, ADMIN_PASSWORD, PANEL_PASSWORD]
+@xdist_group_antmedia
+def test_no_password_in_any_user_data_internal_mongodb(antmedia_deployment):
+    """On the shared first converge of the cluster (shared_deployments.py): its run and what it
+    left in the account."""
+    aws, first = antmedia_deployment.aws, antmedia_deployment.first
+    assert first["stats"]["failures"] == 0 and first["stats"]["changed"] > 0
+    secrets = [ANTMEDIA_PASSWORD, ANTMEDIA_MONGODB_ADMIN_PASSWORD, ANTMEDIA_PANEL_PASSWORD]
     for secret in secrets:
         for form in forms(secret):
-            assert form not in playbook.last_output, "a password (%r form) is in the playbook output" % form
+            assert form not in first["output"], "a password (%r form) is in the playbook output" % form
 
     user_data = all_user_data(aws)
     names = {where.split(" v")[0] for where in user_data if " v" in where}
@@ -87,34 +93,35 @@ def test_no_password_in_any_user_data_internal_mongodb(playbook, aws, role_vars)
             for form in forms(secret):
                 assert form not in text, "a password (%r form) is in the user data of %s" % (form, where)
     node = user_data["antmedia-origin v1"]
-    assert "--password-secret " + shlex.quote("ssm:%s/mongodb-app-password" % PREFIX) in node
+    assert "--password-secret " + shlex.quote("ssm:%s/mongodb-app-password" % SHARED_PREFIX) in node
     mongodb = user_data["antmedia-mongodb v1"]
     assert "boot_secret mongodb-boot --settings-json " in mongodb
-    assert "ssm:%s/mongodb-admin-password" % PREFIX in mongodb
+    assert "ssm:%s/mongodb-admin-password" % SHARED_PREFIX in mongodb
 
     # The passwords are SecureString parameters of the deployment.
-    for name, value in (("mongodb-app-password", PASSWORD), ("mongodb-admin-password", ADMIN_PASSWORD)):
-        parameter = aws.ssm.get_parameter(Name="%s/%s" % (PREFIX, name), WithDecryption=True)["Parameter"]
+    for name, value in (("mongodb-app-password", ANTMEDIA_PASSWORD),
+                        ("mongodb-admin-password", ANTMEDIA_MONGODB_ADMIN_PASSWORD)):
+        parameter = aws.ssm.get_parameter(Name="%s/%s" % (SHARED_PREFIX, name), WithDecryption=True)["Parameter"]
         assert (parameter["Type"], parameter["Value"]) == ("SecureString", value)
 
     # Least privilege: the nodes read the cluster user's password only, the MongoDB server its two.
     account = aws.sts.get_caller_identity()["Account"]
-    arn = "arn:aws:ssm:us-east-1:%s:parameter%s/%%s" % (account, PREFIX)
-    nodes = inline_policy(aws, "%s-antmedia-drain" % DEPLOYMENT, "streamfleet-database-secret")
+    arn = "arn:aws:ssm:us-east-1:%s:parameter%s/%%s" % (account, SHARED_PREFIX)
+    nodes = inline_policy(aws, "%s-antmedia-drain" % ANTMEDIA_DEPLOYMENT, "streamfleet-database-secret")
     assert nodes["Statement"] == [{"Sid": "ReadDatabasePassword", "Effect": "Allow", "Action": ["ssm:GetParameter"],
                                    "Resource": [arn % "mongodb-app-password"]}]
-    server = inline_policy(aws, "%s-antmedia-mongodb" % DEPLOYMENT, "streamfleet-mongodb-secrets")
+    server = inline_policy(aws, "%s-antmedia-mongodb" % ANTMEDIA_DEPLOYMENT, "streamfleet-mongodb-secrets")
     assert server["Statement"][0]["Resource"] == [arn % "mongodb-admin-password", arn % "mongodb-app-password"]
     assert len(server["Statement"]) == 1
     # The server is launched from its template (moto does not copy a template's profile onto the
     # instance: the template is checked).
     template = aws.ec2.describe_launch_template_versions(LaunchTemplateName="antmedia-mongodb")[
         "LaunchTemplateVersions"][0]["LaunchTemplateData"]
-    assert template["IamInstanceProfile"]["Name"] == "%s-antmedia-mongodb" % DEPLOYMENT
+    assert template["IamInstanceProfile"]["Name"] == "%s-antmedia-mongodb" % ANTMEDIA_DEPLOYMENT
     assert template["MetadataOptions"]["HttpTokens"] == "required"
 
     # The re-run that changes nothing and the teardown that removes both parameters are the
-    # lifecycle test's (test_topology_antmedia_cluster.py), on the same role: not run twice in CI.
+    # lifecycle test's (test_topology_antmedia_cluster.py), on the same cluster: not run twice in CI.
 
 
 def test_external_mongodb_srv(playbook, aws, role_vars):

@@ -1,11 +1,19 @@
-"""WCS CDN topology (seed 000) against moto: deploy, no-op re-run, update, plan, teardown."""
+"""WCS CDN topology (seed 000) against moto: deploy, no-op re-run, update, plan, teardown.
+
+In a region given only by AWS_DEFAULT_REGION (issue 16: the roles never pick one; the modules
+take it as the AWS CLI does): the same deploy, re-run and teardown show where it lands
+(test_topology_day2.py's region test made three runs of its own for that, issue 20).
+"""
 import base64
 import time
 
+from shared_deployments import stock_image_id
 from topology_runner import changed_tasks, leftovers, run_topology
 
 DEPLOYMENT = "wcs-cdn-test"
 ZONE = "cdn.example.test"
+REGION = "eu-west-1"
+HOOK = "streamfleet-drain"
 
 
 def _vars(image_id, **extra):
@@ -33,8 +41,13 @@ def _records(aws, zone_id):
     return {(r["Name"], r["Type"]): r for r in sets if r["Type"] not in ("NS", "SOA")}
 
 
-def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
+def test_wcs_cdn_lifecycle(playbook, aws, monkeypatch):
     started = time.monotonic()
+    # No region option, no AWS_REGION: the modules take AWS_DEFAULT_REGION.
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    us_east, aws = aws, aws.in_region(REGION)
+    base_image_id = stock_image_id(aws)
     zone_id = aws.route53.create_hosted_zone(Name=ZONE, CallerReference="wcs-cdn")["HostedZone"]["Id"]
 
     # plan on a fresh account: reports what it would build, creates nothing
@@ -44,7 +57,15 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     assert aws.tagged(DEPLOYMENT) == []
 
     # deploy
-    run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id))
+    stats, results = run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id))
+    # in the region AWS_DEFAULT_REGION names, its subnets in that region's zones, nothing elsewhere
+    outputs = [r for r in results if r["task"] == "Show what was built"][0]["wcs_cdn_aws_outputs"]
+    assert outputs["region"] == REGION
+    subnets = aws.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}])["Subnets"]
+    assert sorted(s["AvailabilityZone"] for s in subnets) == [REGION + "a", REGION + "b"]
+    assert us_east.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    hooks = aws.autoscaling.describe_lifecycle_hooks(AutoScalingGroupName="wcs-edge")["LifecycleHooks"]
+    assert [h["LifecycleHookName"] for h in hooks] == [HOOK]
     lb = aws.elb.describe_load_balancers(LoadBalancerNames=["wcs-edge"])["LoadBalancerDescriptions"][0]
     assert lb["HealthCheck"]["Target"] == "HTTP:8081/?action=stat"
     assert sorted((l["Listener"]["LoadBalancerPort"], l["Listener"]["Protocol"]) for l in lb["ListenerDescriptions"]) == [
@@ -58,6 +79,7 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     assert attrs["ConnectionSettings"]["IdleTimeout"] == 60
     group = aws.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["wcs-edge"])["AutoScalingGroups"][0]
     assert (group["MinSize"], group["MaxSize"], group["HealthCheckType"]) == (1, 3, "ELB")
+    assert group["AvailabilityZones"][0].startswith(REGION)
     assert group["LoadBalancerNames"] == ["wcs-edge"]
     assert len(group["Instances"]) == 1
     policies = aws.autoscaling.describe_policies(AutoScalingGroupName="wcs-edge")["ScalingPolicies"]
@@ -154,6 +176,7 @@ def test_wcs_cdn_lifecycle(playbook, aws, base_image_id):
     run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id, wcs_cdn_aws_state="absent",
                                                     wcs_cdn_aws_notification_topic="wcs-scaling"))
     assert leftovers(aws, DEPLOYMENT) == []
+    assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
     assert aws.elb.describe_load_balancers()["LoadBalancerDescriptions"] == []
     assert aws.sns.list_topics()["Topics"] == []
     assert aws.autoscaling.describe_notification_configurations()["NotificationConfigurations"] == []
