@@ -14,6 +14,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia, antmedia_ip_filter
 from lib.harness import PlaybookRunner, tree_snapshot as snapshot
+from per_host_playbook import CASE_VARS, run_cases
 from standins import alicloud_metadata_standin, imds_standin
 
 REPO = Path(__file__).resolve().parents[3]
@@ -59,16 +61,53 @@ def imds():
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory):
+    """Every user data the tests below run or refuse, from one ansible-playbook run (a module
+    fixture: once per xdist worker); each test runs a copy of its script."""
+    return render_all(tmp_path_factory.mktemp("user-data"), RENDER_CASES)
+
+
+# The role (case_role) and its variables come with the case's variables (per_host_playbook);
+# the rendering is written to the case's file (case_script).
+RENDER_TASKS = [
+    CASE_VARS,
+    {"name": "render", "ansible.builtin.include_role": {
+        "name": "streamfleet.cluster.{{ case_role }}", "tasks_from": "user_data"}},
+    {"name": "write", "ansible.builtin.copy": {
+        "content": "{{ lookup('ansible.builtin.vars', case_role ~ '_user_data') }}", "dest": "{{ case_script }}",
+        "mode": "0700"}},
+]
+
+
+def render_all(tmp_path, cases):
+    """Each case (name -> (role, role variables)) rendered through its role's user_data entry point
+    into its own file, all in one ansible-playbook run: name -> HostRun, with .script its file."""
+    tmp_path = Path(tmp_path)
+    variables = {name: dict(role_vars, case_role=role, case_script=str(tmp_path / name / ("%s-user-data.sh" % role)))
+                 for name, (role, role_vars) in cases.items()}
+    for name in cases:
+        (tmp_path / name).mkdir(parents=True)
+    runs = run_cases(tmp_path, variables, RENDER_TASKS)
+    for name, run in runs.items():
+        run.script = Path(variables[name]["case_script"])
+    return runs
+
+
 def render(playbook, tmp_path, role, role_vars):
-    """Render the role's user data through its user_data entry point into a file."""
-    script = tmp_path / ("%s-user-data.sh" % role)
-    fact = "%s_user_data" % role
-    playbook.run([
-        {"name": "render", "ansible.builtin.include_role": {
-            "name": "streamfleet.cluster.%s" % role, "tasks_from": "user_data"}, "vars": role_vars},
-        {"name": "write", "ansible.builtin.copy": {
-            "content": "{{ %s }}" % fact, "dest": str(script), "mode": "0700"}},
-    ])
+    """Render the role's user data through its user_data entry point into a file (a run of its own)."""
+    run = render_all(tempfile.mkdtemp(prefix="render-", dir=str(tmp_path)), {"case": (role, role_vars)})["case"]
+    assert not run.stats.get("failures"), run.last_output
+    playbook.last_output = run.last_output
+    return run.script
+
+
+def rendered(renders, name, tmp_path):
+    """The ``renders`` fixture's script for case ``name``, copied into the test's own directory."""
+    run = renders[name]
+    assert not run.stats.get("failures"), run.last_output
+    script = tmp_path / run.script.name
+    shutil.copy2(str(run.script), str(script))
     return script
 
 
@@ -141,15 +180,14 @@ def test_no_awk_or_sed_editing_at_boot():
 
 # -- WCS ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cdn_role", ["origin", "edge"])
-def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, boot_launcher, cdn_role):
+def test_wcs_user_data_twice(renders, run_module, tmp_path, imds, boot_launcher, cdn_role):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
     conf = home / "conf" / "flashphoner.properties"
     # What the vendor's boot script leaves after a few boots: keys appended again and again.
     conf.write_text(conf.read_text() + "\ncdn_ip=0.0.0.0\n\ncdn_ip=0.0.0.0\ncdn_role=origin\n")
     conf.chmod(0o644)
     point_of_entry = "10.0.1.10" if cdn_role == "edge" else ""
-    script = render(playbook, tmp_path, "wcs", {
-        "wcs_cdn_role": cdn_role, "wcs_cdn_point_of_entry": point_of_entry, "wcs_home": "/nonexistent"})
+    script = rendered(renders, "wcs_twice_" + cdn_role, tmp_path)
     assert "set -u" in script.read_text() and "awk" not in script.read_text()
     per_boot = tmp_path / "per-boot"
     env = {"WCS_HOME": str(home), "PER_BOOT_DIR": str(per_boot)}
@@ -188,12 +226,11 @@ def test_wcs_user_data_twice(playbook, run_module, tmp_path, imds, boot_launcher
 
 
 @pytest.mark.parametrize("hardened", [False, True], ids=["normal", "hardened"])
-def test_wcs_user_data_on_alibaba_cloud(playbook, tmp_path, boot_launcher, hardened):
+def test_wcs_user_data_on_alibaba_cloud(renders, tmp_path, boot_launcher, hardened):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
     conf = home / "conf" / "flashphoner.properties"
     shipped = conf.read_text()
-    script = render(playbook, tmp_path, "wcs", {
-        "wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "172.16.1.10", "wcs_user_data_metadata_source": "alicloud"})
+    script = rendered(renders, "wcs_alicloud", tmp_path)
     assert "METADATA_SOURCE=${METADATA_SOURCE:-alicloud}" in script.read_text()
     running = alicloud_metadata_standin.start(ALICLOUD_METADATA, hardened=hardened)
     try:
@@ -209,41 +246,37 @@ def test_wcs_user_data_on_alibaba_cloud(playbook, tmp_path, boot_launcher, harde
     assert ("GET", "/latest/meta-data/private-ipv4", True) in running.calls
 
 
-def test_wcs_user_data_fails_without_metadata(playbook, tmp_path, boot_launcher):
+def test_wcs_user_data_fails_without_metadata(renders, tmp_path, boot_launcher):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
     conf = home / "conf" / "flashphoner.properties"
     before = conf.read_bytes()
-    script = render(playbook, tmp_path, "wcs", {"wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "10.0.1.10"})
+    script = rendered(renders, "wcs_edge", tmp_path)
     err = run_script(script, boot_launcher, "http://127.0.0.1:9", {"WCS_HOME": str(home), "PER_BOOT_DIR": ""},
                      expect_rc=1)
     assert "no private address from the aws instance metadata service" in err
     assert conf.read_bytes() == before
 
 
-def test_user_data_fails_clearly_without_the_boot_library(playbook, tmp_path, imds):
-    script = render(playbook, tmp_path, "wcs", {"wcs_cdn_role": "origin"})
+def test_user_data_fails_clearly_without_the_boot_library(renders, tmp_path, imds):
+    script = rendered(renders, "wcs_origin", tmp_path)
     err = run_script(script, tmp_path / "missing" / "streamfleet-boot", imds.endpoint, {"PER_BOOT_DIR": ""},
                      expect_rc=1)
     assert "streamfleet-boot is missing" in err
 
 
-def test_wcs_user_data_refuses_origin_pointing_at_itself(playbook, tmp_path, imds, boot_launcher):
+def test_wcs_user_data_refuses_origin_pointing_at_itself(renders, tmp_path, imds, boot_launcher):
     home = copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs")
-    script = render(playbook, tmp_path, "wcs", {
-        "wcs_cdn_role": "origin", "wcs_cdn_point_of_entry": METADATA["local-ipv4"]})
+    script = rendered(renders, "wcs_origin_itself", tmp_path)
     err = run_script(script, boot_launcher, imds.endpoint, {"WCS_HOME": str(home), "PER_BOOT_DIR": ""}, expect_rc=1)
     assert "must not be its own address" in err
 
 
-@pytest.mark.parametrize("role_vars", [{"wcs_cdn_role": "edge"},
-                                       {"wcs_cdn_role": "origin", "wcs_user_data_metadata_source": "gcp"}],
+@pytest.mark.parametrize("case", ["wcs_refused_edge_without_point_of_entry", "wcs_refused_unknown_cloud"],
                          ids=["edge-without-point-of-entry", "unknown-cloud"])
-def test_wcs_user_data_entry_point_refuses_bad_input(playbook, role_vars):
-    results = playbook.run([
-        {"name": "render", "ansible.builtin.include_role": {
-            "name": "streamfleet.cluster.wcs", "tasks_from": "user_data"},
-         "vars": role_vars}], expect_failure=True)
+def test_wcs_user_data_entry_point_refuses_bad_input(renders, case):
+    results = renders[case].results
     assert any(r.get("failed") for r in results)
+    assert not [r for r in results if r["task"] == "write"], "nothing written after the refusal"
 
 
 # -- Red5 Pro Stream Manager --------------------------------------------------------------------
@@ -256,14 +289,13 @@ def red5pro_home(tmp_path):
 
 
 @pytest.mark.parametrize("ip_source", ["local-ipv4", "instance-id"])
-def test_streammanager_user_data_twice(playbook, run_module, tmp_path, imds, boot_launcher, ip_source):
+def test_streammanager_user_data_twice(renders, run_module, tmp_path, imds, boot_launcher, ip_source):
     home = red5pro_home(tmp_path)
     conf = home / "webapps" / "streammanager" / "WEB-INF" / "red5-web.properties"
     # The seed's way: a random streammanager.ip, plus a duplicate line.
     conf.write_text(conf.read_text() + "streammanager.ip=z2go1nhorcpsxlxy.com\n")
     conf.chmod(0o600)
-    script = render(playbook, tmp_path, "red5pro_streammanager",
-                    {"red5pro_streammanager_user_data_ip_source": ip_source})
+    script = rendered(renders, "streammanager_" + ip_source, tmp_path)
     env = {"RED5_HOME": str(home), "PER_BOOT_DIR": str(tmp_path / "per-boot")}
     run_script(script, boot_launcher, imds.endpoint, env)
     second = run_script(script, boot_launcher, imds.endpoint, env)
@@ -282,24 +314,18 @@ REPLICA_URL = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017,10.0.9.10:27018/
 
 
 @pytest.mark.parametrize("source", ["url", "parts"])
-def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, source):
+def test_antmedia_user_data_twice(renders, tmp_path, imds, boot_launcher, source):
     home = copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")
     reference = copy_tree(ARCHIVES / "antmedia", tmp_path / "reference")
     for path in [home / "conf" / "red5.properties"] + list(home.glob("webapps/*/WEB-INF/red5-web.properties")):
         path.chmod(0o640)
     if source == "url":
-        url = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017/?authSource=admin&retryWrites=true"
-        # The web panel and REST IP filters behind the balancer (issue 17), non-default here.
-        role_vars = {"antmedia_cluster_url": url, "antmedia_licence_key": LICENCE_KEY,
-                     "antmedia_dashboard_allowed_cidr": "10.0.0.0/16,127.0.0.1",
-                     "antmedia_rest_allowed_cidr": "10.0.0.0/16", "antmedia_rest_ip_filter_enabled": False}
+        url = ANTMEDIA_URL
     else:
         url = REPLICA_URL
-        role_vars = {"antmedia_cluster_db_hosts": ["10.0.9.9", "10.0.9.10:27018"],
-                     "antmedia_cluster_db_user": "antmedia", "antmedia_cluster_db_password": PASSWORD,
-                     "antmedia_cluster_db_auth_source": "admin", "antmedia_cluster_db_replica_set": "rs0"}
-    script = render(playbook, tmp_path, "antmedia", role_vars)
-    assert PASSWORD not in playbook.last_output and "p%26s" not in playbook.last_output
+    script = rendered(renders, "antmedia_" + source, tmp_path)
+    output = renders["antmedia_" + source].last_output
+    assert PASSWORD not in output and "p%26s" not in output
     text = script.read_text()
     assert text.count("p%26s%2Fw%7Crd") == 1, "the URL is held once, and nothing else secret"
     assert not (home / "conf" / "initialized").exists()
@@ -342,34 +368,35 @@ def test_antmedia_user_data_twice(playbook, tmp_path, imds, boot_launcher, sourc
     assert stat.S_IMODE(per_boot.stat().st_mode) == 0o700
 
 
-def test_antmedia_keeps_an_existing_initialized_marker(playbook, tmp_path, imds, boot_launcher):
+def test_antmedia_keeps_an_existing_initialized_marker(renders, tmp_path, imds, boot_launcher):
     home = copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")
     (home / "conf" / "initialized").write_text("made by the image\n")
-    script = render(playbook, tmp_path, "antmedia", {"antmedia_cluster_url": "mongodb://10.0.9.9:27017"})
+    script = rendered(renders, "antmedia_plain_url", tmp_path)
     err = run_script(script, boot_launcher, imds.endpoint, {"AMS_HOME": str(home), "PER_BOOT_DIR": ""})
     assert (home / "conf" / "initialized").read_text() == "made by the image\n"
     assert "no default administrator" not in err
 
 
 # -- drain limits from the topology -------------------------------------------------------------
+DRAIN_ROLES = [
+    ("wcs", {"wcs_cdn_role": "origin"}, {"WCS_HOME": "wcs"}),
+    ("red5pro_streammanager", {}, {"RED5_HOME": "red5pro"}),
+    ("antmedia", {"antmedia_cluster_url": "mongodb://10.0.9.9:27017"}, {"AMS_HOME": "antmedia"}),
+]
+DRAIN_LIMITS = {"max_drain_seconds": 7200, "heartbeat_interval_seconds": 150}
 BAKED_DRAIN = {"server": "wcs", "lifecycle_hook_name": "streamfleet-drain", "auto_scaling_group_name": "",
                "lifecycle_action_result": "CONTINUE", "max_drain_seconds": 3600, "heartbeat_interval_seconds": 60,
                "sessions": {}}
 
 
-@pytest.mark.parametrize("role, role_vars, env", [
-    ("wcs", {"wcs_cdn_role": "origin"}, {"WCS_HOME": "wcs"}),
-    ("red5pro_streammanager", {}, {"RED5_HOME": "red5pro"}),
-    ("antmedia", {"antmedia_cluster_url": "mongodb://10.0.9.9:27017"}, {"AMS_HOME": "antmedia"}),
-])
-def test_user_data_sets_the_drain_limits_once(playbook, tmp_path, imds, boot_launcher, role, role_vars, env):
+@pytest.mark.parametrize("role, role_vars, env", DRAIN_ROLES)
+def test_user_data_sets_the_drain_limits_once(renders, tmp_path, imds, boot_launcher, role, role_vars, env):
     homes = {"wcs": lambda: copy_tree(ARCHIVES / "wcs" / "server", tmp_path / "wcs"),
              "red5pro": lambda: red5pro_home(tmp_path), "antmedia": lambda: copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")}
     env = {key: str(homes[value]()) for key, value in env.items()}
     drain_json = tmp_path / "drain.json"
     drain_json.write_text(json.dumps(dict(BAKED_DRAIN, server=role), indent=2, sort_keys=True) + "\n")
-    role_vars = dict(role_vars, **{"%s_user_data_drain" % role: {"max_drain_seconds": 7200, "heartbeat_interval_seconds": 150}})
-    script = render(playbook, tmp_path, role, role_vars)
+    script = rendered(renders, "drain_" + role, tmp_path)
     assert "drain_settings --set heartbeat_interval_seconds=150 --set max_drain_seconds=7200" in script.read_text()
     env.update(PER_BOOT_DIR="", DRAIN_CONFIG=str(drain_json))
     first = run_script(script, boot_launcher, imds.endpoint, env)
@@ -382,14 +409,41 @@ def test_user_data_sets_the_drain_limits_once(playbook, tmp_path, imds, boot_lau
     assert drain_json.read_bytes() == before
 
 
-def test_user_data_without_drain_settings_leaves_the_agent_alone(playbook, tmp_path):
-    script = render(playbook, tmp_path, "wcs", {"wcs_cdn_role": "origin"})
+def test_user_data_without_drain_settings_leaves_the_agent_alone(renders, tmp_path):
+    script = rendered(renders, "wcs_origin", tmp_path)
     assert "drain-config" not in script.read_text().split("# ---- end of the streamfleet user-data glue ----")[1]
     assert "\ndrain_settings " not in script.read_text()
 
 
-def test_user_data_refuses_unknown_drain_setting(playbook):
-    results = playbook.run([
-        {"name": "render", "ansible.builtin.include_role": {"name": "streamfleet.cluster.wcs", "tasks_from": "user_data"},
-         "vars": {"wcs_cdn_role": "origin", "wcs_user_data_drain": {"sessions": {}}}}], expect_failure=True)
+def test_user_data_refuses_unknown_drain_setting(renders):
+    results = renders["wcs_refused_drain_setting"].results
     assert any(r.get("failed") for r in results)
+    assert not [r for r in results if r["task"] == "write"], "nothing written after the refusal"
+
+
+# -- the user data the tests above run, rendered together by the ``renders`` fixture -------------
+ANTMEDIA_URL = "mongodb://antmedia:p%26s%2Fw%7Crd@10.0.9.9:27017/?authSource=admin&retryWrites=true"
+RENDER_CASES = {
+    "wcs_twice_origin": ("wcs", {"wcs_cdn_role": "origin", "wcs_cdn_point_of_entry": "", "wcs_home": "/nonexistent"}),
+    "wcs_twice_edge": ("wcs", {"wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "10.0.1.10", "wcs_home": "/nonexistent"}),
+    "wcs_alicloud": ("wcs", {"wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "172.16.1.10",
+                             "wcs_user_data_metadata_source": "alicloud"}),
+    "wcs_edge": ("wcs", {"wcs_cdn_role": "edge", "wcs_cdn_point_of_entry": "10.0.1.10"}),
+    "wcs_origin": ("wcs", {"wcs_cdn_role": "origin"}),
+    "wcs_origin_itself": ("wcs", {"wcs_cdn_role": "origin", "wcs_cdn_point_of_entry": METADATA["local-ipv4"]}),
+    "wcs_refused_edge_without_point_of_entry": ("wcs", {"wcs_cdn_role": "edge"}),
+    "wcs_refused_unknown_cloud": ("wcs", {"wcs_cdn_role": "origin", "wcs_user_data_metadata_source": "gcp"}),
+    "wcs_refused_drain_setting": ("wcs", {"wcs_cdn_role": "origin", "wcs_user_data_drain": {"sessions": {}}}),
+    "streammanager_local-ipv4": ("red5pro_streammanager", {"red5pro_streammanager_user_data_ip_source": "local-ipv4"}),
+    "streammanager_instance-id": ("red5pro_streammanager", {"red5pro_streammanager_user_data_ip_source": "instance-id"}),
+    # The web panel and REST IP filters behind the balancer (issue 17), non-default here.
+    "antmedia_url": ("antmedia", {"antmedia_cluster_url": ANTMEDIA_URL, "antmedia_licence_key": LICENCE_KEY,
+                                  "antmedia_dashboard_allowed_cidr": "10.0.0.0/16,127.0.0.1",
+                                  "antmedia_rest_allowed_cidr": "10.0.0.0/16", "antmedia_rest_ip_filter_enabled": False}),
+    "antmedia_parts": ("antmedia", {"antmedia_cluster_db_hosts": ["10.0.9.9", "10.0.9.10:27018"],
+                                    "antmedia_cluster_db_user": "antmedia", "antmedia_cluster_db_password": PASSWORD,
+                                    "antmedia_cluster_db_auth_source": "admin", "antmedia_cluster_db_replica_set": "rs0"}),
+    "antmedia_plain_url": ("antmedia", {"antmedia_cluster_url": "mongodb://10.0.9.9:27017"}),
+}
+RENDER_CASES.update({"drain_" + role: (role, dict(role_vars, **{"%s_user_data_drain" % role: DRAIN_LIMITS}))
+                     for role, role_vars, _env in DRAIN_ROLES})
