@@ -20,8 +20,9 @@ from lib.harness import PlaybookRunner, run_ansible_playbook
 
 REPO = Path(__file__).resolve().parents[3]
 COLLECTIONS = REPO / ".build" / "collections"
+# Tagged always: runs limited by tags (a role's preflight phase) still load the case.
 CASE_VARS = {"name": "case variables", "ansible.builtin.include_vars": {"file": "{{ case_vars_file }}"},
-             "no_log": True}
+             "no_log": True, "tags": ["always"]}
 
 
 class HostRun:
