@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from per_host_playbook import CASE_VARS, run_cases
+
 ROLES = Path(__file__).resolve().parents[3] / "roles"
 # server_boot is the boot library's internal role (owned by another change); it is checked by
 # its own tests.
@@ -76,15 +78,27 @@ def test_server_images_default_to_the_newest_of_their_family(name):
     assert re.search(r"\bnewest\b", _description(options[name]), re.I), name
 
 
-@pytest.mark.parametrize("role, variable", [
+MISSING_REQUIRED = [
     ("wcs_cdn_aws", "wcs_cdn_aws_deployment"),
     ("antmedia_cluster_aws", "antmedia_cluster_aws_deployment"),
     ("red5pro_streammanager_aws", "red5pro_streammanager_aws_deployment"),
     ("red5pro_nodegroup", "red5pro_nodegroup_base_url"),
-])
-def test_missing_required_option_fails_before_any_task_naming_it(playbook, role, variable):
-    results = playbook.run([{"name": "the role", "ansible.builtin.include_role": {"name": "streamfleet.cluster." + role}}],
-                           expect_failure=True, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_REGION": "us-east-1"})
+]
+
+
+@pytest.fixture(scope="module")
+def role_runs(tmp_path_factory):
+    """Each role above run without its variables, all in one ansible-playbook run (one host per
+    role, per_host_playbook): role -> HostRun."""
+    tasks = [CASE_VARS, {"name": "the role", "ansible.builtin.include_role": {"name": "streamfleet.cluster.{{ case_role }}"}}]
+    return run_cases(tmp_path_factory.mktemp("required"), {role: {"case_role": role} for role, _variable in MISSING_REQUIRED},
+                     tasks, env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_REGION": "us-east-1"})
+
+
+@pytest.mark.parametrize("role, variable", MISSING_REQUIRED)
+def test_missing_required_option_fails_before_any_task_naming_it(role_runs, role, variable):
+    playbook = role_runs[role]
+    results = playbook.results
     assert playbook.stats["failures"] == 1, playbook.last_output
     failed = [r for r in results if r.get("failed")]
     assert failed and "Validating arguments" in failed[0]["task"], [r["task"] for r in results]
