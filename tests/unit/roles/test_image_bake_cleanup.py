@@ -1,8 +1,11 @@
 """roles/image_bake tasks_from: configure, cleanup only, on a temporary tree (image_bake_root).
 
-The server role and the service stop are switched off: they need a real host (Molecule).
+The server role and the service stop are switched off: they need a real host (Molecule). Every
+case's tree is cleaned by one ansible-playbook run (one host per case, per_host_playbook).
 """
 import pytest
+
+from per_host_playbook import CASE_VARS, run_cases
 
 ANTMEDIA = "usr/local/antmedia"
 
@@ -31,21 +34,61 @@ def make_tree(root, cloud_init=True):
     return files
 
 
-def run_cleanup(playbook, root, **overrides):
-    role_vars = dict(image_bake_server_role="antmedia", image_bake_root=str(root),
-                     image_bake_configure_server=False, image_bake_stop_service=False)
-    role_vars.update(overrides)
-    results = playbook.run(
-        [{"name": "clean",
-          "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake", "tasks_from": "configure"}}],
-        play_vars=role_vars)
-    return results
+BASE_VARS = dict(image_bake_server_role="antmedia", image_bake_configure_server=False, image_bake_stop_service=False)
+CLEAN_TASKS = [CASE_VARS, {"name": "clean", "ansible.builtin.include_role": {
+    "name": "streamfleet.cluster.image_bake", "tasks_from": "configure"}}]
 
 
-def test_cleanup_removes_per_instance_state_and_is_idempotent(playbook, tmp_path):
-    root = tmp_path / "root"
-    make_tree(root)
-    run_cleanup(playbook, root)
+def prepare_dbus_link_and_red5pro(root):
+    (root / "var/lib/dbus/machine-id").unlink()
+    (root / "var/lib/dbus/machine-id").symlink_to("/etc/machine-id")
+    logs = root / "usr/local/red5pro/log"
+    logs.mkdir(parents=True)
+    (logs / "red5.log").write_text("x")
+    (root / "usr/local/red5pro/conf").mkdir()
+    (root / "usr/local/red5pro/conf/autoscale.xml").write_text("<beans/>")
+
+
+# case -> (the tree as make_tree makes it, with cloud-init?; changes to it; variables over BASE_VARS)
+CASES = {
+    "antmedia": (True, None, {}),
+    "without_cloud_init": (False, None, {}),
+    "red5pro_node": (True, prepare_dbus_link_and_red5pro,
+                     dict(image_bake_server_role="red5pro_node", image_bake_extra_clean_paths=["/var/tmp/build.txt"])),
+    "bad_server_role": (True, None, {"image_bake_server_role": "nginx"}),
+    "bad_root": (True, None, {"image_bake_root": "relative/dir"}),
+}
+
+
+def run_cleanup(tmp_path, roots, **overrides):
+    """The cleanup on each tree of ``roots`` (case -> root), one ansible-playbook run: case -> HostRun."""
+    return run_cases(tmp_path, {name: dict(BASE_VARS, **dict({"image_bake_root": str(root)}, **overrides.get(name, {})))
+                                for name, root in roots.items()}, CLEAN_TASKS)
+
+
+@pytest.fixture(scope="module")
+def cleaned(tmp_path_factory):
+    """Every case's tree cleaned once, all in one run (a module fixture: once per xdist worker):
+    case -> (HostRun, root)."""
+    base = tmp_path_factory.mktemp("image-bake")
+    roots = {}
+    for name, (cloud_init, prepare, _overrides) in CASES.items():
+        roots[name] = base / name / "root"
+        make_tree(roots[name], cloud_init=cloud_init)
+        if prepare:
+            prepare(roots[name])
+    runs = run_cleanup(base / "run", roots, **{name: case[2] for name, case in CASES.items()})
+    return {name: (runs[name], roots[name]) for name in CASES}
+
+
+def cleaned_root(cleaned, name):
+    run, root = cleaned[name]
+    assert not run.stats.get("failures"), run.last_output
+    return root
+
+
+def test_cleanup_removes_per_instance_state_and_is_idempotent(cleaned, tmp_path):
+    root = cleaned_root(cleaned, "antmedia")
 
     home = root / ANTMEDIA
     assert not (home / "conf/instanceId").exists()
@@ -62,30 +105,20 @@ def test_cleanup_removes_per_instance_state_and_is_idempotent(playbook, tmp_path
     assert not (root / "var/lib/dbus/machine-id").exists()
     assert not (root / "root/.bash_history").exists()
 
-    again = run_cleanup(playbook, root)
-    assert [r["task"] for r in again if r.get("changed")] == []
+    again = run_cleanup(tmp_path, {"again": root})["again"]
+    assert not again.stats.get("failures"), again.last_output
+    assert [r["task"] for r in again.results if r.get("changed")] == []
 
 
-def test_host_keys_stay_without_cloud_init(playbook, tmp_path):
-    root = tmp_path / "root"
-    make_tree(root, cloud_init=False)
-    run_cleanup(playbook, root)
+def test_host_keys_stay_without_cloud_init(cleaned):
+    root = cleaned_root(cleaned, "without_cloud_init")
     assert (root / "etc/ssh/ssh_host_ed25519_key").exists()
     assert not (root / ANTMEDIA / "conf/instanceId").exists()
 
 
-def test_dbus_link_and_other_servers(playbook, tmp_path):
-    root = tmp_path / "root"
-    make_tree(root)
-    (root / "var/lib/dbus/machine-id").unlink()
-    (root / "var/lib/dbus/machine-id").symlink_to("/etc/machine-id")
+def test_dbus_link_and_other_servers(cleaned):
+    root = cleaned_root(cleaned, "red5pro_node")
     logs = root / "usr/local/red5pro/log"
-    logs.mkdir(parents=True)
-    (logs / "red5.log").write_text("x")
-    (root / "usr/local/red5pro/conf").mkdir()
-    (root / "usr/local/red5pro/conf/autoscale.xml").write_text("<beans/>")
-    run_cleanup(playbook, root, image_bake_server_role="red5pro_node",
-                image_bake_extra_clean_paths=["/var/tmp/build.txt"])
     assert (root / "var/lib/dbus/machine-id").is_symlink()
     assert not (logs / "red5.log").exists()
     assert (root / "usr/local/red5pro/conf/autoscale.xml").exists()
@@ -93,16 +126,8 @@ def test_dbus_link_and_other_servers(playbook, tmp_path):
     assert (root / ANTMEDIA / "conf/instanceId").exists()
 
 
-@pytest.mark.parametrize("bad", [{"image_bake_server_role": "nginx"}, {"image_bake_root": "relative/dir"}])
-def test_bad_input_fails_first(playbook, tmp_path, bad):
-    root = tmp_path / "root"
-    make_tree(root)
-    role_vars = dict(image_bake_server_role="antmedia", image_bake_root=str(root),
-                     image_bake_configure_server=False, image_bake_stop_service=False)
-    role_vars.update(bad)
-    results = playbook.run(
-        [{"name": "clean",
-          "ansible.builtin.include_role": {"name": "streamfleet.cluster.image_bake", "tasks_from": "configure"}}],
-        play_vars=role_vars, expect_failure=True)
-    assert any(r.get("failed") for r in results)
+@pytest.mark.parametrize("case", ["bad_server_role", "bad_root"])
+def test_bad_input_fails_first(cleaned, case):
+    run, root = cleaned[case]
+    assert any(r.get("failed") for r in run.results)
     assert (root / ANTMEDIA / "conf/instanceId").exists()
