@@ -62,6 +62,45 @@ LONGEST_FIRST = (
 )
 
 
+# The tests that share a deployment (tests/integration/aws/shared_deployments.py), by xdist_group:
+# under `--dist loadgroup` each group is one unit of work, so one worker and one converge. The
+# scheduler (on the controller, which sees node ids only) reads this table: pytest-xdist 3.8
+# marks a grouped test by appending "@group" to its node id, which pytest 9 no longer lets it
+# change, so the marks alone would leave the group spread over the workers. The table and the
+# marks are checked against each other at collection.
+XDIST_GROUPS = {
+    "antmedia-shared": (
+        "tests/integration/aws/test_topology_antmedia_secrets.py::test_no_password_in_any_user_data_internal_mongodb",
+        "tests/integration/aws/test_topology_day2.py::test_rerun_keeps_the_capacity_a_scaler_chose",
+        "tests/integration/aws/test_topology_day2.py::test_every_group_has_the_drain_hook_and_a_least_privilege_profile",
+        "tests/integration/aws/test_topology_antmedia_cluster.py::test_antmedia_cluster_lifecycle",
+    ),
+}
+_GROUP_OF = {nodeid: group for group, nodeids in XDIST_GROUPS.items() for nodeid in nodeids}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class TableGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            return _GROUP_OF.get(nodeid.split("@", 1)[0]) or super()._split_scope(nodeid)
+
+    return TableGroupScheduling(config, log)
+
+
+def _check_groups(items):
+    for item in items:
+        marked = [mark.args[0] if mark.args else mark.kwargs.get("name", "default")
+                  for mark in item.iter_markers("xdist_group")]
+        listed = _GROUP_OF.get(item.nodeid.split("@", 1)[0])
+        if marked != ([listed] if listed else []):
+            raise pytest.UsageError("%s: xdist_group mark %s, XDIST_GROUPS in tests/conftest.py %s"
+                                    % (item.nodeid, marked, listed))
+
+
 def _longest_first_rank(item):
     for rank, prefix in enumerate(LONGEST_FIRST):
         if item.nodeid.startswith(prefix):
@@ -70,4 +109,5 @@ def _longest_first_rank(item):
 
 
 def pytest_collection_modifyitems(items):
+    _check_groups(items)
     items.sort(key=_longest_first_rank)  # stable: file order within a rank
