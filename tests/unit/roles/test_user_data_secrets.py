@@ -17,10 +17,13 @@ import yaml
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia
 from lib.harness import tree_snapshot as snapshot
 from standins import imds_standin, secretstore_standin
-from test_user_data import ARCHIVES, PLAIN_PYTHON, REPO, copy_tree, render, run_script
+from test_user_data import ARCHIVES, PLAIN_PYTHON, REPO, copy_tree, render_all, rendered, run_script
 
 PASSWORD = "p@:/?#[]%&+ s\"'\\\u00fc=;,$(touch x)`"
 PARAMETER = "/streamfleet/ams-unit/antmedia/mongodb-app-password"
+# The mongodb role's user data refuses a password where a secret reference belongs, and an open bind.
+MONGODB_REFUSED = {"plain_password": {"mongodb_app_password_secret": "plain-password-123"},
+                   "open_bind": {"mongodb_user_data_bind_addresses": ["0.0.0.0"]}}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +41,12 @@ def boot_launcher(tmp_path_factory):
     return launcher
 
 
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory):
+    """The user data of every test below, from one ansible-playbook run (test_user_data.render_all)."""
+    return render_all(tmp_path_factory.mktemp("user-data"), RENDER_CASES)
+
+
 @pytest.fixture
 def standins():
     imds = imds_standin.start({"placement/region": "eu-west-1", "local-ipv4": "10.0.3.7"}, role="sf-ams-nodes")
@@ -47,13 +56,11 @@ def standins():
     imds.stop()
 
 
-def test_antmedia_node_reads_its_password_at_boot(playbook, tmp_path, standins, boot_launcher):
+def test_antmedia_node_reads_its_password_at_boot(renders, tmp_path, standins, boot_launcher):
     imds, store = standins
     home = copy_tree(ARCHIVES / "antmedia", tmp_path / "antmedia")
     reference = copy_tree(ARCHIVES / "antmedia", tmp_path / "reference")
-    script = render(playbook, tmp_path, "antmedia", {
-        "antmedia_cluster_db_hosts": ["10.0.9.9"], "antmedia_cluster_db_user": "antmedia",
-        "antmedia_cluster_db_password_secret": "ssm:" + PARAMETER, "antmedia_user_data_db_wait_seconds": 0})
+    script = rendered(renders, "antmedia_password_secret", tmp_path)
     text = script.read_text()
     assert PASSWORD not in text and quote(PASSWORD, safe="") not in text
     assert "CLUSTER_URL=mongodb://antmedia@10.0.9.9:27017\n" in text
@@ -77,11 +84,8 @@ def test_antmedia_node_reads_its_password_at_boot(playbook, tmp_path, standins, 
         (PARAMETER, True, "ASIASTANDIN0001"), (PARAMETER, True, "ASIASTANDIN0002")]
 
 
-def test_mongodb_user_data_names_the_secrets_and_holds_no_password(playbook, tmp_path):
-    script = render(playbook, tmp_path, "mongodb", {
-        "mongodb_package_source": "official",
-        "mongodb_admin_password_secret": "ssm:/streamfleet/ams/admin",
-        "mongodb_app_password_secret": "secretsmanager:ams/mongodb#password"})
+def test_mongodb_user_data_names_the_secrets_and_holds_no_password(renders, tmp_path):
+    script = rendered(renders, "mongodb_secrets", tmp_path)
     text = script.read_text()
     match = re.search(r"^boot_secret mongodb-boot --settings-json (.+)$", text, re.M)
     assert match, text
@@ -104,11 +108,24 @@ def test_mongodb_user_data_names_the_secrets_and_holds_no_password(playbook, tmp
     assert "password" not in keys and "pwd" not in keys
 
 
-@pytest.mark.parametrize("bad", [{"mongodb_app_password_secret": "plain-password-123"},
-                                 {"mongodb_user_data_bind_addresses": ["0.0.0.0"]}])
-def test_mongodb_user_data_refuses_a_password_or_an_open_bind(playbook, tmp_path, bad):
-    role_vars = dict({"mongodb_admin_password_secret": "ssm:/a", "mongodb_app_password_secret": "ssm:/b"}, **bad)
-    playbook.run([{"name": "render", "ansible.builtin.include_role": {
-        "name": "streamfleet.cluster.mongodb", "tasks_from": "user_data"}, "vars": role_vars}], expect_failure=True)
+@pytest.mark.parametrize("bad", sorted(MONGODB_REFUSED))
+def test_mongodb_user_data_refuses_a_password_or_an_open_bind(renders, bad):
+    playbook = renders["mongodb_refused_" + bad]
+    assert playbook.stats.get("failures") == 1, playbook.last_output
     assert "secret references" in playbook.last_output
     assert "plain-password-123" not in playbook.last_output
+
+
+# -- the user data the tests above run or refuse, rendered together by the ``renders`` fixture ---
+RENDER_CASES = {
+    "antmedia_password_secret": ("antmedia", {
+        "antmedia_cluster_db_hosts": ["10.0.9.9"], "antmedia_cluster_db_user": "antmedia",
+        "antmedia_cluster_db_password_secret": "ssm:" + PARAMETER, "antmedia_user_data_db_wait_seconds": 0}),
+    "mongodb_secrets": ("mongodb", {
+        "mongodb_package_source": "official",
+        "mongodb_admin_password_secret": "ssm:/streamfleet/ams/admin",
+        "mongodb_app_password_secret": "secretsmanager:ams/mongodb#password"}),
+}
+RENDER_CASES.update({"mongodb_refused_" + name: ("mongodb", dict({"mongodb_admin_password_secret": "ssm:/a",
+                                                                 "mongodb_app_password_secret": "ssm:/b"}, **bad))
+                     for name, bad in MONGODB_REFUSED.items()})
