@@ -14,7 +14,6 @@ import re
 import shutil
 import stat
 import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -92,14 +91,6 @@ def render_all(tmp_path, cases):
     for name, run in runs.items():
         run.script = Path(variables[name]["case_script"])
     return runs
-
-
-def render(playbook, tmp_path, role, role_vars):
-    """Render the role's user data through its user_data entry point into a file (a run of its own)."""
-    run = render_all(tempfile.mkdtemp(prefix="render-", dir=str(tmp_path)), {"case": (role, role_vars)})["case"]
-    assert not run.stats.get("failures"), run.last_output
-    playbook.last_output = run.last_output
-    return run.script
 
 
 def rendered(renders, name, tmp_path):
