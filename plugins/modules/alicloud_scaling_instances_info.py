@@ -30,6 +30,7 @@ attributes:
     description: Reads only; the same calls run in check mode.
   diff_mode:
     support: none
+    description: Reads only; there is nothing to compare.
 options:
   scaling_group_ids:
     description:

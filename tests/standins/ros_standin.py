@@ -508,9 +508,8 @@ class RosState:
                 used.discard(record["PrivateIp"])
             vswitches = self._group_vswitches(stack, props)
             bandwidth = self._launch_bandwidth(stack, props)
-            serial = max([r["serial"] for r in members] + [0])
-            for _ in range(wanted - len(members)):
-                serial += 1
+            newest = max([r["serial"] for r in members] + [0])
+            for serial in range(newest + 1, newest + 1 + wanted - len(members)):
                 vswitch_id, zone, cidr = vswitches[(serial - 1) % len(vswitches)]
                 digest = hashlib.sha1(("%s/%d" % (group_id, serial)).encode()).hexdigest()
                 address = self._free_address(cidr, used)

@@ -89,7 +89,8 @@ def test_instances_follow_the_stack_update_and_leave_with_it(run_module, standin
     # edge left (RemovalPolicys OldestInstance).
     assert [(n["instance_id"], n["private_ip"]) for n in origins[:ORIGIN_MIN]] == [
         (n["instance_id"], n["private_ip"]) for n in first[:ORIGIN_MIN]]
-    assert len(origins) == ORIGIN_MIN + 1 and origins[-1]["public_address"] == origins[-1]["public_ip"] is not None
+    assert len(origins) == ORIGIN_MIN + 1 and origins[-1]["public_ip"] is not None
+    assert origins[-1]["public_address"] == origins[-1]["public_ip"]
     assert len({n["private_ip"] for n in after}) == len(after)   # a freed address may be taken again
     assert edge_ids == [first[-1]["instance_id"]]
 
