@@ -485,18 +485,7 @@ def json_failures(output):
 ARCHIVES = REPO / "tests" / "standins" / "archives"
 
 
-@pytest.fixture(scope="module")
-def boot_launcher(tmp_path_factory):
-    """streamfleet-boot as the server_boot role installs it on a baked image (plain python3)."""
-    from lib.harness import PlaybookRunner
-    root = tmp_path_factory.mktemp("server-boot")
-    (root / "sbin").mkdir()
-    runner = PlaybookRunner(root, REPO, REPO / ".build" / "collections")
-    runner.run([{"name": "install", "ansible.builtin.include_role": {"name": "streamfleet.cluster.server_boot"},
-                 "vars": {"server_boot_lib_dir": str(root / "lib"),
-                          "server_boot_launcher": str(root / "sbin" / "streamfleet-boot"),
-                          "server_boot_python": "/usr/bin/python3"}}])
-    return root / "sbin" / "streamfleet-boot"
+# boot_launcher: streamfleet-boot as the server_boot role installs it on a baked image (conftest.py).
 
 
 def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(renders, tmp_path, boot_launcher):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.servers import antmedia, antmedia_ip_filter
-from lib.harness import PlaybookRunner, tree_snapshot as snapshot
+from lib.harness import tree_snapshot as snapshot
 from per_host_playbook import CASE_VARS, run_cases
 from standins import alicloud_metadata_standin, imds_standin
 
@@ -32,25 +32,6 @@ ROLES_WITH_USER_DATA = ("wcs", "antmedia", "red5pro_streammanager")
 METADATA = {"local-ipv4": "10.0.3.7", "instance-id": "i-0123456789abcdef0"}
 ALICLOUD_METADATA = {"private-ipv4": "172.16.3.7", "instance-id": "i-bp1abcdefg"}
 PLAIN_PYTHON = "/usr/bin/python3"
-
-
-@pytest.fixture(scope="module")
-def boot_launcher(tmp_path_factory):
-    """streamfleet-boot installed by the server_boot role; the second run changes nothing."""
-    root = tmp_path_factory.mktemp("server-boot")
-    runner = PlaybookRunner(root, REPO, REPO / ".build" / "collections")
-    role_vars = {"server_boot_lib_dir": str(root / "lib"), "server_boot_launcher": str(root / "sbin" / "streamfleet-boot"),
-                 "server_boot_python": PLAIN_PYTHON}
-    (root / "sbin").mkdir()
-    task = {"name": "install", "ansible.builtin.include_role": {"name": "streamfleet.cluster.server_boot"},
-            "vars": role_vars}
-    runner.run([task], check=True)
-    assert runner.stats.get("changed", 0) > 0 and not (root / "lib").exists(), "check mode writes nothing"
-    runner.run([task])
-    assert runner.stats.get("changed", 0) > 0
-    runner.run([task])
-    assert runner.stats.get("changed", 0) == 0, runner.last_output
-    return root / "sbin" / "streamfleet-boot"
 
 
 @pytest.fixture
