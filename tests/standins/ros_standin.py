@@ -238,6 +238,18 @@ IMAGE_CATALOGUE = [
 for _image in IMAGE_CATALOGUE:
     _image.update(ImageName=_image["ImageId"], OSType="linux", Architecture="x86_64", ImageOwnerAlias="system",
                   Status="Available", IsPublic=True)
+# Two custom images of the account (ImageOwnerAlias "self", not public) in the family an operator
+# bakes the mongodb role into: what the MongoDB boot path needs (the sandbox, the example
+# inventory and the benchmark name this family). Ids in ECS's custom image form (m-...).
+IMAGE_CATALOGUE += [
+    {"ImageId": "m-streamfleetmongodb0002", "ImageFamily": "streamfleet-mongodb",
+     "CreationTime": "2026-11-30T10:00:00Z"},
+    {"ImageId": "m-streamfleetmongodb0001", "ImageFamily": "streamfleet-mongodb",
+     "CreationTime": "2026-10-02T10:00:00Z"},
+]
+for _image in IMAGE_CATALOGUE[-2:]:
+    _image.update(ImageName="streamfleet-mongodb-" + _image["CreationTime"][:10], OSType="linux",
+                  Architecture="x86_64", ImageOwnerAlias="self", Status="Available", IsPublic=False)
 
 
 def find_images(properties):

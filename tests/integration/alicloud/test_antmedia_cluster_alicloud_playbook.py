@@ -112,10 +112,10 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert origin["host_vars"]["ansible_host"] == origin["host_vars"]["antmedia_cluster_alicloud_private_ip"]
     assert origin["host_vars"]["antmedia_cluster_alicloud_private_ip"].startswith("192.168.")
     assert origin["host_vars"]["antmedia_cluster_alicloud_scaling_group_id"] == outputs["OriginScalingGroupId"]
-    # No image id in the example: MongoDB gets the newest image of the default family.
+    # No image id in the example: MongoDB gets the newest image of the baked family it names.
     from standins.ros_standin import find_images
     assert standin.resolve("antmedia-example", "MongoDb", "ImageId") == find_images(
-        {"ImageFamily": "acs:ubuntu_24_04_x64"})[0]["ImageId"]
+        {"ImageFamily": "streamfleet-mongodb"})[0]["ImageId"] == "m-streamfleetmongodb0002"
     [live] = standin.stacks()
     assert live["StackName"] == "antmedia-example"
 

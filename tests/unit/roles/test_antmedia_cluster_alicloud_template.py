@@ -25,6 +25,8 @@ SEED_VARS = {
     "antmedia_cluster_alicloud_certificate_id": "1234567-cn-hangzhou",
     "antmedia_cluster_alicloud_admin_cidrs": ["203.0.113.0/24"],
     "antmedia_cluster_alicloud_key_name": "ops-key",
+    # The MongoDB boot path (the default) runs on an image baked with the mongodb role: its family.
+    "antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb",
 }
 # The path the seed described (no MongoDB auth, the URL given to the nodes): the boot path is the
 # default now, so these tests turn it off explicitly.
@@ -416,6 +418,8 @@ def preflights(tmp_path_factory):
                              antmedia_cluster_alicloud_mongodb_admin_password="admin-" + HOSTILE_PASSWORD)
     for missing in BOOT_PASSWORDS:
         cases["boot_without_" + missing] = dict(SEED_VARS, **dict(BOOT_VARS, **{missing: ""}))
+    for name, overrides in PREFLIGHT_ACCEPTED_IMAGES.items():
+        cases[name] = dict(SEED_VARS, **dict(BOOT_VARS, **overrides))
     return run_cases(tmp_path_factory.mktemp("preflight"), cases, PREFLIGHT_TASKS)
 
 
@@ -449,9 +453,20 @@ PREFLIGHT_REFUSED = [
     ({"antmedia_cluster_alicloud_dns_domain": "example.com", "antmedia_cluster_alicloud_dns_record": "@"},
      "antmedia_cluster_alicloud_dns_record"),
     ({"antmedia_cluster_alicloud_drain_timeout": 29}, "antmedia_cluster_alicloud_drain_timeout"),
-    # Neither an image id nor a family for MongoDB.
+    # The boot path with neither an image id nor a family for MongoDB, or with a public family
+    # (no MongoDB on a public image).
     ({"antmedia_cluster_alicloud_mongodb_image_family": ""}, "antmedia_cluster_alicloud_mongodb_image_family"),
+    ({"antmedia_cluster_alicloud_mongodb_image_family": "acs:ubuntu_24_04_x64"},
+     "antmedia_cluster_alicloud_mongodb_image_family"),
+    ({"antmedia_cluster_alicloud_mongodb_image_family": "ACS:ubuntu_22_04_x64"},
+     "antmedia_cluster_alicloud_mongodb_image_family"),
 ]
+# Accepted MongoDB images: an id with the boot path (any family), no family with the boot path off.
+PREFLIGHT_ACCEPTED_IMAGES = {
+    "baked_image_id": {"antmedia_cluster_alicloud_mongodb_image_id": "m-baked-mongodb",
+                       "antmedia_cluster_alicloud_mongodb_image_family": ""},
+    "boot_off_stock_image": dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_image_family=""),
+}
 
 
 @pytest.mark.parametrize("overrides, variable", PREFLIGHT_REFUSED)
@@ -465,6 +480,12 @@ def test_preflight_names_the_variable(preflights, overrides, variable):
 
 def test_preflight_accepts_the_seed_and_a_hostile_password(preflights):
     playbook = preflights["accepted"]
+    assert playbook.stats.get("failures", 0) == 0, playbook.last_output
+
+
+@pytest.mark.parametrize("case", sorted(PREFLIGHT_ACCEPTED_IMAGES))
+def test_preflight_accepts_a_baked_image_id_or_a_stock_image_without_the_boot_path(preflights, case):
+    playbook = preflights[case]
     assert playbook.stats.get("failures", 0) == 0, playbook.last_output
 
 
@@ -629,13 +650,19 @@ def test_scale_in_keeps_the_leaving_node_in_the_drain_hook(seed_template, render
 
 # -- The MongoDB image: an explicit id, or the newest of a family -----------------------------------
 def test_mongodb_image_found_by_family_by_default(seed_template, renders):
-    """Default: no image id, the newest image of Alibaba's public Ubuntu 24.04 LTS family (the newest
-    LTS the mongodb role supports); the instance takes the first id the data source answers."""
+    """No image id: the newest image of the given family (the baked one, with the boot path); the
+    instance takes the first id the data source answers. With the boot path off and no family:
+    Alibaba's public Ubuntu 24.04 LTS family (the newest LTS the mongodb role supports)."""
     resources = seed_template["Resources"]
     lookup = resources["MongoDbImages"]
     assert lookup["Type"] == "DATASOURCE::ECS::Images"
-    assert lookup["Properties"] == {"ImageFamily": "acs:ubuntu_24_04_x64", "OSType": "linux",
+    assert lookup["Properties"] == {"ImageFamily": "streamfleet-mongodb", "OSType": "linux",
                                     "Status": "Available", "RefreshOptions": "Never"}
+    stock = renders["boot_off_stock_image"][0]["Resources"]["MongoDbImages"]["Properties"]
+    assert stock["ImageFamily"] == "acs:ubuntu_24_04_x64"
+    # The role's own default: no family at all (the boot path needs the operator's baked image).
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    assert defaults["antmedia_cluster_alicloud_mongodb_image_family"] == ""
     assert resources["MongoDb"]["Properties"]["ImageId"] == {
         "Fn::Select": ["0", getatt("MongoDbImages", "ImageIds")]}
     assert "MongoDbImageId" not in seed_template["Parameters"]
@@ -707,6 +734,7 @@ def render_variants(cert, key):
         "mongodb_image_id": {"antmedia_cluster_alicloud_mongodb_image_id": "m-baked-mongodb",
                              "antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"},
         "mongodb_image_family": {"antmedia_cluster_alicloud_mongodb_image_family": "streamfleet-mongodb"},
+        "boot_off_stock_image": dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_image_family=""),
     }
     for user, name in HOSTILE_USERS.items():
         variants[name] = dict(BOOT_OFF, antmedia_cluster_alicloud_mongodb_user=user,
