@@ -86,50 +86,14 @@ options:
     description: Seconds between two C(GetStack) calls while waiting.
     type: float
     default: 5.0
-  access_key_id:
-    description:
-      - AccessKey id. Defaults to E(ALIBABA_CLOUD_ACCESS_KEY_ID), then E(ALICLOUD_ACCESS_KEY),
-        then the profile.
-    type: str
-    aliases: [alicloud_access_key]
-  access_key_secret:
-    description:
-      - AccessKey secret. Defaults to E(ALIBABA_CLOUD_ACCESS_KEY_SECRET), then
-        E(ALICLOUD_SECRET_KEY), then the profile.
-    type: str
-    aliases: [alicloud_secret_key]
-  security_token:
-    description: STS token for temporary credentials. Defaults to E(ALIBABA_CLOUD_SECURITY_TOKEN).
-    type: str
-    aliases: [alicloud_security_token]
-  profile:
-    description:
-      - Profile name in the aliyun CLI configuration file, used for what neither the options nor
-        the environment provide. Defaults to E(ALIBABA_CLOUD_PROFILE), then the file's current profile.
-    type: str
-    aliases: [alicloud_profile]
-  config_file:
-    description: The aliyun CLI configuration file.
-    type: path
-    default: ~/.aliyun/config.json
-  region:
-    description: Region id such as C(cn-hangzhou). Defaults to E(ALIBABA_CLOUD_REGION_ID), then the profile.
-    type: str
-    aliases: [region_id, alicloud_region]
   endpoint:
     description:
       - ROS endpoint, for example C(ros.aliyuncs.com) or C(http://127.0.0.1:18080) for a local
         stand-in. A C(http://) prefix switches the SDK to plain HTTP.
       - Defaults to E(ALIBABA_CLOUD_ROS_ENDPOINT), then the SDK's regional endpoint.
     type: str
-  connect_timeout:
-    description: Seconds to wait for a connection to the endpoint.
-    type: int
-    default: 10
-  read_timeout:
-    description: Seconds to wait for one API response.
-    type: int
-    default: 60
+extends_documentation_fragment:
+  - streamfleet.cluster.alicloud
 notes:
   - Credentials are never logged or returned.
   - An existing stack in C(CREATE_FAILED) or C(ROLLBACK_COMPLETE) cannot be updated; the module

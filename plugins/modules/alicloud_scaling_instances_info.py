@@ -53,36 +53,6 @@ options:
     description: Instances per C(DescribeScalingInstances) page (ESS allows 1 to 50); every page is read.
     type: int
     default: 50
-  access_key_id:
-    description:
-      - AccessKey id. Defaults to E(ALIBABA_CLOUD_ACCESS_KEY_ID), then E(ALICLOUD_ACCESS_KEY),
-        then the profile.
-    type: str
-    aliases: [alicloud_access_key]
-  access_key_secret:
-    description:
-      - AccessKey secret. Defaults to E(ALIBABA_CLOUD_ACCESS_KEY_SECRET), then
-        E(ALICLOUD_SECRET_KEY), then the profile.
-    type: str
-    aliases: [alicloud_secret_key]
-  security_token:
-    description: STS token for temporary credentials. Defaults to E(ALIBABA_CLOUD_SECURITY_TOKEN).
-    type: str
-    aliases: [alicloud_security_token]
-  profile:
-    description:
-      - Profile name in the aliyun CLI configuration file, used for what neither the options nor
-        the environment provide. Defaults to E(ALIBABA_CLOUD_PROFILE), then the file's current profile.
-    type: str
-    aliases: [alicloud_profile]
-  config_file:
-    description: The aliyun CLI configuration file.
-    type: path
-    default: ~/.aliyun/config.json
-  region:
-    description: Region id such as C(cn-hangzhou). Defaults to E(ALIBABA_CLOUD_REGION_ID), then the profile.
-    type: str
-    aliases: [region_id, alicloud_region]
   endpoint:
     description:
       - One endpoint for both ESS and ECS, for example C(http://127.0.0.1:18080) for a local
@@ -91,14 +61,8 @@ options:
         (C(ess.aliyuncs.com) or C(ess.<region>.aliyuncs.com) as Alibaba lists them), and ECS uses
         E(ALIBABA_CLOUD_ECS_ENDPOINT), else C(ecs.<region>.aliyuncs.com).
     type: str
-  connect_timeout:
-    description: Seconds to wait for a connection to an endpoint.
-    type: int
-    default: 10
-  read_timeout:
-    description: Seconds to wait for one API response.
-    type: int
-    default: 60
+extends_documentation_fragment:
+  - streamfleet.cluster.alicloud
 notes:
   - Credentials are never logged or returned.
   - An instance that ESS lists but ECS no longer describes (released between the two calls) is
