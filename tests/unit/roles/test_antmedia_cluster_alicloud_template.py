@@ -103,13 +103,6 @@ def render_all(tmp_path, variants):
     return rendered
 
 
-def render(playbook, overrides=None, with_parameters=False):
-    """One more variant, in a run of its own; with_parameters: also the parameters it passes.
-    (The variants the tests share are rendered together: the ``renders`` fixture.)"""
-    template, parameters = render_all(playbook.tmp_path / "render", {"variant": overrides or {}})["variant"]
-    return (template, parameters) if with_parameters else template
-
-
 @pytest.fixture(scope="module")
 def renders(tmp_path_factory):
     """Every variant the tests below assert on, from one run (a module fixture: once per xdist
