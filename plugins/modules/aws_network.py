@@ -22,6 +22,12 @@ description:
     default MongoDB 27017, Ant Media's cluster port 5000 and MySQL 3306) to C(0.0.0.0/0) is
     refused unless the rule sets C(allow_world), because the vendor guides' habit of opening
     MongoDB to the world is exactly what this collection avoids.
+  - It also returns where the network is (RV(region), RV(partition), RV(account_id)), which IAM
+    resource ARNs need, so that a playbook needs no zone or caller-identity task of its own. The
+    partition comes from botocore's endpoint data; the account is the owner of the VPC when the
+    deployment owns the VPC (no call), else (a VPC given by O(vpc_id) may be shared from another
+    account through AWS RAM, or no VPC exists yet in check mode) the caller's, from one
+    C(sts:GetCallerIdentity).
   - O(state=absent) removes the security groups, subnets, route table and gateway that carry the
     deployment tag, then the VPC when the module created it (never a VPC given by O(vpc_id)).
 author: streamfleet maintainers (@streamfleet)
@@ -69,7 +75,13 @@ options:
         type: str
         required: true
       availability_zone:
-        description: Availability zone, for example V(us-east-1a).
+        description:
+          - Availability zone, for example V(us-east-1a).
+          - Without a zone the subnet is placed at creation: the I(i)-th declared subnet goes to
+            the I(i) modulo I(n)-th of the region's I(n) available zones of type
+            C(availability-zone), sorted by name (one C(ec2:DescribeAvailabilityZones), made only
+            when such a subnet is to be created). An existing subnet is not moved; it keeps the
+            zone it has, which RV(subnets) reports.
         type: str
       public:
         description: Route it to an internet gateway and give instances public addresses.
@@ -137,6 +149,8 @@ EXAMPLES = r"""
     subnets:
       - {name: antmedia-a, cidr: 10.20.1.0/24, availability_zone: us-east-1a, public: true}
       - {name: antmedia-b, cidr: 10.20.2.0/24, availability_zone: us-east-1b, public: true}
+      # No zone: placed in the region's next zone when it is created
+      - {name: antmedia-c, cidr: 10.20.3.0/24, public: true}
     security_groups:
       - name: antmedia-balancer
         description: Ant Media balancer
@@ -176,7 +190,9 @@ cidr_block:
   type: str
   sample: 10.20.0.0/16
 subnets:
-  description: The declared subnets by name with C(id), C(cidr), C(availability_zone), C(public).
+  description:
+    - The declared subnets by name with C(id), C(cidr), C(availability_zone), C(public).
+    - C(availability_zone) is the subnet's own (or, in check mode, the one it would be placed in).
   returned: state=present
   type: dict
   sample: {"antmedia-a": {"id": "subnet-1", "cidr": "10.20.1.0/24", "availability_zone": "us-east-1a", "public": true}}
@@ -197,6 +213,23 @@ security_groups:
   returned: state=present
   type: dict
   sample: {"antmedia-nodes": "sg-0123"}
+region:
+  description: The region the network is in (the O(region) option, else the environment or profile's).
+  returned: state=present
+  type: str
+  sample: us-east-1
+partition:
+  description: The AWS partition of RV(region), as IAM ARNs spell it (C(arn:<partition>:...)).
+  returned: state=present
+  type: str
+  sample: aws
+account_id:
+  description:
+    - The account of the deployment's resources, for IAM resource ARNs.
+    - The owner of the VPC when the deployment owns it, else the caller's account.
+  returned: state=present
+  type: str
+  sample: "123456789012"
 changes:
   description: What was (or in check mode would be) changed, one line each.
   returned: always

@@ -6,6 +6,11 @@
 Validation (CIDRs, ports, rules that would open a cluster-internal port to the world) runs
 before any call; the converge functions find every object by the deployment tag and its
 ``Name`` tag before creating it, and ``delete_network`` removes only what carries the tag.
+
+The result also names where the network is (``region``, ``partition``, ``account_id``) for the
+IAM resource ARNs the topology roles write, so that a role needs no zone or caller-identity
+task of its own: the partition comes from botocore's endpoint data (no call), the account from
+the owner of a VPC the deployment owns (no call), else from one sts:GetCallerIdentity.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,6 +38,9 @@ REREAD = {
     'create_security_group': ('describe_security_groups', 'SecurityGroups', None),
 }
 PROTOCOLS = {'tcp': 'tcp', 'udp': 'udp', 'icmp': 'icmp', 'all': '-1', '-1': '-1'}
+# Where a subnet declared without a zone is placed: the region's standard zones (no Local or
+# Wavelength Zone, none impaired or unavailable), by name.
+PLACEMENT_ZONE_FILTERS = {'state': 'available', 'zone-type': 'availability-zone'}
 
 
 class NetworkSpecError(ConvergeError, ValueError):
@@ -128,6 +136,24 @@ def validate(params):
                 for g in params.get('security_groups') or [])
 
 
+def placement_zone(index, zones):
+    """The zone of the ``index``-th declared subnet when it names none: round robin over
+    ``zones`` (sorted names), so that consecutive subnets land in different zones."""
+    return zones[index % len(zones)]
+
+
+def partition_of(session, region):
+    """The partition (``aws``, ``aws-cn``, ``aws-us-gov``...) of ``region`` from botocore's
+    endpoint data, without a call."""
+    getter = getattr(session, 'get_partition_for_region', None)
+    if getter is not None:
+        return getter(region)
+    for partition in session.get_available_partitions():  # boto3 older than 1.26.47
+        if region in session.get_available_regions('ec2', partition_name=partition):
+            return partition
+    return 'aws'
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading the current state
 
@@ -211,6 +237,7 @@ class NetworkConverger(Converger):
         super(NetworkConverger, self).__init__(module)
         self.tags = self.deployment_tags()
         self.desired_rules = None
+        self._placement_zones = None
 
     @property
     def ec2(self):
@@ -279,6 +306,32 @@ class NetworkConverger(Converger):
             return {}
         return None
 
+    def _zone_of(self, index, spec):
+        """The declared zone of subnet ``index``, else the one it is placed in at creation
+        (one DescribeAvailabilityZones per run, only when such a subnet is to be created)."""
+        if spec.get('availability_zone'):
+            return spec['availability_zone']
+        if self._placement_zones is None:
+            answer = self.ec2.describe_availability_zones(aws_retry=True,
+                                                          Filters=ec2_filters(PLACEMENT_ZONE_FILTERS))
+            self._placement_zones = sorted(z['ZoneName'] for z in answer.get('AvailabilityZones', []))
+            if not self._placement_zones:
+                raise NetworkSpecError('subnets[%d] (%s) names no availability_zone and the region has no '
+                                       'available zone to place it in' % (index, spec['name']))
+        return placement_zone(index, self._placement_zones)
+
+    def _where(self, vpc, own_vpc):
+        """``region``, ``partition`` and ``account_id`` of the network.
+
+        The owner of a VPC the deployment owns is the caller; a VPC given by id may be shared
+        with the caller's account (AWS RAM) and belong to another one, so the account is then
+        the caller's identity, as it is before the VPC exists (check mode)."""
+        region = self.module.region
+        account = vpc.get('OwnerId') if vpc is not None and own_vpc else None
+        if not account:
+            account = self.client('sts').get_caller_identity(aws_retry=True)['Account']
+        return dict(region=region, partition=partition_of(self.module.session, region), account_id=account)
+
     def _tag_spec(self, resource_type, name):
         tags = dict(self.tags, Name=name)
         return [{'ResourceType': resource_type, 'Tags': boto3_tag_list(tags)}]
@@ -288,9 +341,11 @@ class NetworkConverger(Converger):
         vpc = self.vpc
         if p.get('vpc_id') and vpc is None:
             self.module.fail_json(msg='VPC %s does not exist' % p['vpc_id'])
+        # Found by the deployment's tags or created here: the deployment's own VPC.
+        own_vpc = not p.get('vpc_id')
         if vpc is None:
             if not self.change('create VPC %s (%s)' % (p['name'], p['cidr_block'])):
-                return self._planned(desired_rules)
+                return dict(self._planned(desired_rules), **self._where(None, own_vpc))
             vpc = self._create('create_vpc', {'tag:%s' % DEPLOYMENT_TAG: p['deployment'], 'tag:Name': p['name']},
                                CidrBlock=p['cidr_block'], TagSpecifications=self._tag_spec('vpc', p['name']))['Vpc']
             self.ec2.modify_vpc_attribute(aws_retry=True, VpcId=vpc['VpcId'], EnableDnsHostnames={'Value': True})
@@ -301,12 +356,13 @@ class NetworkConverger(Converger):
         subnets = self._subnets(vpc, current['subnets'])
         self._public_routes(vpc, current, subnets)
         groups = self._groups(vpc, current['groups'], desired_rules)
-        return self._result(vpc, subnets, groups)
+        return dict(self._result(vpc, subnets, groups), **self._where(vpc, own_vpc))
 
     def _planned(self, desired_rules):
         # Check mode with nothing yet: every declared object would be created.
-        for subnet in self.params.get('subnets') or []:
-            self.change('create subnet %s (%s)' % (subnet['name'], subnet['cidr']))
+        for index, subnet in enumerate(self.params.get('subnets') or []):
+            self.change('create subnet %s (%s) in %s' % (subnet['name'], subnet['cidr'],
+                                                          self._zone_of(index, subnet)))
         for group in self.params.get('security_groups') or []:
             self.change('create security group %s' % group['name'])
             for perm in sorted(desired_rules[group['name']]):
@@ -317,17 +373,17 @@ class NetworkConverger(Converger):
     def _subnets(self, vpc, existing):
         by_cidr = dict((s['CidrBlock'], s) for s in existing)
         result = {}
-        for spec in self.params.get('subnets') or []:
+        for index, spec in enumerate(self.params.get('subnets') or []):
             cidr = str(ipaddress.ip_network(spec['cidr']))
             subnet = by_cidr.get(cidr)
             if subnet is None:
-                if not self.change('create subnet %s (%s)' % (spec['name'], cidr)):
-                    result[spec['name']] = dict(spec, id=None)
+                zone = self._zone_of(index, spec)
+                if not self.change('create subnet %s (%s) in %s' % (spec['name'], cidr, zone)):
+                    result[spec['name']] = dict(id=None, cidr=cidr, availability_zone=zone,
+                                                public=bool(spec.get('public')))
                     continue
-                kwargs = dict(VpcId=vpc['VpcId'], CidrBlock=cidr,
+                kwargs = dict(VpcId=vpc['VpcId'], CidrBlock=cidr, AvailabilityZone=zone,
                               TagSpecifications=self._tag_spec('subnet', spec['name']))
-                if spec.get('availability_zone'):
-                    kwargs['AvailabilityZone'] = spec['availability_zone']
                 subnet = self._create('create_subnet', {'vpc-id': vpc['VpcId'], 'cidr-block': cidr}, **kwargs)['Subnet']
             elif spec.get('availability_zone') and subnet['AvailabilityZone'] != spec['availability_zone']:
                 self.module.fail_json(msg='subnet %s (%s) exists in %s, not %s; a subnet cannot move'

@@ -15,6 +15,8 @@ def args():
         subnets=[
             dict(name="antmedia-a", cidr="10.20.1.0/24", availability_zone="us-east-1a", public=True),
             dict(name="antmedia-b", cidr="10.20.2.0/24", availability_zone="us-east-1b", public=True),
+            # no zone: placed at creation, third subnet -> the region's third zone by name
+            dict(name="antmedia-c", cidr="10.20.3.0/24", public=True),
         ],
         security_groups=[
             dict(name="antmedia-balancer", description="balancer", rules=[
@@ -42,11 +44,20 @@ def test_lifecycle(run_module, aws, args):
     assert result["changed"] is True
     assert "create VPC antmedia (10.20.0.0/16)" in result["changes"]
     assert any("27017" in line for line in result["changes"])
+    assert "create subnet antmedia-c (10.20.3.0/24) in us-east-1c" in result["changes"]
     assert vpcs(aws) == []
+    account = aws.sts.get_caller_identity()["Account"]
+    # no VPC yet: the account is the caller's
+    assert (result["region"], result["partition"], result["account_id"]) == ("us-east-1", "aws", account)
+    assert result["api_calls"]["sts.GetCallerIdentity"] == 1
 
     result = run_module("aws_network", args)
     assert result["changed"] is True, result
-    assert len(result["subnet_ids"]) == 2 and result["public_subnet_ids"] == result["subnet_ids"]
+    assert len(result["subnet_ids"]) == 3 and result["public_subnet_ids"] == result["subnet_ids"]
+    assert result["subnets"]["antmedia-c"]["availability_zone"] == "us-east-1c"
+    # the deployment's own VPC: its owner is the account, no sts call; one zone lookup placed antmedia-c
+    assert result["account_id"] == account and "sts.GetCallerIdentity" not in result["api_calls"]
+    assert result["api_calls"]["ec2.DescribeAvailabilityZones"] >= 1
     vpc_id = result["vpc_id"]
     groups = result["security_groups"]
     mongo_rules = group_rules(aws, groups["antmedia-mongodb"])
@@ -57,13 +68,16 @@ def test_lifecycle(run_module, aws, args):
         Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
     assert len(gateways) == 1
     subnets = aws.ec2.describe_subnets(SubnetIds=result["subnet_ids"])["Subnets"]
-    assert {s["AvailabilityZone"] for s in subnets} == {"us-east-1a", "us-east-1b"}
+    assert {s["AvailabilityZone"] for s in subnets} == {"us-east-1a", "us-east-1b", "us-east-1c"}
     assert all(s["MapPublicIpOnLaunch"] for s in subnets)
 
     again = run_module("aws_network", args)
     assert again["changed"] is False, again["changes"]
     assert again["vpc_id"] == vpc_id and again["security_groups"] == groups
     assert all(op.startswith("ec2.Describe") for op in again["api_calls"]), again["api_calls"]
+    # a no-op makes no zone lookup and no sts call (issue #20), and still says where it is
+    assert "ec2.DescribeAvailabilityZones" not in again["api_calls"], again["api_calls"]
+    assert (again["region"], again["partition"], again["account_id"]) == ("us-east-1", "aws", account)
 
     # update: another port on the balancer, drop the UDP range from the nodes
     changed = copy.deepcopy(args)
@@ -95,6 +109,10 @@ def test_existing_vpc_is_used_and_kept(run_module, aws, network):
                 security_groups=[dict(name="wcs", rules=[dict(ports="8081", cidr=["10.42.0.0/16"])])])
     result = run_module("aws_network", args)
     assert result["changed"] is True and result["vpc_id"] == network["vpc_id"]
+    # a VPC given by id may be another account's (shared): the account is the caller's
+    assert result["api_calls"]["sts.GetCallerIdentity"] == 1
+    assert result["account_id"] == aws.sts.get_caller_identity()["Account"]
+    assert result["subnets"]["wcs-c"]["availability_zone"] == "us-east-1a"
     run_module("aws_network", dict(args, state="absent"))
     assert aws.ec2.describe_vpcs(VpcIds=[network["vpc_id"]])["Vpcs"]
     # the fixture's own subnets and group are not the deployment's: untouched
