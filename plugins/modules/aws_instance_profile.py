@@ -86,7 +86,13 @@ options:
   purge_policies:
     description:
       - The role has exactly the declared inline and managed policies (least privilege).
-      - V(false) only adds and updates, leaving other policies alone.
+      - V(false) only adds and updates, leaving other policies alone. It also reads less: each
+        declared inline policy with one C(GetRolePolicy), and the attached managed policies
+        (C(ListAttachedRolePolicies)) only when O(managed_policy_arns) is not empty; the role's
+        policy lists are not read (no C(ListRolePolicies)). The diff and the RV(inline_policies) and
+        RV(managed_policy_arns) results then show the declared policies only, not the others the
+        role may have.
+      - V(true) reads the role's complete policy lists, as removing the undeclared ones needs.
     type: bool
     default: true
 notes:
@@ -172,13 +178,17 @@ path:
   type: str
   sample: /streamfleet/
 inline_policies:
-  description: Names of the role's inline policies after the run.
+  description:
+    - Names of the role's inline policies after the run.
+    - With O(purge_policies=false) the declared ones only (the others are not read).
   returned: when state=present
   type: list
   elements: str
   sample: [drain-agent]
 managed_policy_arns:
-  description: Managed policies attached to the role after the run.
+  description:
+    - Managed policies attached to the role after the run.
+    - With O(purge_policies=false) the declared ones only (the others are not read).
   returned: when state=present
   type: list
   elements: str

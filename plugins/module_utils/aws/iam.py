@@ -255,6 +255,26 @@ class InstanceProfileConverger(Converger):
         raise ConvergeError('the new %s %s did not become readable within %d s'
                             % (kind, self.params['name'], delay * attempts))
 
+    def _lists_all_policies(self):
+        """True when the role's complete policy lists are needed: to delete what is not declared
+        (``purge_policies``) or everything (``state=absent``).
+
+        Otherwise only the declared policies are read: each declared inline policy with one
+        GetRolePolicy (NoSuchEntity: not there yet) and the attached managed policies only when
+        some are declared. Neither ListRolePolicies nor (without managed_policy_arns)
+        ListAttachedRolePolicies is called, and ``before``/``after`` show the declared policies only.
+        """
+        return self.params['state'] == 'absent' or self.params['purge_policies']
+
+    def _get_inline(self, policy_name):
+        try:
+            answer = self.iam.get_role_policy(aws_retry=True, RoleName=self.params['name'], PolicyName=policy_name)
+        except ClientError as exc:
+            if is_error(exc, 'NoSuchEntity'):
+                return None
+            raise
+        return decode_document(answer['PolicyDocument'])
+
     def read(self):
         name = self.params['name']
         self.role = self.get_role()
@@ -262,11 +282,23 @@ class InstanceProfileConverger(Converger):
         self.inline = {}
         self.attached = []
         if self.role is not None:
-            for policy_name in self.iam.paginate('list_role_policies', 'PolicyNames', RoleName=name):
-                answer = self.iam.get_role_policy(aws_retry=True, RoleName=name, PolicyName=policy_name)
-                self.inline[policy_name] = decode_document(answer['PolicyDocument'])
-            self.attached = sorted(p['PolicyArn'] for p in
-                                   self.iam.paginate('list_attached_role_policies', 'AttachedPolicies', RoleName=name))
+            if self._lists_all_policies():
+                for policy_name in self.iam.paginate('list_role_policies', 'PolicyNames', RoleName=name):
+                    document = self._get_inline(policy_name)
+                    if document is not None:  # deleted between the list and the read
+                        self.inline[policy_name] = document
+                self.attached = sorted(p['PolicyArn'] for p in
+                                       self.iam.paginate('list_attached_role_policies', 'AttachedPolicies', RoleName=name))
+            else:
+                for policy_name in sorted(self.documents):
+                    document = self._get_inline(policy_name)
+                    if document is not None:
+                        self.inline[policy_name] = document
+                wanted = set(self.params.get('managed_policy_arns') or [])
+                if wanted:
+                    # IAM has no "is this one attached" read: list, keep the declared ones
+                    self.attached = sorted(p['PolicyArn'] for p in self.iam.paginate(
+                        'list_attached_role_policies', 'AttachedPolicies', RoleName=name) if p['PolicyArn'] in wanted)
         self.before = self._view(self.role, self.profile, self.inline, self.attached)
 
     def _view(self, role, profile, inline, attached):

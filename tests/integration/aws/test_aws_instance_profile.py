@@ -121,9 +121,18 @@ def test_instance_profile_lifecycle(run_module, aws, managed_policy):
     assert dict((t["Key"], t["Value"]) for t in role["Tags"])["owner"] == "ops"
     assert run_module("aws_instance_profile", narrower)["changed"] is False
 
-    # purge_policies false: only adds
+    # purge_policies false: only adds, and reads only the declared policies (issue 20): the
+    # no-op is GetRole, GetInstanceProfile and one GetRolePolicy, two calls fewer than with purge
     aws.iam.put_role_policy(RoleName="ams-edge", PolicyName="ops-debug", PolicyDocument=json.dumps(READ_BUCKET))
-    assert run_module("aws_instance_profile", dict(narrower, purge_policies=False))["changed"] is False
+    result = run_module("aws_instance_profile", dict(narrower, purge_policies=False), diff=True)
+    assert result["changed"] is False, result["changes"]
+    assert result["api_calls"] == {"iam.GetInstanceProfile": 1, "iam.GetRole": 1, "iam.GetRolePolicy": 1}
+    assert list(result["diff"]["before"]["inline_policies"]) == ["drain-agent"]
+    assert result["inline_policies"] == ["drain-agent"]
+    result = run_module("aws_instance_profile", dict(narrower, purge_policies=False,
+                                                     inline_policies=dict(narrower["inline_policies"], **{"read-media": READ_BUCKET})))
+    assert result["changes"] == ["create inline policy read-media of role ams-edge"]
+    assert sorted(role_state(aws)[1]) == ["drain-agent", "ops-debug", "read-media"]
 
     absent = dict(name="ams-edge", deployment=DEPLOYMENT, state="absent")
     result = run_module("aws_instance_profile", absent, check_mode=True, diff=True)

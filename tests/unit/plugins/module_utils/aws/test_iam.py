@@ -95,3 +95,108 @@ def test_drain_agent_policy_is_least_privilege():
     without_balancer = iam.drain_agent_policy("eu-west-1", "123456789012", ["a", "b"], partition="aws-cn")
     assert [s["Sid"] for s in without_balancer["Statement"]] == ["LifecycleActionsOfOwnGroup", "FindOwnGroup"]
     assert without_balancer["Statement"][0]["Resource"][1].startswith("arn:aws-cn:autoscaling:")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads of a converge (issue 20): which IAM calls read() makes, by purge_policies
+
+
+class RecordingIAM(object):
+    """A role with inline and attached policies; records every call (method, policy name)."""
+
+    def __init__(self, inline, attached):
+        from botocore.exceptions import ClientError
+        self.client_error = ClientError
+        self.inline = inline
+        self.attached = attached
+        self.calls = []
+        tags = [{"Key": "streamfleet:deployment", "Value": "ams"},
+                {"Key": "streamfleet:managed-by", "Value": "streamfleet.cluster"}]
+        self.role = {"RoleName": "ams-edge", "Path": "/streamfleet/", "Arn": "arn:aws:iam::123456789012:role/streamfleet/ams-edge",
+                     "AssumeRolePolicyDocument": iam.EC2_TRUST_POLICY, "Tags": tags}
+        self.profile = {"InstanceProfileName": "ams-edge", "Path": "/streamfleet/", "Roles": [self.role], "Tags": tags}
+
+    def get_role(self, aws_retry, RoleName):
+        self.calls.append(("get_role", None))
+        return {"Role": self.role}
+
+    def get_instance_profile(self, aws_retry, InstanceProfileName):
+        self.calls.append(("get_instance_profile", None))
+        return {"InstanceProfile": self.profile}
+
+    def get_role_policy(self, aws_retry, RoleName, PolicyName):
+        self.calls.append(("get_role_policy", PolicyName))
+        if PolicyName not in self.inline:
+            raise self.client_error({"Error": {"Code": "NoSuchEntity", "Message": "no policy"}}, "GetRolePolicy")
+        return {"PolicyDocument": self.inline[PolicyName]}
+
+    def paginate(self, method_name, result_key, **kwargs):
+        self.calls.append((method_name, None))
+        if method_name == "list_role_policies":
+            return sorted(self.inline)
+        return [{"PolicyArn": arn} for arn in self.attached]
+
+
+class FakeModule(object):
+    check_mode = True
+
+    def __init__(self, params, client):
+        self.params = params
+        self._client = client
+
+    def client(self, service):
+        assert service == "iam"
+        return self._client
+
+
+OWN_MANAGED = "arn:aws:iam::123456789012:policy/own"
+OPS_MANAGED = "arn:aws:iam::123456789012:policy/ops"
+
+
+def read_profile(**overrides):
+    client = RecordingIAM({"drain-agent": POLICY, "ops-debug": POLICY}, [OWN_MANAGED, OPS_MANAGED])
+    params = task(deployment="ams", tags={}, purge_policies=True, purge_tags=False, description=None,
+                  inline_policies={"drain-agent": POLICY, "read-media": POLICY})
+    params.update(overrides)
+    converger = iam.InstanceProfileConverger(FakeModule(params, client))
+    converger.validate()
+    converger.read()
+    return converger, client.calls
+
+
+def test_purge_reads_the_complete_policy_lists():
+    converger, calls = read_profile()
+    assert calls == [("get_role", None), ("get_instance_profile", None), ("list_role_policies", None),
+                     ("get_role_policy", "drain-agent"), ("get_role_policy", "ops-debug"),
+                     ("list_attached_role_policies", None)]
+    assert sorted(converger.before["inline_policies"]) == ["drain-agent", "ops-debug"]
+    assert converger.before["managed_policy_arns"] == sorted([OWN_MANAGED, OPS_MANAGED])
+
+
+def test_without_purge_only_the_declared_policies_are_read():
+    converger, calls = read_profile(purge_policies=False)
+    # no ListRolePolicies, no ListAttachedRolePolicies (no managed policy declared)
+    assert calls == [("get_role", None), ("get_instance_profile", None),
+                     ("get_role_policy", "drain-agent"), ("get_role_policy", "read-media")]
+    assert converger.before["inline_policies"] == {"drain-agent": iam.normalize_policy(POLICY)}
+    assert converger.before["managed_policy_arns"] == []
+    converger.apply()  # check mode: the missing one is created, nothing else is touched
+    assert converger.changes == ["create inline policy read-media of role ams-edge"]
+    assert converger.result["inline_policies"] == ["drain-agent", "read-media"]
+    assert converger.result["managed_policy_arns"] == []
+
+
+def test_without_purge_declared_managed_policies_are_listed_and_kept_to_the_declared():
+    converger, calls = read_profile(purge_policies=False, inline_policies={},
+                                    managed_policy_arns=[OWN_MANAGED, "arn:aws:iam::aws:policy/New"])
+    assert calls == [("get_role", None), ("get_instance_profile", None), ("list_attached_role_policies", None)]
+    assert converger.before["managed_policy_arns"] == [OWN_MANAGED]
+    converger.apply()
+    assert converger.changes == ["attach managed policy arn:aws:iam::aws:policy/New to role ams-edge"]
+    assert converger.result["managed_policy_arns"] == sorted([OWN_MANAGED, "arn:aws:iam::aws:policy/New"])
+
+
+def test_removal_reads_everything_whatever_purge_says():
+    converger, calls = read_profile(state="absent", purge_policies=False)
+    assert ("list_role_policies", None) in calls and ("list_attached_role_policies", None) in calls
+    assert sorted(converger.inline) == ["drain-agent", "ops-debug"]
