@@ -138,6 +138,15 @@ options:
     default: true
 notes:
   - Launch templates take effect immediately; O(wait) and O(wait_timeout) are not used.
+  - A run that changes nothing makes two calls, C(DescribeLaunchTemplates) and
+    C(DescribeLaunchTemplateVersions). The template's tags are taken from the
+    C(DescribeLaunchTemplates) answer; only when they differ from the wanted ones (a tag to set
+    or remove, or another deployment's tag to refuse) are they read again with C(DescribeTags)
+    before anything is changed.
+  - moto, the local stand-in used by the tests, reports in C(DescribeLaunchTemplates) only the
+    tags given when the template was created (AWS reports the current ones); the confirmation
+    with C(DescribeTags) keeps tag changes correct there, but a tag changed by hand after
+    creation goes unseen on moto while the creation tags equal the wanted ones.
 '''
 
 EXAMPLES = r'''

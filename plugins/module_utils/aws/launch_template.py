@@ -188,13 +188,29 @@ def find_template(module, ec2, name):
 
 
 def template_tags_now(module, ec2, template_id):
-    # describe_tags rather than the Tags of describe_launch_templates: moto reports only the
-    # tags given at creation there.
+    """The template's tags read with DescribeTags (one call)."""
     try:
         tags = ec2.describe_tags(aws_retry=True, Filters=[{'Name': 'resource-id', 'Values': [template_id]}])['Tags']
     except (ClientError, BotoCoreError) as exc:
         module.fail_aws(exc, 'Cannot read the tags of launch template %s' % template_id)
     return tag_dict(tags)
+
+
+def current_template_tags(module, ec2, template, wanted):
+    """The tags of an existing template, from the DescribeLaunchTemplates answer when that can do.
+
+    AWS reports a template's current tags in DescribeLaunchTemplates, so a template whose tags
+    are already the wanted ones needs no further read. moto 5 reports there only the tags
+    given at creation (later CreateTags/DeleteTags show in DescribeTags only), so whenever
+    those tags differ from the wanted ones (a change to make, or another deployment's tag to
+    refuse) they are confirmed with DescribeTags before anything is decided. Limit on moto:
+    tags changed by hand after creation go unseen while the creation tags equal the wanted ones.
+    """
+    listed = tag_dict(template.get('Tags'))
+    to_set, to_unset = tag_changes(listed, wanted, purge=module.params['purge_tags'])
+    if not to_set and not to_unset:
+        return listed
+    return template_tags_now(module, ec2, template['LaunchTemplateId'])
 
 
 def template_version(module, ec2, template_id, version):
@@ -224,13 +240,15 @@ def ensure_present(module, ec2, template):
     p = module.params
     name = p['name']
     desired = build_template_data(module)
+    template_tags = module.deployment_tags()
     if template:
-        owner = tag_dict(template.get('Tags')).get(DEPLOYMENT_TAG)
+        # a foreign deployment tag differs from the wanted one, so it is always confirmed
+        current_tags = current_template_tags(module, ec2, template, template_tags)
+        owner = current_tags.get(DEPLOYMENT_TAG)
         if owner and owner != p['deployment']:
             module.fail_json(msg='Launch template %s belongs to deployment %s, not %s'
                              % (name, owner, p['deployment']))
 
-    template_tags = module.deployment_tags()
     changed = False
     version_created = False
     before = None
@@ -252,7 +270,6 @@ def ensure_present(module, ec2, template):
             template_id = template['LaunchTemplateId']
     else:
         template_id = template['LaunchTemplateId']
-        current_tags = template_tags_now(module, ec2, template_id)
         default_version = template['DefaultVersionNumber']
         latest_version = template['LatestVersionNumber']
         current = template_version(module, ec2, template_id, default_version)

@@ -60,9 +60,9 @@ def test_lifecycle(run_module, aws, args):
     assert len(versions(aws)) == 1
     # the calls of a no-op run (docs/aws-modules.md lists them)
     # (image, groups and key pair are checked only when something is about to be written)
+    # (its tags come with DescribeLaunchTemplates: no DescribeTags while they are the wanted ones)
     assert result["api_calls"] == {
-        "ec2.DescribeLaunchTemplates": 1,          # find by name
-        "ec2.DescribeTags": 1,                     # the template's tags
+        "ec2.DescribeLaunchTemplates": 1,          # find by name, with the template's tags
         "ec2.DescribeLaunchTemplateVersions": 1,   # the default version's data
     }
 
@@ -120,6 +120,11 @@ def test_tags_and_public_ip_update_in_place(run_module, aws, args, network):
     template_id = result["launch_template_id"]
     tags = aws.ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [template_id]}])["Tags"]
     assert {t["Key"]: t["Value"] for t in tags}["team"] == "video"
+    # moto still lists the creation tags in DescribeLaunchTemplates (AWS the current ones): the
+    # difference is confirmed with DescribeTags, which finds nothing to change
+    result = run_module("aws_launch_template", dict(args, tags=dict(team="video")))
+    assert result["changed"] is False, result["changes"]
+    assert result["api_calls"]["ec2.DescribeTags"] == 1
     result = run_module("aws_launch_template", dict(args, tags=dict(team="video"), associate_public_ip_address=True))
     assert result["version_created"] is True and result["default_version"] == 3
     data = aws.ec2.describe_launch_template_versions(
@@ -127,6 +132,18 @@ def test_tags_and_public_ip_update_in_place(run_module, aws, args, network):
     assert data["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is True
     assert data["NetworkInterfaces"][0]["Groups"] == [network["security_group_id"]]
     assert "SecurityGroupIds" not in data
+
+
+def test_other_deployments_template_is_refused(run_module, aws, args, base_image_id):
+    # tagged after creation: on moto only DescribeTags shows the tag, so this covers the confirmation
+    template_id = aws.ec2.create_launch_template(LaunchTemplateName="origin", LaunchTemplateData={
+        "ImageId": base_image_id})["LaunchTemplate"]["LaunchTemplateId"]
+    aws.ec2.create_tags(Resources=[template_id], Tags=[{"Key": "streamfleet:deployment", "Value": "other"}])
+    result = run_module("aws_launch_template", args)
+    assert result.get("failed") is True, result
+    assert "belongs to deployment other" in result["msg"]
+    assert len(versions(aws)) == 1
+    aws.ec2.delete_launch_template(LaunchTemplateId=template_id)
 
 
 @pytest.mark.parametrize("change, message", [
