@@ -1063,6 +1063,7 @@ def _red5pro_node_group(c, p):
     c.name('launch_config', p.get('launch_config'), 'streammanager')
     c.name('scale_policy', p.get('scale_policy'), 'streammanager')
     c.in_range('origins', p.get('origins'), 0, None, 'a count of origins')
+    c.in_range('initial_origins', p.get('initial_origins'), 0, None, 'a count of origins')
     c.in_range('wait_timeout', p.get('wait_timeout'), 0, 86400, 'zero to one day', 'seconds')
     c.in_range('wait_interval', p.get('wait_interval'), 0, 3600, 'a pause of up to 1 h between polls', 'seconds')
 

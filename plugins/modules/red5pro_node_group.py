@@ -16,11 +16,15 @@ description:
     (C(POST /streammanager/api/4.0/admin/nodegroup)), or deletes it with O(state=absent).
   - With O(origins), counts the origin nodes of the group and adds the missing ones
     (C(POST .../nodegroup/{name}/node/origin)); extra origins are left alone with a warning.
-  - With O(wait=true), polls the node list until every node is C(inservice), at most
-    O(wait_timeout) seconds, and returns the node states. A module cannot print progress
-    while it runs; for visible progress use O(wait=false) and poll
-    M(streamfleet.cluster.red5pro_streammanager_info) with C(until)/C(retries), as the
-    C(streamfleet.cluster.red5pro_nodegroup) role does.
+  - With O(initial_origins) (and O(origins) not set), adds that many origins only to a group
+    that has no origin yet, a new group or one whose creation was interrupted; a group with
+    origins keeps the counts the Stream Manager's autoscaler chose.
+  - Reads the group and its node list once (two calls on a re-run that changes nothing); the
+    node list is read again only after a write.
+  - With O(wait=true), polls the node list until every node is C(inservice) and the origins
+    asked for exist, at most O(wait_timeout) seconds, and returns the node states. A module
+    cannot print while it runs: the progress (node states at each change, polls, seconds) is
+    in the result, and in the failure message on timeout.
   - API 4.0 cannot change an existing node group. When the regions, launch configuration or
     scale policy of an existing group differ from the requested ones the module warns and
     changes nothing; delete and recreate the group to apply them (this terminates its nodes).
@@ -57,11 +61,18 @@ options:
   origins:
     description:
       - Number of origin nodes the group should have at least. Not set means the origins are
-        not managed.
+        not managed (or managed by O(initial_origins)).
+    type: int
+  initial_origins:
+    description:
+      - Number of origins to add to a group that has no origin yet (a new group, or one whose
+        creation was interrupted). A group that has origins gets none. Not used when O(origins)
+        is set.
     type: int
   wait:
     description:
-      - Wait until every node of the group is C(inservice) (and at least O(origins) origins exist).
+      - Wait until every node of the group is C(inservice) and the origins asked for
+        (O(origins), or O(initial_origins) when they were added) exist.
     type: bool
     default: true
   wait_timeout:
@@ -75,7 +86,24 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Node group with one origin, waiting until all nodes are in service
+- name: Node group that starts with one origin, then keeps the autoscaler's counts
+  streamfleet.cluster.red5pro_node_group:
+    base_url: https://sm.example.com
+    access_token: "{{ vault_red5pro_sm_access_token }}"
+    name: nodegroup-live
+    regions: [us-east-1]
+    launch_config: all-nodes-launch
+    scale_policy: default-v3
+    initial_origins: 1
+    wait_timeout: 900
+    wait_interval: 10
+  register: node_group
+
+- name: Node states
+  ansible.builtin.debug:
+    msg: "{{ node_group.node_states }} after {{ node_group.waited }} s"
+
+- name: Node group with at least one origin, waiting until all nodes are in service
   streamfleet.cluster.red5pro_node_group:
     base_url: https://sm.example.com
     access_token: "{{ vault_red5pro_sm_access_token }}"
@@ -118,8 +146,15 @@ node_states:
   returned: when O(state=present)
   type: dict
   sample: {inservice: 3, pending: 1}
+origins_wanted:
+  description:
+    - Origins this run asks for (O(origins), or O(initial_origins) for a group without origins,
+      else 0); the wait ends when at least that many exist.
+  returned: when O(state=present)
+  type: int
+  sample: 1
 inservice:
-  description: Whether every node is C(inservice) and at least O(origins) origins exist.
+  description: Whether every node is C(inservice) and at least RV(origins_wanted) origins exist.
   returned: when O(state=present)
   type: bool
   sample: true
@@ -128,6 +163,20 @@ waited:
   returned: when O(state=present)
   type: float
   sample: 42.5
+polls:
+  description: Reads of the node list by this run (1 on a re-run that changes nothing, 0 in check mode for a new group).
+  returned: when O(state=present)
+  type: int
+  sample: 12
+progress:
+  description: The node states at the first read of the node list and each time they changed, with the seconds since that read.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample:
+    - {after: 0.0, node_states: {pending: 3}}
+    - {after: 60.2, node_states: {pending: 1, running: 2}}
+    - {after: 190.4, node_states: {inservice: 3}}
 drift:
   description: Settings of an existing group that differ from the request and that API 4.0 cannot change.
   returned: when O(state=present)
@@ -167,6 +216,7 @@ OPTIONS = dict(
     launch_config=dict(type="str"),
     scale_policy=dict(type="str"),
     origins=dict(type="int"),
+    initial_origins=dict(type="int"),
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=900),
     wait_interval=dict(type="float", default=10),
@@ -185,11 +235,21 @@ def nodes_ready(nodes, origins):
     return all_inservice(nodes) and count_origins(nodes) >= (origins or 0)
 
 
+def origins_wanted(origins, initial_origins, current_origins):
+    """Origins this run asks for: ``origins`` (at least) when set; else ``initial_origins``
+    for a group with no origin yet; else none (the counts are the autoscaler's)."""
+    if origins is not None:
+        return origins
+    if initial_origins and current_origins == 0:
+        return initial_origins
+    return 0
+
+
 def validate(params):
     errors = []
     if not [r for r in params["regions"] if r and r.strip()]:
         errors.append("regions must name at least one region")
-    # origins, wait_timeout and wait_interval ranges: validation.py (red5pro_node_group)
+    # origins, initial_origins, wait_timeout and wait_interval ranges: validation.py
     return errors, []
 
 
@@ -204,21 +264,48 @@ def drift_of(existing, params):
     return drift
 
 
-def wait_for_nodes(module, client, result, nodes):
-    """Poll the node list until every node is inservice, at most wait_timeout seconds."""
+class NodeWatch(object):
+    """Reads of a group's node list, with the states each time they changed (the progress a
+    module can report: it cannot print while it runs)."""
+
+    def __init__(self, client, name):
+        self.client = client
+        self.name = name
+        self.started = time.time()
+        self.polls = 0
+        self.progress = []
+        self.nodes = []
+
+    def read(self):
+        self.nodes = live_nodes(self.client.list_nodes(self.name))
+        self.polls += 1
+        states = state_counts(self.nodes)
+        if not self.progress or self.progress[-1]["node_states"] != states:
+            self.progress.append(dict(after=self.elapsed(), node_states=states))
+        return self.nodes
+
+    def elapsed(self):
+        return round(time.time() - self.started, 1)
+
+
+def wait_for_nodes(module, result, watch, origins):
+    """Poll the node list until every node is inservice and ``origins`` origins exist, at most
+    wait_timeout seconds (no single call with its retries runs past that)."""
     p = module.params
     started = time.time()
-    # No single poll (with its retries) may run past the end of the wait.
-    client.deadline = client.clock() + p["wait_timeout"]
-    while p["wait"] and not nodes_ready(nodes, p["origins"]):
+    watch.client.deadline = watch.client.clock() + p["wait_timeout"]
+    while not nodes_ready(watch.nodes, origins):
         if time.time() - started >= p["wait_timeout"]:
             module.fail_json(
-                msg="timed out after %ds waiting for the nodes of %s to be inservice; node states: %s"
-                    % (p["wait_timeout"], p["name"], state_counts(nodes) or "no nodes"),
-                nodes=[node_summary(n) for n in nodes], node_states=state_counts(nodes), **result)
+                msg="timed out after %ds waiting for the nodes of %s to be inservice (%d polls); "
+                    "node states: %s; progress: %s"
+                    % (p["wait_timeout"], p["name"], watch.polls, state_counts(watch.nodes) or "no nodes",
+                       "; ".join("%ss %s" % (step["after"], step["node_states"]) for step in watch.progress)),
+                nodes=[node_summary(n) for n in watch.nodes], node_states=state_counts(watch.nodes),
+                polls=watch.polls, progress=watch.progress, **result)
         time.sleep(p["wait_interval"])
-        nodes = live_nodes(client.list_nodes(p["name"]))
-    return nodes, round(time.time() - started, 1)
+        watch.read()
+    return round(time.time() - started, 1)
 
 
 def converge(module, client, result):
@@ -236,7 +323,7 @@ def converge(module, client, result):
 
     requested = dict(regions=list(p["regions"]), launchConfig=p["launch_config"],
                      scalePolicy=p["scale_policy"], name=name)
-    nodes = []
+    watch = NodeWatch(client, name)
     if existing:
         group = existing
         result["drift"] = drift_of(existing, p)
@@ -244,7 +331,7 @@ def converge(module, client, result):
             module.warn("node group %s differs from the request in %s; API 4.0 cannot change a "
                         "node group, delete and recreate it to apply (this terminates its "
                         "nodes)" % (name, ", ".join(sorted(result["drift"]))))
-        nodes = live_nodes(client.list_nodes(name))
+        watch.read()
     else:
         result["changed"] = True
         group = requested
@@ -254,8 +341,9 @@ def converge(module, client, result):
             created = client.create_node_group(requested) or {}
             group = created if created.get("name") else requested
 
-    before_origins = count_origins(nodes)
-    missing = max(0, (p["origins"] or 0) - before_origins)
+    before_origins = count_origins(watch.nodes)
+    wanted = origins_wanted(p["origins"], p["initial_origins"], before_origins)
+    missing = max(0, wanted - before_origins)
     if p["origins"] is not None and before_origins > p["origins"]:
         module.warn("node group %s has %d origins, more than the %d requested; none removed"
                     % (name, before_origins, p["origins"]))
@@ -270,11 +358,16 @@ def converge(module, client, result):
         after=dict(group_view(group), origins=before_origins + missing))
 
     waited = 0.0
-    if not module.check_mode and (existing or missing):
-        nodes, waited = wait_for_nodes(module, client, result, live_nodes(client.list_nodes(name)))
-    result.update(node_group=group, nodes=[node_summary(n) for n in nodes],
-                  node_states=state_counts(nodes), inservice=nodes_ready(nodes, p["origins"]),
-                  waited=waited)
+    if not module.check_mode:
+        if missing or not existing:
+            # After a write the list read above (if any) is stale: read it once more.
+            watch.read()
+        if p["wait"]:
+            waited = wait_for_nodes(module, result, watch, wanted)
+    result.update(node_group=group, nodes=[node_summary(n) for n in watch.nodes],
+                  node_states=state_counts(watch.nodes), origins_wanted=wanted,
+                  inservice=nodes_ready(watch.nodes, wanted), waited=waited, polls=watch.polls,
+                  progress=watch.progress)
 
 
 @module_edge

@@ -6,6 +6,8 @@ would.
 """
 from test_sm_role import ROLE, by_name, role_vars, token_env
 
+GROUP = "Node group, its origins, every node in service"
+
 
 def _origins(sm, name="nodegroup-sandbox"):
     return [n for n in sm.sim.state.groups[name]["nodes"] if n["role"] == "origin"]
@@ -14,7 +16,7 @@ def _origins(sm, name="nodegroup-sandbox"):
 def test_rerun_leaves_the_autoscalers_node_counts(sm, playbook):
     env = token_env(sm)
     first = by_name(playbook.run(ROLE, play_vars=role_vars(sm, red5pro_nodegroup_origins=2), env=env))
-    assert first["Origin nodes"]["origins_added"] == 2
+    assert first[GROUP]["origins_added"] == 2
     assert len(_origins(sm)) == 2
 
     # The autoscaler scales the origins in to one: a re-run does not bring the second back.
@@ -28,14 +30,14 @@ def test_rerun_leaves_the_autoscalers_node_counts(sm, playbook):
 
     # Asked for in the run: origins are added up to that count, and the plan says so first.
     plan = by_name(playbook.run(ROLE, check=True, play_vars=role_vars(sm, red5pro_nodegroup_origins_at_least=3), env=env))
-    assert plan["Origin nodes"]["changed"] is True and plan["Origin nodes"]["origins_added"] == 2
+    assert plan[GROUP]["changed"] is True and plan[GROUP]["origins_added"] == 2
     assert len(_origins(sm)) == 1
     added = by_name(playbook.run(ROLE, play_vars=role_vars(sm, red5pro_nodegroup_origins_at_least=3), env=env))
-    assert added["Origin nodes"]["origins_added"] == 2
+    assert added[GROUP]["origins_added"] == 2
     assert len(_origins(sm)) == 3
 
     # A group whose origins are all gone (say its creation was interrupted) gets its first again.
     for node in _origins(sm):
         group["nodes"].remove(node)
     restored = by_name(playbook.run(ROLE, play_vars=role_vars(sm), env=env))
-    assert restored["Origin nodes"]["origins_added"] == 1
+    assert restored[GROUP]["origins_added"] == 1
