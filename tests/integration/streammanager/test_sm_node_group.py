@@ -109,3 +109,33 @@ def test_delete(configs, run_module):
     assert run_module("red5pro_node_group", absent)["changed"] is True
     assert configs.state()["groups"] == {}
     assert run_module("red5pro_node_group", absent)["changed"] is False
+
+
+def test_noop_reads_the_group_and_its_nodes_once(configs, run_module):
+    run_module("red5pro_node_group", group_args(configs))
+    calls = len(configs.state()["requests"])
+    again = run_module("red5pro_node_group", group_args(configs))
+    assert again["changed"] is False and again["inservice"] is True and again["polls"] == 1
+    assert configs.state()["requests"][calls:] == [
+        ["GET", "/streammanager/api/4.0/admin/nodegroup/ng1"],
+        ["GET", "/streammanager/api/4.0/admin/nodegroup/ng1/node"]]
+
+
+def test_initial_origins_only_for_a_group_without_origins(configs, run_module):
+    initial = group_args(configs, origins=None, initial_origins=2)
+    plan = run_module("red5pro_node_group", initial, check_mode=True)
+    assert plan["changed"] is True and plan["origins_added"] == 2 and plan["origins_wanted"] == 2
+    first = run_module("red5pro_node_group", initial)
+    assert first["origins_added"] == 2 and first["inservice"] is True
+    assert first["progress"][-1]["node_states"] == first["node_states"]
+
+    # The autoscaler scaled the origins in to one: the initial count is not brought back ...
+    nodes = configs.sim.state.groups["ng1"]["nodes"]
+    nodes.remove([n for n in nodes if n["role"] == "origin"][-1])
+    kept = run_module("red5pro_node_group", initial)
+    assert kept["changed"] is False and kept["origins_wanted"] == 0
+    # ... but origins (at least) wins over it, and a group with no origin left gets them again.
+    assert run_module("red5pro_node_group", dict(initial, origins=0))["changed"] is False
+    nodes.remove([n for n in nodes if n["role"] == "origin"][-1])
+    again = run_module("red5pro_node_group", initial)
+    assert again["origins_added"] == 2
