@@ -109,7 +109,12 @@ options:
     description: Seconds after launch before health checks count.
     type: int
   target_groups:
-    description: Target groups the instances are registered in, by name or ARN.
+    description:
+      - Target groups the instances are registered in, by name or ARN.
+      - Entries starting with C(arn:) are used as given; names are looked up with one
+        C(elasticloadbalancing:DescribeTargetGroups) call per run. Passing ARNs saves that call,
+        for example from the C(target_groups) result of M(streamfleet.cluster.aws_balancer) (a dict of
+        target group name to ARN).
     type: list
     elements: str
   load_balancers:

@@ -107,6 +107,12 @@ def test_fleet_lifecycle(run_module, aws, network, template, target_group):
     assert result["changed"] is False, result["changes"]
     assert not changing_calls(result)
     print("no-op calls (fleet):", result["api_calls"])
+    assert result["api_calls"]["elbv2.DescribeTargetGroups"] == 1  # the name resolved
+    # the same group declared by ARN (as a balancer task returns it): no lookup at all (issue 20)
+    by_arn = dict(args, target_groups=[target_group["TargetGroupArn"]])
+    result = run_module("aws_fleet", by_arn)
+    assert result["changed"] is False, result["changes"]
+    assert not [c for c in result["api_calls"] if c.startswith("elbv2.")], result["api_calls"]
 
     updated = copy.deepcopy(args)
     updated["max_size"] = 4
@@ -431,7 +437,7 @@ def test_mixed_instances_scheduled_actions_and_balancer_wait(run_module, aws, ne
     assert not changing_calls(again)
     # read once per run, and only because declared
     assert again["api_calls"].get("autoscaling.DescribeScheduledActions") == 1
-    assert "elasticloadbalancing.DescribeTargetHealth" not in again["api_calls"]
+    assert "elbv2.DescribeTargetHealth" not in again["api_calls"]
     assert "wait_progress" not in again
 
     # an action made by hand is not the collection's: kept when the owned ones change

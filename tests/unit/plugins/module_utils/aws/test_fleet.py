@@ -273,3 +273,70 @@ def test_mixed_policy_comparison_ignores_aws_defaults():
     described["LaunchTemplate"]["Overrides"].append({"InstanceType": "c6i.xlarge"})
     assert asg.mixed_differs(described, wanted)
     assert asg.mixed_differs(None, wanted)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads of a converge (issue 20): target groups by ARN need no lookup; undeclared parts are not read
+
+TG_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/sm-5080/0123456789abcdef"
+
+
+class RecordingClients(object):
+    """Any client: records (service, method) of every call; DescribeTargetGroups knows sm-5080."""
+
+    def __init__(self):
+        self.calls = []
+
+    def client(self, service):
+        recorder = self
+
+        class Client(object):
+            def __getattr__(self, method):
+                def call(*args, **kwargs):
+                    recorder.calls.append((service, method))
+                    if method == "describe_target_groups":
+                        return {"TargetGroups": [{"TargetGroupName": n, "TargetGroupArn": TG_ARN.replace("sm-5080", n)}
+                                                 for n in kwargs["Names"]]}
+                    if method == "paginate":
+                        recorder.calls[-1] = (service, args[0])
+                        return []
+                    return {"LifecycleHooks": []}
+                return call
+        return Client()
+
+
+class RecordingModule(object):
+    check_mode = True
+
+    def __init__(self, params):
+        self.params = params
+        self.clients = RecordingClients()
+
+    def client(self, service):
+        return self.clients.client(service)
+
+
+def test_target_groups_given_as_arns_are_not_looked_up():
+    module = RecordingModule(fleet(target_groups=[TG_ARN]))
+    assert asg.FleetConverger(module)._resolve_target_groups() == [TG_ARN]
+    assert module.clients.calls == []
+
+
+def test_target_group_names_are_resolved_in_one_call():
+    module = RecordingModule(fleet(target_groups=["sm-9999", TG_ARN]))
+    assert asg.FleetConverger(module)._resolve_target_groups() == sorted([TG_ARN, TG_ARN.replace("sm-5080", "sm-9999")])
+    assert module.clients.calls == [("elbv2", "describe_target_groups")]
+
+
+def test_omitted_policies_and_hooks_are_not_read_declared_empty_ones_are():
+    module = RecordingModule(fleet(policies=None, lifecycle_hooks=None))
+    converger = asg.FleetConverger(module)
+    converger._converge_policies_and_alarms(False)
+    converger._converge_hooks(False)
+    assert module.clients.calls == []
+    module = RecordingModule(fleet(policies=[], lifecycle_hooks=[]))
+    converger = asg.FleetConverger(module)
+    converger._converge_policies_and_alarms(False)
+    converger._converge_hooks(False)
+    assert module.clients.calls == [("autoscaling", "describe_policies"), ("cloudwatch", "describe_alarms"),
+                                    ("autoscaling", "describe_lifecycle_hooks")]
