@@ -23,7 +23,7 @@ description:
     node list is read again only after a write.
   - With O(wait=true), polls the node list until every node is C(inservice) and the origins
     asked for exist, at most O(wait_timeout) seconds, and returns the node states. A module
-    cannot print while it runs: the progress (node states at each change, polls, seconds) is
+    cannot print while it runs; the progress (node states at each change, polls, seconds) is
     in the result, and in the failure message on timeout.
   - API 4.0 cannot change an existing node group. When the regions, launch configuration or
     scale policy of an existing group differ from the requested ones the module warns and
