@@ -86,7 +86,7 @@ options:
   purge_policies:
     description:
       - The role has exactly the declared inline and managed policies (least privilege).
-      - V(false) only adds and updates, leaving other policies alone. It also reads less: each
+      - V(false) only adds and updates, leaving other policies alone. It also reads less, each
         declared inline policy with one C(GetRolePolicy), and the attached managed policies
         (C(ListAttachedRolePolicies)) only when O(managed_policy_arns) is not empty; the role's
         policy lists are not read (no C(ListRolePolicies)). The diff and the RV(inline_policies) and
