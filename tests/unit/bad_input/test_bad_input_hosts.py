@@ -206,6 +206,7 @@ def _server_tables(port):
             (dict(timeout=0), "timeout"),
             (dict(retries=-1), "retries"),
             (dict(origins=-1), "origins"),
+            (dict(initial_origins=-1), "initial_origins"),
             (dict(scale_polcy="sp"), "did you mean scale_policy"),
         ]),
         "red5pro_scale_policy": (dict(sm, name="sp", regions=[dict(name="us-east-1", targets=[
