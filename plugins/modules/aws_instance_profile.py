@@ -83,15 +83,26 @@ options:
     type: list
     elements: str
     default: []
+  absent_inline_policies:
+    description:
+      - Names of inline policies the role must not have; each is deleted when present.
+      - For O(purge_policies=false), which reads only the policies it is given, so that a policy
+        a deployment no longer declares (the drain agent's, once draining is turned off) is
+        still removed. Not needed with O(purge_policies=true), which removes every undeclared one.
+      - A name may not be in O(inline_policies) too.
+    type: list
+    elements: str
+    default: []
   purge_policies:
     description:
       - The role has exactly the declared inline and managed policies (least privilege).
-      - V(false) only adds and updates, leaving other policies alone. It also reads less, each
-        declared inline policy with one C(GetRolePolicy), and the attached managed policies
-        (C(ListAttachedRolePolicies)) only when O(managed_policy_arns) is not empty; the role's
-        policy lists are not read (no C(ListRolePolicies)). The diff and the RV(inline_policies) and
-        RV(managed_policy_arns) results then show the declared policies only, not the others the
-        role may have.
+      - V(false) only adds and updates, leaving other policies alone (except those named in
+        O(absent_inline_policies), which are deleted). It also reads less, each inline policy
+        named in O(inline_policies) or O(absent_inline_policies) with one C(GetRolePolicy), and
+        the attached managed policies (C(ListAttachedRolePolicies)) only when
+        O(managed_policy_arns) is not empty; the role's policy lists are not read (no
+        C(ListRolePolicies)). The diff and the RV(inline_policies) and RV(managed_policy_arns)
+        results then show the declared policies only, not the others the role may have.
       - V(true) reads the role's complete policy lists, as removing the undeclared ones needs.
     type: bool
     default: true
@@ -143,6 +154,15 @@ EXAMPLES = r'''
       read-secret: "{{ lookup('ansible.builtin.file', 'read-secret.json') }}"
     managed_policy_arns:
       - arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore
+
+- name: Fewer reads on a rerun - only the named policies are read, the drain policy removed when off
+  streamfleet.cluster.aws_instance_profile:
+    name: ams-edge
+    deployment: ams
+    purge_policies: false
+    inline_policies:
+      read-secret: "{{ lookup('ansible.builtin.file', 'read-secret.json') }}"
+    absent_inline_policies: "{{ [] if drain_enabled else ['drain-agent'] }}"
 
 - name: Remove role, policies and instance profile
   streamfleet.cluster.aws_instance_profile:
@@ -226,6 +246,7 @@ def argument_spec():
         description=dict(type='str'),
         inline_policies=dict(type='dict', default={}),
         managed_policy_arns=dict(type='list', elements='str', default=[]),
+        absent_inline_policies=dict(type='list', elements='str', default=[]),
         purge_policies=dict(type='bool', default=True),
         purge_tags=dict(type='bool', default=False),
     )

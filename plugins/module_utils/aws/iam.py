@@ -199,6 +199,12 @@ def validate(params):
             documents[policy_name] = parse_policy(document, 'inline_policies.%s' % policy_name)
         except IAMError as exc:
             errors.append(str(exc))
+    for policy_name in params.get('absent_inline_policies') or []:
+        if not NAME_PATTERN.match(policy_name) or len(policy_name) > POLICY_NAME_MAX:
+            errors.append('absent_inline_policies: name %r must be 1-%d characters of letters, digits and _+=,.@-'
+                          % (policy_name, POLICY_NAME_MAX))
+        elif policy_name in documents or policy_name in (params.get('inline_policies') or {}):
+            errors.append('absent_inline_policies: %s is also declared in inline_policies' % policy_name)
     for arn in params.get('managed_policy_arns') or []:
         if not re.match(r'^arn:aws[\w-]*:iam::(aws|\d{12}):policy/', arn):
             errors.append('managed_policy_arns: %r is not an IAM policy ARN (arn:aws:iam::<account|aws>:policy/...)' % arn)
@@ -259,9 +265,9 @@ class InstanceProfileConverger(Converger):
         """True when the role's complete policy lists are needed: to delete what is not declared
         (``purge_policies``) or everything (``state=absent``).
 
-        Otherwise only the declared policies are read: each declared inline policy with one
-        GetRolePolicy (NoSuchEntity: not there yet) and the attached managed policies only when
-        some are declared. Neither ListRolePolicies nor (without managed_policy_arns)
+        Otherwise only the declared policies are read: each inline policy named in
+        ``inline_policies`` or ``absent_inline_policies`` with one GetRolePolicy (NoSuchEntity:
+        not there) and the attached managed policies only when some are declared. Neither ListRolePolicies nor (without managed_policy_arns)
         ListAttachedRolePolicies is called, and ``before``/``after`` show the declared policies only.
         """
         return self.params['state'] == 'absent' or self.params['purge_policies']
@@ -290,7 +296,7 @@ class InstanceProfileConverger(Converger):
                 self.attached = sorted(p['PolicyArn'] for p in
                                        self.iam.paginate('list_attached_role_policies', 'AttachedPolicies', RoleName=name))
             else:
-                for policy_name in sorted(self.documents):
+                for policy_name in sorted(set(self.documents) | set(self._absent_inline())):
                     document = self._get_inline(policy_name)
                     if document is not None:
                         self.inline[policy_name] = document
@@ -421,8 +427,13 @@ class InstanceProfileConverger(Converger):
         if to_unset and self.change('untag %s %s: %s' % (kind, self.params['name'], to_unset)):
             untag(to_unset)
 
+    def _absent_inline(self):
+        return self.params.get('absent_inline_policies') or []
+
     def _inline_after(self):
-        after = dict((n, normalize_policy(d)) for n, d in self.inline.items()) if not self.params['purge_policies'] else {}
+        after = {}
+        if not self.params['purge_policies']:
+            after = dict((n, normalize_policy(d)) for n, d in self.inline.items() if n not in self._absent_inline())
         after.update((n, normalize_policy(d)) for n, d in self.documents.items())
         return after
 
@@ -436,7 +447,7 @@ class InstanceProfileConverger(Converger):
         name = self.params['name']
         purge = self.params['purge_policies']
         for policy_name in sorted(set(self.inline) - set(self.documents)):
-            if purge and self.change('delete inline policy %s of role %s' % (policy_name, name)):
+            if (purge or policy_name in self._absent_inline()) and self.change('delete inline policy %s of role %s' % (policy_name, name)):
                 self.iam.delete_role_policy(aws_retry=True, RoleName=name, PolicyName=policy_name)
         for policy_name, document in sorted(self.documents.items()):
             have = self.inline.get(policy_name)

@@ -133,6 +133,11 @@ def test_instance_profile_lifecycle(run_module, aws, managed_policy):
                                                      inline_policies=dict(narrower["inline_policies"], **{"read-media": READ_BUCKET})))
     assert result["changes"] == ["create inline policy read-media of role ams-edge"]
     assert sorted(role_state(aws)[1]) == ["drain-agent", "ops-debug", "read-media"]
+    # a policy no longer declared is removed by name, still without listing the role's policies
+    result = run_module("aws_instance_profile", dict(narrower, purge_policies=False, absent_inline_policies=["read-media"]))
+    assert result["changes"] == ["delete inline policy read-media of role ams-edge"]
+    assert "iam.ListRolePolicies" not in result["api_calls"] and result["api_calls"]["iam.GetRolePolicy"] == 2
+    assert sorted(role_state(aws)[1]) == ["drain-agent", "ops-debug"]
 
     absent = dict(name="ams-edge", deployment=DEPLOYMENT, state="absent")
     result = run_module("aws_instance_profile", absent, check_mode=True, diff=True)

@@ -44,6 +44,8 @@ def test_valid_task_returns_parsed_documents():
      r"Statement\[0\].Effect must be Allow or Deny"),
     (dict(inline_policies={"bad name": POLICY}), "inline_policies: name 'bad name'"),
     (dict(managed_policy_arns=["AmazonSSMManagedInstanceCore"]), "is not an IAM policy ARN"),
+    (dict(absent_inline_policies=["bad name"]), "absent_inline_policies: name 'bad name'"),
+    (dict(inline_policies={"p": POLICY}, absent_inline_policies=["p"]), "absent_inline_policies: p is also declared"),
     (dict(state="absent", name="x y"), "must be 1-64 characters"),
 ])
 def test_validation(overrides, message):
@@ -200,3 +202,14 @@ def test_removal_reads_everything_whatever_purge_says():
     converger, calls = read_profile(state="absent", purge_policies=False)
     assert ("list_role_policies", None) in calls and ("list_attached_role_policies", None) in calls
     assert sorted(converger.inline) == ["drain-agent", "ops-debug"]
+
+
+def test_without_purge_absent_inline_policies_are_read_and_deleted():
+    converger, calls = read_profile(purge_policies=False, inline_policies={"drain-agent": POLICY},
+                                    absent_inline_policies=["ops-debug", "never-there"])
+    assert calls == [("get_role", None), ("get_instance_profile", None), ("get_role_policy", "drain-agent"),
+                     ("get_role_policy", "never-there"), ("get_role_policy", "ops-debug")]
+    assert sorted(converger.before["inline_policies"]) == ["drain-agent", "ops-debug"]
+    converger.apply()
+    assert converger.changes == ["delete inline policy ops-debug of role ams-edge"]
+    assert converger.result["inline_policies"] == ["drain-agent"]
