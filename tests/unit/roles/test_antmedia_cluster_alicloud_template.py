@@ -32,6 +32,10 @@ SEED_VARS = {
 # default now, so these tests turn it off explicitly.
 BOOT_OFF = {"antmedia_cluster_alicloud_mongodb_boot": False}
 HOSTILE_PASSWORD = "@:/?#[]%&+ "
+# The MongoDB boot path's inputs (user and both passwords).
+BOOT_VARS = {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
+             "antmedia_cluster_alicloud_mongodb_password": HOSTILE_PASSWORD,
+             "antmedia_cluster_alicloud_mongodb_admin_password": "admin-" + HOSTILE_PASSWORD}
 
 # Required properties: Alibaba's ROS reference, plus what this topology must always set.
 REQUIRED = {
@@ -84,7 +88,10 @@ RENDER_TASKS = [
     {"name": "role vars", "ansible.builtin.include_vars": {"file": str(ROLE / "vars" / "main.yml")}},
     # The seed's values and the case's overrides, over the defaults and derived vars (per_host_playbook).
     CASE_VARS,
-    {"name": "node boot script", "ansible.builtin.include_tasks": {"file": str(ROLE / "tasks" / "user_data.yml")}},
+    # The boot scripts as facts (the role's user_data entry point, as the Molecule scenario and the
+    # benchmark's reference use it; the role itself renders them where the template needs them).
+    {"name": "boot scripts", "ansible.builtin.include_role": {"name": "streamfleet.cluster.antmedia_cluster_alicloud",
+                                                              "tasks_from": "user_data"}},
     {"name": "render", "ansible.builtin.set_fact": {
         "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE,
         "parameters": "{{ antmedia_cluster_alicloud_stack_parameters }}"}},
@@ -413,6 +420,7 @@ def preflights(tmp_path_factory):
         cases["boot_without_" + missing] = dict(SEED_VARS, **dict(BOOT_VARS, **{missing: ""}))
     for name, overrides in PREFLIGHT_ACCEPTED_IMAGES.items():
         cases[name] = dict(SEED_VARS, **dict(BOOT_VARS, **overrides))
+    cases["several_problems"] = dict(SEED_VARS, **dict(BOOT_VARS, **PREFLIGHT_SEVERAL))
     return run_cases(tmp_path_factory.mktemp("preflight"), cases, PREFLIGHT_TASKS)
 
 
@@ -453,7 +461,17 @@ PREFLIGHT_REFUSED = [
      "antmedia_cluster_alicloud_mongodb_image_family"),
     ({"antmedia_cluster_alicloud_mongodb_image_family": "ACS:ubuntu_22_04_x64"},
      "antmedia_cluster_alicloud_mongodb_image_family"),
+    ({"antmedia_cluster_alicloud_certificate_name": " leading-space"}, "antmedia_cluster_alicloud_certificate_name"),
+    # The boot scripts' settings of the antmedia and mongodb roles, checked as those roles check them.
+    (dict(BOOT_VARS, antmedia_licence_key="key with spaces"), "antmedia_licence_key"),
+    (dict(BOOT_VARS, antmedia_user_data_drain={"no_such_setting": 1}), "antmedia_user_data_drain"),
+    (dict(BOOT_VARS, mongodb_user_data_bind_addresses=["0.0.0.0"]), "mongodb_user_data_bind_addresses"),
 ]
+# One run with several wrong inputs: one failed task naming each of them, one line per problem.
+PREFLIGHT_SEVERAL = {"antmedia_cluster_alicloud_admin_cidrs": ["0.0.0.0/0", "203.0.113.0"],
+                     "antmedia_cluster_alicloud_image_id": "",
+                     "antmedia_cluster_alicloud_client_cidrs": [],
+                     "antmedia_cluster_alicloud_edge_min": 11}
 # Accepted MongoDB images: an id with the boot path (any family), no family with the boot path off.
 PREFLIGHT_ACCEPTED_IMAGES = {
     "baked_image_id": {"antmedia_cluster_alicloud_mongodb_image_id": "m-baked-mongodb",
@@ -469,6 +487,16 @@ def test_preflight_names_the_variable(preflights, overrides, variable):
     failed = json_failures(playbook.last_output)
     assert any(variable in message for message in failed), failed
     assert "x-mongodb-host.invalid" not in playbook.last_output
+
+
+def test_preflight_lists_every_problem_at_once(preflights):
+    playbook = preflights["several_problems"]
+    assert playbook.stats.get("failures") == 1, playbook.last_output
+    [problems] = [result["msg"] for result in playbook.results if result.get("failed")]
+    assert [[name for name in ("_admin_cidrs holds", "_image_id is required", "_client_cidrs (", "_edge_min (")
+             if name in line] for line in problems] == [
+        ["_admin_cidrs holds"], ["_image_id is required"], ["_client_cidrs ("], ["_edge_min ("]], problems
+    assert "0.0.0.0/0, 203.0.113.0" in problems[0] or "203.0.113.0, 0.0.0.0/0" in problems[0], problems[0]
 
 
 def test_preflight_accepts_the_seed_and_a_hostile_password(preflights):
@@ -541,9 +569,6 @@ def test_node_boot_leaves_the_bytes_of_the_aws_path_and_marks_initialized(render
 
 
 # -- MongoDB installed and secured by the stack (mongodb_boot) -------------------------------------
-BOOT_VARS = {"antmedia_cluster_alicloud_mongodb_user": "antmedia",
-             "antmedia_cluster_alicloud_mongodb_password": HOSTILE_PASSWORD,
-             "antmedia_cluster_alicloud_mongodb_admin_password": "admin-" + HOSTILE_PASSWORD}
 
 
 def test_mongodb_boot_path_is_the_default(seed_template):
