@@ -7,7 +7,16 @@
     ``time``; the second run must change nothing ("settings already current").
 (b) Hosts: the wcs role (stand-in archive, as molecule/wcs_cdn) applied by one
     ``ansible-playbook`` to 1 fresh test host, then to 6 fresh test hosts (forks 6), so the
-    ratio shows what does not run in parallel.
+    ratio shows what does not run in parallel. The CPU seconds of each run are measured too:
+    ``ansible-playbook`` and every process it waited for (the modules, entered into the hosts
+    with nsenter) plus what the hosts' services spent in their containers' cgroups; divided by
+    the machine's cores they are the shortest wall time the run could take here, whatever runs
+    in parallel. Other work on the machine is not counted.
+
+The hosts are reached as Molecule reaches them, through the ``podman_nsenter`` connection
+(molecule/shared/connection_plugins, test tooling): containers.podman's ``podman exec`` takes
+Podman's lock for every command, a serial wait between the hosts that a real fleet reached
+over SSH does not have.
 
 Containers are named ``sf-bench-*`` (not to collide with Molecule's) and removed at the end,
 also on failure. Needs root, Podman and the image localhost/streamfleet-testhost:bookworm
@@ -17,6 +26,7 @@ also on failure. Needs root, Podman and the image localhost/streamfleet-testhost
 """
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -70,13 +80,53 @@ def _load_average():
         return None
 
 
+def children_cpu_seconds():
+    """User + system CPU seconds of this process's waited-for children (ansible-playbook and
+    everything it waited for) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def container_cpu_seconds(name):
+    """CPU seconds spent so far in the container's cgroup (its systemd and services), cgroup v1
+    (cpuacct) or v2 (cpu.stat); None when neither can be read."""
+    path = podman("inspect", "--format", "{{.State.CgroupPath}}", name, check=False).stdout.strip()
+    if not path:
+        return None
+    try:
+        return int(Path("/sys/fs/cgroup/cpuacct" + path, "cpuacct.usage").read_text()) / 1e9
+    except (OSError, ValueError):
+        pass
+    try:
+        for line in Path("/sys/fs/cgroup" + path, "cpu.stat").read_text().splitlines():
+            if line.startswith("usage_usec "):
+                return int(line.split()[1]) / 1e6
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def run_cpu_seconds(names, run):
+    """Call ``run()``; return its result and the CPU seconds it cost (controller, modules and the
+    hosts' cgroups)."""
+    containers_before = [container_cpu_seconds(name) for name in names]
+    children_before = children_cpu_seconds()
+    result = run()
+    spent = children_cpu_seconds() - children_before
+    for name, before in zip(names, containers_before):
+        after = container_cpu_seconds(name)
+        if before is not None and after is not None:
+            spent += after - before
+    return result, spent
+
+
 def remove_hosts(names):
     for name in names:
         podman("rm", "-f", name, check=False, timeout=120)
 
 
 def write_inventory(path, group, names):
-    hosts = dict((name, {"ansible_connection": "containers.podman.podman",
+    hosts = dict((name, {"ansible_connection": "podman_nsenter",
                          "ansible_python_interpreter": "/usr/bin/python3"}) for name in names)
     path.write_text(json.dumps({group: {"hosts": hosts}}))
 
@@ -86,8 +136,12 @@ def ansible_playbook(playbook, inventory, extra=None, forks=HOSTS, log=None):
                "-f", str(forks)]
     if extra:
         command += ["-e", json.dumps(extra)]
+    # The connection keeps each container's process id in MOLECULE_EPHEMERAL_DIRECTORY (its
+    # cache, checked against the process's start time), so Podman is asked once per host.
     env = dict(podman_env(), ANSIBLE_CONFIG=str(TOP / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
+               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
+               ANSIBLE_CONNECTION_PLUGINS=str(TOP / "molecule" / "shared" / "connection_plugins"),
+               MOLECULE_EPHEMERAL_DIRECTORY=str(Path(inventory).parent))
     started = time.monotonic()
     done = subprocess.run(command, cwd=TOP, env=env, capture_output=True, text=True, timeout=1800, check=False)
     seconds = time.monotonic() - started
@@ -149,7 +203,7 @@ def measure_hosts(log_dir):
     built = json.loads(subprocess.run([sys.executable, str(TOP / "tests" / "standins" / "build_archives.py"),
                                        str(archives)], capture_output=True, text=True, check=True).stdout)
     extra = {"bench_wcs_archive": built["wcs"]["path"], "bench_wcs_version": built["wcs"]["version"]}
-    out, loads = {}, {}
+    out, loads, cpu = {}, {}, {}
     for count in (1, HOSTS):
         names = ["sf-bench-%d" % n for n in range(1, count + 1)]
         start_hosts(names)
@@ -157,14 +211,19 @@ def measure_hosts(log_dir):
         write_inventory(inventory, "sf_bench", names)
         loads[count] = _load_average()
         try:
-            out[count] = round(ansible_playbook(HERE / "playbooks" / "hosts_wcs.yml", inventory, extra,
-                                                log=log_dir / ("hosts-wcs-%d.log" % count)), 2)
+            seconds, spent = run_cpu_seconds(names, lambda: ansible_playbook(
+                HERE / "playbooks" / "hosts_wcs.yml", inventory, extra, log=log_dir / ("hosts-wcs-%d.log" % count)))
+            out[count], cpu[count] = round(seconds, 2), round(spent, 1)
         finally:
             remove_hosts(names)
-        print("  wcs role on %d host%s: %.1f s" % (count, "" if count == 1 else "s", out[count]), flush=True)
+        print("  wcs role on %d host%s: %.1f s, CPU %.1f s" % (
+            count, "" if count == 1 else "s", out[count], cpu[count]), flush=True)
     ratio = round(out[HOSTS] / out[1], 2)
+    cores = os.cpu_count() or 1
     return dict(one=out[1], many=out[HOSTS], hosts=HOSTS, ratio=ratio, met=ratio <= HOSTS_TARGET_RATIO,
-                load_one=loads[1], load_many=loads[HOSTS])
+                load_one=loads[1], load_many=loads[HOSTS], cpu_one=cpu[1], cpu_many=cpu[HOSTS], cores=cores,
+                # the shortest the 6-host run could be on these cores, as a multiple of the 1-host run
+                cpu_bound_ratio=round(cpu[HOSTS] / cores / out[1], 2))
 
 
 def measure(log_dir, boot_only=False, hosts_only=False):
@@ -226,6 +285,14 @@ def markdown(result):
                          "met" if hosts["met"] else "**missed**")
                      + (" Load average (1 min) at the start: %s (1 host), %s (6 hosts)."
                         % (hosts["load_one"], hosts["load_many"]) if "load_one" in hosts else ""))
+        if "cpu_many" in hosts:
+            lines.append("")
+            lines.append("CPU of each run (controller, modules and the hosts' services; not other work on the "
+                         "machine): %.1f s (1 host), "
+                         "%.1f s (%d hosts). On %d cores the %d-host run cannot take less than %.1f s, %g times "
+                         "the 1-host run: that is the ratio these cores allow with this much work per host."
+                         % (hosts["cpu_one"], hosts["cpu_many"], hosts["hosts"], hosts["cores"], hosts["hosts"],
+                            hosts["cpu_many"] / hosts["cores"], hosts["cpu_bound_ratio"]))
         lines.append("")
     for problem in result.get("problems", []):
         lines.append("Problem: %s" % problem)

@@ -2,6 +2,7 @@
 how each topology's sides are run, and how targets are judged."""
 import importlib.util
 import json
+import subprocess
 import sys
 import threading
 import urllib.request
@@ -214,6 +215,20 @@ def test_boot_table_says_when_the_second_boot_changed_something():
     # results of an earlier run (no CPU time, no load) still render
     assert "| antmedia | 2.50 s | 0.60 s | - / - | - | **no** | **no** |" in text
     assert "60.0 s against 40.0 s, ratio 1.5 (target ≤ 2): met. Load average (1 min) at the start: 3.1 (1 host)" in text
+
+
+def test_hosts_line_gives_the_ratio_the_cores_allow():
+    result = {"hosts": dict(one=20.0, many=70.0, hosts=6, ratio=3.5, met=False, load_one=1.0, load_many=1.2,
+                            cpu_one=15.0, cpu_many=130.0, cores=2, cpu_bound_ratio=3.25), "problems": []}
+    text = "\n".join(hosts.markdown(result))
+    assert "70.0 s against 20.0 s, ratio 3.5 (target ≤ 2): **missed**" in text
+    assert "15.0 s (1 host), 130.0 s (6 hosts). On 2 cores the 6-host run cannot take less than 65.0 s, 3.25 times" in text
+
+
+def test_cpu_of_a_run_counts_the_processes_it_waited_for():
+    _result, spent = hosts.run_cpu_seconds([], lambda: subprocess.run(
+        [sys.executable, "-c", "sum(range(3000000))"], check=True))
+    assert spent > 0.01
 
 
 def test_reports_of_several_playbooks_are_merged():
