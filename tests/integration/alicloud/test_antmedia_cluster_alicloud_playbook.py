@@ -64,15 +64,27 @@ def test_playbook_claims_the_panel_once_through_the_balancer(standin, playbook, 
     stats, tasks = run_playbook(standin, playbook, admin)
     assert stats["changed"] == 0
     assert tasks["First administrator of the web panel, through the load balancer"]["verified"] is True
+    assert not any("first visitor" in line for line in tasks["Show how to reach the cluster"]["msg"])
     run_playbook(standin, playbook, dict(admin, antmedia_cluster_alicloud_state="absent"))
 
 
-def added_nodes(tasks):
-    """Inventory group -> the add_host results of the role's nodes task."""
+def added_hosts(tasks):
+    """Inventory group -> the add_host results of the role's one inventory task (MongoDB, origins, edges)."""
     groups = {}
-    for item in tasks["Add the origin and edge nodes to the inventory"]["results"]:
+    for item in tasks["Add MongoDB, the origins and the edges to the inventory"]["results"]:
         groups.setdefault(item["add_host"]["groups"][0], []).append(item["add_host"])
     return groups
+
+
+def added_nodes(tasks):
+    """Inventory group -> the origins and edges the role added."""
+    return {group: hosts for group, hosts in added_hosts(tasks).items() if group != "antmedia_cluster_alicloud_mongodb"}
+
+
+def added_mongodb(tasks):
+    """The MongoDB instance's add_host result."""
+    [mongodb] = added_hosts(tasks)["antmedia_cluster_alicloud_mongodb"]
+    return mongodb
 
 
 def stack_status(tasks):
@@ -85,12 +97,16 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert tasks["Apply the ROS stack"]["changed"] is True and tasks["Apply the ROS stack"]["censored"]
     assert stack_status(tasks) == "PREVIEW"
     assert standin.stacks() == []
-    # No stack yet, so no scaling group to read: the nodes' step is skipped, not failed.
-    assert tasks["Origin and edge nodes into the inventory"].get("skipped") is True
+    # No stack yet, so no scaling group to read: the nodes' step is skipped, not failed, and
+    # nothing goes into the inventory.
+    assert tasks["Read the origin and edge nodes"].get("skipped") is True
+    assert tasks["Add MongoDB, the origins and the edges to the inventory"].get("skipped") is True
 
     stats, tasks = run_playbook(standin, playbook)
     assert stats["changed"] == 1 and stats["failures"] == 0
     assert stack_status(tasks) == "CREATE_COMPLETE"
+    # No administrator asked for: the summary says the panel stays open to its first visitor.
+    assert tasks["Show how to reach the cluster"]["msg"][-1].startswith("antmedia_cluster_alicloud_admin_email is empty")
     outputs = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]
     assert set(outputs) >= {"AlbDnsName", "OriginScalingGroupId", "EdgeScalingGroupId", "MongoDbPrivateIp"}
     assert outputs["AlbDnsName"].endswith(".alb.aliyuncs.com")
@@ -98,10 +114,13 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert outputs["balancer_dns_name"] == outputs["AlbDnsName"] and outputs["vpc_id"] == outputs["VpcId"]
     assert outputs["mongodb_private_ip"] == outputs["MongoDbPrivateIp"]
     # Later plays reach MongoDB through the inventory (no public address: its private one).
-    added = tasks["Add the MongoDB instance to the inventory"]["add_host"]
+    added = added_mongodb(tasks)
     assert added["host_name"] == "antmedia-example-mongodb"
     assert added["groups"] == ["antmedia_cluster_alicloud_mongodb"]
     assert added["host_vars"]["ansible_host"] == outputs["MongoDbPrivateIp"]
+    assert added["host_vars"]["antmedia_cluster_alicloud_private_ip"] == outputs["MongoDbPrivateIp"]
+    assert set(added["host_vars"]) == {"ansible_host", "antmedia_cluster_alicloud_private_ip",
+                                       "antmedia_cluster_alicloud_instance_id"}
     assert outputs["deployment"] == "antmedia-example"
     # ... and the origins and edges through theirs (issue #18), private addresses by default.
     nodes = added_nodes(tasks)
@@ -112,6 +131,9 @@ def test_playbook_previews_creates_and_is_idempotent(standin, playbook):
     assert origin["host_vars"]["ansible_host"] == origin["host_vars"]["antmedia_cluster_alicloud_private_ip"]
     assert origin["host_vars"]["antmedia_cluster_alicloud_private_ip"].startswith("192.168.")
     assert origin["host_vars"]["antmedia_cluster_alicloud_scaling_group_id"] == outputs["OriginScalingGroupId"]
+    assert set(origin["host_vars"]) == {"ansible_host", "antmedia_cluster_alicloud_private_ip", "antmedia_cluster_alicloud_public_ip",
+                                        "antmedia_cluster_alicloud_instance_id", "antmedia_cluster_alicloud_zone_id",
+                                        "antmedia_cluster_alicloud_scaling_group_id"}
     # No image id in the example: MongoDB gets the newest image of the baked family it names.
     from standins.ros_standin import find_images
     assert standin.resolve("antmedia-example", "MongoDb", "ImageId") == find_images(
@@ -147,7 +169,7 @@ def test_playbook_with_a_hostile_password_keeps_it_out_of_the_output(standin, pl
     assert password not in str(tasks) and "%40%3A%2F" not in str(tasks)
     # The MongoDB instance with an Elastic IP: the inventory entry uses it.
     outputs = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]
-    added = tasks["Add the MongoDB instance to the inventory"]["add_host"]
+    added = added_mongodb(tasks)
     assert added["host_vars"]["ansible_host"] == outputs["MongoDbEip"] == outputs["mongodb_public_ip"]
     # The boot script a node gets: the URL percent-encoded, the host filled in by ROS.
     address = tasks["Publish the stack outputs"]["ansible_facts"]["antmedia_cluster_alicloud_outputs"]["MongoDbPrivateIp"]
