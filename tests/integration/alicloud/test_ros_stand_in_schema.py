@@ -172,14 +172,21 @@ def test_every_schema_names_its_source_and_types():
 
 
 def render(playbook, var_files, extra):
-    """The template and its stack parameters as the role renders them (include_vars, template lookup)."""
-    tasks = [{"name": "vars %d" % i, "ansible.builtin.include_vars": {"file": str(path)}}
+    """The template and its stack parameters as the role renders them (include_vars, the role's
+    user_data entry point for the boot scripts, template lookup). The run prints neither (the
+    sandbox's secrets are in them, and the secret audit searches runs of the role): both go to a
+    file of mode 0600, read here."""
+    out = playbook.tmp_path / "rendered.json"
+    tasks = [{"name": "vars %d" % i, "ansible.builtin.include_vars": {"file": str(path)}, "no_log": True}
              for i, path in enumerate([ROLE / "defaults" / "main.yml", ROLE / "vars" / "main.yml"] + var_files)]
-    tasks.append({"name": "node boot script", "ansible.builtin.include_tasks": {"file": str(ROLE / "tasks" / "user_data.yml")}})
-    tasks.append({"name": "render", "ansible.builtin.set_fact": {
-        "rendered": "{{ lookup('ansible.builtin.template', '%s') }}" % TEMPLATE,
-        "parameters": "{{ antmedia_cluster_alicloud_stack_parameters }}"}})
-    facts = playbook.run(tasks, extra_vars=extra)[-1]["ansible_facts"]
+    tasks.append({"name": "boot scripts", "ansible.builtin.include_role": {
+        "name": "streamfleet.cluster.antmedia_cluster_alicloud", "tasks_from": "user_data"}})
+    tasks.append({"name": "render", "no_log": True, "ansible.builtin.copy": {
+        "content": "{{ {'rendered': lookup('ansible.builtin.template', '%s'),"
+                   " 'parameters': antmedia_cluster_alicloud_stack_parameters} | to_json }}" % TEMPLATE,
+        "dest": str(out), "mode": "0600"}})
+    playbook.run(tasks, extra_vars=extra)
+    facts = json.loads(out.read_text())
     return yaml.safe_load(facts["rendered"]), facts["parameters"]
 
 
