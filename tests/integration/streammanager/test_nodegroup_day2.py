@@ -6,7 +6,7 @@ would.
 """
 from test_sm_role import ROLE, by_name, role_vars, token_env
 
-GROUP = "Node group, its origins, every node in service"
+GROUP = "Node group and its origins"
 
 
 def _origins(sm, name="nodegroup-sandbox"):
