@@ -121,6 +121,12 @@ def test_wcs_cdn_lifecycle(playbook, aws, monkeypatch):
     # re-run: nothing changes
     stats, results = run_topology(playbook, "wcs_cdn_aws.yml", _vars(base_image_id))
     assert changed_tasks(results) == [] and stats["changed"] == 0, changed_tasks(results)
+    # issue 20: the region, partition and account come with the network task, at no extra call
+    # on a re-run (no zone or caller-identity task of the role's own)
+    network = [r for r in results if r["task"].endswith("Network, subnets and security groups")]
+    assert len(network) == 1 and network[0]["account_id"] and network[0]["partition"] == "aws"
+    assert not [op for op in network[0]["api_calls"]
+                if op.startswith("sts.") or op == "ec2.DescribeAvailabilityZones"], network[0]["api_calls"]
 
     # update: group size, idle timeout, and the seed's simple policy instead of target
     # tracking; check mode plans them first
