@@ -33,9 +33,25 @@ attributes:
     description: Shows the template data of the default version before and after.
 options:
   name:
-    description: The launch template name (unique in a region).
+    description:
+      - The launch template name (unique in a region).
+      - Required unless O(templates) is given.
     type: str
-    required: true
+  templates:
+    description:
+      - Several launch templates in one task (one Python process and one set of clients for all
+        of them, instead of a loop of tasks), converged in their order.
+      - Each entry is a dict of this module's per-template options (O(name), O(state),
+        O(image_id), O(instance_type), O(key_name), O(security_group_ids), O(user_data),
+        O(iam_instance_profile), O(associate_public_ip_address), O(metadata_options),
+        O(block_devices), O(instance_tags), O(purge_tags), O(detailed_monitoring),
+        O(set_default)); an option an entry leaves out is the task's own, so the options the
+        templates share are given once at the top level.
+      - Every entry is checked before any call; a bad entry fails the task before anything
+        changes. O(user_data) of every entry is kept out of the output as the task's own is.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
   state:
     description:
       - V(present) creates the template or a new version; V(absent) deletes the template with all its versions.
@@ -167,6 +183,16 @@ EXAMPLES = r'''
         volume_type: gp3
   register: origin_template
 
+- name: Launch templates of origins and edges in one task (the shared options once)
+  streamfleet.cluster.aws_launch_template:
+    deployment: live
+    image_id: "{{ image.image_id }}"
+    security_group_ids: ["{{ nodes_sg }}"]
+    templates:
+      - {name: live-origin, instance_type: c5.xlarge, instance_tags: {role: origin}}
+      - {name: live-edge, instance_type: c5.2xlarge, instance_tags: {role: edge}}
+  register: node_templates
+
 - name: Delete the template and all its versions
   streamfleet.cluster.aws_launch_template:
     name: live-origin
@@ -174,6 +200,15 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(templates), one result per entry in their order, each with the keys below
+      (C(changed), C(changes), C(diff) included); the task's C(changed) is true when any entry
+      changed and its C(changes) names each entry's changes.
+  returned: when O(templates) is given
+  type: list
+  elements: dict
+  sample: [{"launch_template_name": "live-origin", "launch_template_id": "lt-0123456789abcdef0", "changed": false}]
 launch_template_id:
   description: The launch template id.
   returned: when the template exists (or would be created in check mode, then null)
@@ -181,7 +216,7 @@ launch_template_id:
   sample: lt-0123456789abcdef0
 launch_template_name:
   description: The launch template name.
-  returned: always
+  returned: always (with O(templates), in each entry of RV(results))
   type: str
   sample: live-origin
 default_version:
@@ -217,6 +252,7 @@ api_calls:
 '''
 
 
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import relaxed_spec, run_each
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.launch_template import LaunchTemplateConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
@@ -224,7 +260,7 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.validation imp
 
 @module_edge
 def main():
-    argument_spec = dict(
+    template_spec = dict(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         image_id=dict(type='str'),
@@ -253,12 +289,15 @@ def main():
         detailed_monitoring=dict(type='bool', default=False),
         set_default=dict(type='bool', default=True),
     )
+    argument_spec = dict(relaxed_spec(template_spec), templates=dict(type='list', elements='dict'))
     module = StreamfleetAWSModule(
         argument_spec,
-        required_if=[('state', 'present', ['deployment', 'image_id', 'instance_type'])],
+        mutually_exclusive=[('name', 'templates')],
+        required_one_of=[('name', 'templates')],
         supports_check_mode=True,
     )
-    LaunchTemplateConverger(module).run()
+    run_each(module, LaunchTemplateConverger, 'templates', template_spec,
+             required_if=[('state', 'present', ['deployment', 'image_id', 'instance_type'])])
 
 
 if __name__ == '__main__':

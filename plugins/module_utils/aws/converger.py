@@ -204,3 +204,118 @@ class Converger(object):
             if diff:
                 result['diff'] = diff
         module.exit_json(**result)
+
+
+# ---------------------------------------------------------------------- several objects, one task
+def relaxed_spec(entry_spec):
+    """The top-level form of ``entry_spec``: nothing required (an entry list may replace the
+    options), so that ``run_each`` checks the requirements on each merged entry instead."""
+    return dict((key, dict(option, required=False)) for key, option in entry_spec.items())
+
+
+class _EntryDone(Exception):
+    """An entry's converger finished; ``result`` is what it would have exited with."""
+
+    def __init__(self, result):
+        super(_EntryDone, self).__init__('entry done')
+        self.result = result
+
+
+class _EntryModule(object):
+    """The task's module as one entry's converger sees it: the entry's merged ``params``; exiting
+    hands the result back to ``run_each``; failing names the entry and what the entries before
+    it did. Everything else (clients, check and diff mode, counters) is the task's module."""
+
+    def __init__(self, module, params, done):
+        self._module = module
+        self.params = params
+        self.label = 'entry %d' % (len(done) + 1)
+        self._done = done
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def _where(self, msg):
+        if not self._done:
+            return '%s: %s' % (self.label, msg)
+        before = ', '.join('%s%s' % (name, ' (changed)' if result.get('changed') else '')
+                           for name, result in self._done)
+        return '%s: %s (entries converged before it: %s)' % (self.label, msg, before)
+
+    def exit_json(self, **result):
+        raise _EntryDone(result)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.setdefault('results', [result for _name, result in self._done])
+        self._module.fail_json(msg=self._where(msg), **kwargs)
+
+    def fail_aws(self, exc, msg):
+        self._module.fail_aws(exc, self._where(msg))
+
+
+def run_each(module, converger_class, entries_option, entry_spec, required_if=None, label_key='name'):
+    """Converge one object (the task's options) or several of a kind (the list in
+    ``entries_option``) in one task: one Python process, one set of clients, for every
+    launch template or group of a deployment (issue 20: a task costs more than its calls).
+
+    Each entry is a dict of the options in ``entry_spec``; an option it leaves out is the
+    task's own (top-level options are the entries' common settings). Every entry is checked
+    (types, choices, unknown keys, and ``required_if`` on the merged options) before any call: a bad entry fails the task
+    before anything changes. Secrets of an entry (``no_log`` options) are masked in the
+    output as the task's own are. The entries converge in their order; the result of the
+    single form is the converger's own, of the list form ``results`` (one result per entry, in
+    order), ``changed`` (any entry changed), ``changes`` (every entry's, named) and ``diff``
+    (one per entry)."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    entries = module.params.get(entries_option)
+    single = entries is None
+    if single:
+        entries = [{}]
+    # The entry's own keys are checked (types, choices, unknown keys, their sub-options'
+    # defaults); what it leaves out is the task's option, already checked by the module.
+    validator = ArgumentSpecValidator(dict(
+        (key, dict((k, v) for k, v in option.items() if k not in ('required', 'default')))
+        for key, option in entry_spec.items()))
+    required = [key for key, option in entry_spec.items() if option.get('required')]
+    merged = []
+    for index, entry in enumerate(entries):
+        where = '' if single else '%s[%d]: ' % (entries_option, index)
+        checked = validator.validate(dict(entry))
+        module.no_log_values.update(checked._no_log_values)
+        if checked.errors.messages:
+            module.fail_json(msg=where + '; '.join(checked.errors.messages), changes=[])
+        params = dict((key, value) for key, value in module.params.items() if key != entries_option)
+        params.update((key, checked.validated_parameters[key]) for key in entry)
+        missing = [key for key in required if params.get(key) is None]
+        if missing:
+            module.fail_json(msg='%smissing required arguments: %s' % (where, ', '.join(missing)), changes=[])
+        # On the merged options: a requirement may be met by the task's common options.
+        for key, value, needed in required_if or []:
+            missing = [name for name in needed if params.get(name) is None]
+            if params.get(key) == value and missing:
+                module.fail_json(msg='%s%s is %s but all of the following are missing: %s'
+                                 % (where, key, value, ', '.join(missing)), changes=[])
+        merged.append(params)
+    if single:
+        module.params.update(merged[0])
+        converger_class(module).run()
+        return
+    done = []
+    for params in merged:
+        entry_module = _EntryModule(module, params, done)
+        converger = converger_class(entry_module)
+        entry_module.label = converger.describe()
+        try:
+            converger.run()
+        except _EntryDone as finished:
+            done.append((params.get(label_key), finished.result))
+        else:  # pragma: no cover - run() always exits or fails
+            raise AssertionError('%s: the converger returned without a result' % entry_module.label)
+    results = [result for _name, result in done]
+    summary = dict(changed=any(result.get('changed') for result in results), results=results,
+                   changes=['%s: %s' % (name, change) for name, result in done for change in result.get('changes', [])])
+    diffs = [result['diff'] for result in results if result.get('diff')]
+    if module.diff_mode and diffs:
+        summary['diff'] = diffs
+    module.exit_json(**summary)

@@ -198,3 +198,78 @@ def test_detailed_monitoring_is_a_new_version_once(run_module, aws, args):
     assert run_module("aws_launch_template", monitored)["changed"] is False
     # IMDSv2 stays required unless the task says otherwise
     assert latest["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
+
+
+def test_several_templates_in_one_task(run_module, aws, args):
+    """Issue 20: one task (one process, one set of clients) for every template of a kind; the
+    shared options are the task's, each entry sets what differs."""
+    shared = dict((k, v) for k, v in args.items() if k not in ("name", "instance_tags", "user_data"))
+    entries = [dict(name="origin", instance_tags=dict(role="origin"), user_data="#!/bin/sh\necho origin-secret\n"),
+               dict(name="edge", instance_type="t3.small", instance_tags=dict(role="edge"),
+                    user_data="#!/bin/sh\necho edge-secret\n")]
+    plan = run_module("aws_launch_template", dict(shared, templates=entries), check_mode=True, diff=True)
+    assert plan["changed"] is True and [r["version_created"] for r in plan["results"]] == [True, True]
+    assert len(plan["diff"]) == 2 and plan["diff"][1]["after"]["instance_type"] == "t3.small"
+    assert aws.ec2.describe_launch_templates()["LaunchTemplates"] == []
+
+    created = run_module("aws_launch_template", dict(shared, templates=entries))
+    assert created["changed"] is True
+    assert [r["launch_template_name"] for r in created["results"]] == ["origin", "edge"]
+    assert [r["changed"] for r in created["results"]] == [True, True]
+    assert versions(aws, "edge")[0]["LaunchTemplateData"]["InstanceType"] == "t3.small"
+    assert versions(aws, "origin")[0]["LaunchTemplateData"]["InstanceType"] == "t3.micro"
+    assert "origin-secret" not in str(created) and "edge-secret" not in str(created)
+
+    again = run_module("aws_launch_template", dict(shared, templates=entries))
+    assert again["changed"] is False and [r["changed"] for r in again["results"]] == [False, False]
+    # two calls per template, as for one template alone
+    assert again["api_calls"] == {"ec2.DescribeLaunchTemplates": 2, "ec2.DescribeLaunchTemplateVersions": 2}
+
+
+@pytest.mark.parametrize("entries, message", [
+    ([dict(name="one"), dict(name="two", bogus=1)], "templates[1]: bogus. Supported parameters include"),
+    ([dict(name="one"), dict(instance_type="t3.micro")], "templates[1]: missing required arguments: name"),
+    ([dict(name="one"), "two"], "templates"),
+    ([dict(name="one"), dict(name="two", state="gone")], "templates[1]: value of state must be one of"),
+    ([dict(name="one"), dict(name="two", block_devices=[dict(volume_size=3)])], "templates[1]: missing required arguments: device_name"),
+])
+def test_bad_entry_fails_before_any_call(run_module, aws, args, entries, message):
+    shared = dict((k, v) for k, v in args.items() if k != "name")
+    result = run_module("aws_launch_template", dict(shared, templates=entries))
+    assert result.get("failed") is True, result
+    assert message in result["msg"]
+    assert result.get("api_calls", {}) == {}
+
+
+def test_entry_without_image_fails_before_any_call(run_module, aws, args):
+    shared = dict((k, v) for k, v in args.items() if k not in ("name", "image_id"))
+    result = run_module("aws_launch_template", dict(shared, templates=[dict(name="one", image_id=args["image_id"]),
+                                                                       dict(name="two")]))
+    assert result.get("failed") is True
+    assert "templates[1]: state is present but all of the following are missing: image_id" in result["msg"]
+    assert result["api_calls"] == {}
+
+
+def test_name_and_templates_exclude_each_other(run_module, args):
+    result = run_module("aws_launch_template", dict(args, templates=[dict(name="b")]))
+    assert result.get("failed") is True and "mutually exclusive" in result["msg"]
+
+
+def test_entry_secrets_are_masked(run_module, aws, args):
+    """user_data of an entry is no_log as the task's own: a failure echoing it shows it masked."""
+    shared = dict((k, v) for k, v in args.items() if k not in ("name", "user_data"))
+    result = run_module("aws_launch_template", dict(shared, templates=[dict(name="one", user_data="hush-hush-1234",
+                                                                            bogus=1)]))
+    assert result.get("failed") is True
+    assert "hush-hush-1234" not in str(result)
+
+
+def test_failing_entry_names_what_converged_before_it(run_module, aws, args):
+    shared = dict((k, v) for k, v in args.items() if k != "name")
+    result = run_module("aws_launch_template", dict(shared, templates=[
+        dict(name="origin"), dict(name="edge", image_id="ami-0000000000deadbee")]))
+    assert result.get("failed") is True
+    assert result["msg"].startswith("Launch template edge: ")
+    assert "does not exist" in result["msg"] and "(entries converged before it: origin (changed))" in result["msg"]
+    assert [r["launch_template_name"] for r in result["results"]] == ["origin"]
+    assert [t["LaunchTemplateName"] for t in aws.ec2.describe_launch_templates()["LaunchTemplates"]] == ["origin"]
