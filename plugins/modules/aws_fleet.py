@@ -51,9 +51,30 @@ attributes:
     description: Returns the group's current and declared settings (desired capacity included), tags, policies, alarms, lifecycle hooks and warm pool.
 options:
   name:
-    description: Name of the Auto Scaling group. Alarms the module creates are named C(<name>-<policy>).
+    description:
+      - Name of the Auto Scaling group. Alarms the module creates are named C(<name>-<policy>).
+      - Required unless O(groups) is given.
     type: str
-    required: true
+  groups:
+    description:
+      - Several Auto Scaling groups in one task (one Python process and one set of clients for
+        all of them, instead of a loop of tasks), converged in their order.
+      - Each entry is a dict of this module's per-group options (O(name), O(state),
+        O(launch_template), O(subnets), O(min_size), O(max_size), O(desired_capacity),
+        O(health_check_type), O(health_check_grace_period), O(target_groups),
+        O(load_balancers), O(protect_from_scale_in), O(termination_policies),
+        O(default_cooldown), O(wait_for_instances), O(policies), O(lifecycle_hooks),
+        O(warm_pool), O(notifications), O(alarm_topics), O(scheduled_actions),
+        O(purge_scheduled_actions), O(mixed_instances_policy)); an option an entry leaves out is
+        the task's own, so the options the groups share are given once at the top level.
+      - O(deployment), O(tags), O(purge_tags), O(propagate_tags), O(wait), O(wait_timeout),
+        O(wait_for_balancer) and the connection options are the task's, the same for every group.
+      - Every entry is checked (types, required options, sizes, policies, hooks) before any call;
+        a bad entry fails the task before anything changes. A failing entry's message names the
+        groups converged before it; their results are in RV(results).
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
   state:
     description: V(present) creates or converges the group, V(absent) deletes it and what it owns.
     type: str
@@ -531,6 +552,17 @@ EXAMPLES = r'''
       - {name: evening, recurrence: "0 18 * * MON-FRI", time_zone: Europe/Berlin, min_size: 4}
       - {name: night, recurrence: "0 23 * * *", time_zone: Europe/Berlin, min_size: 2}
 
+- name: Origin and edge groups in one task (the shared options once)
+  streamfleet.cluster.aws_fleet:
+    deployment: ams
+    subnets: "{{ subnet_ids }}"
+    health_check_type: ELB
+    health_check_grace_period: 300
+    groups:
+      - {name: ams-origin, launch_template: {name: ams-origin}, min_size: 1, max_size: 4, target_groups: [ams-origin]}
+      - {name: ams-edge, launch_template: {name: ams-edge}, min_size: 2, max_size: 10, target_groups: [ams-edge]}
+  register: groups
+
 - name: Remove the group, its policies, alarms and instances
   streamfleet.cluster.aws_fleet:
     name: streammanager
@@ -539,6 +571,15 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(groups), one result per entry in their order, each with the keys below
+      (C(changed), C(changes), C(diff) included); the task's C(changed) is true when any entry
+      changed and its C(changes) names each entry's changes.
+  returned: when O(groups) is given
+  type: list
+  elements: dict
+  sample: [{"group": {"name": "ams-origin", "in_service": 1}, "changed": false, "changes": []}]
 group:
   description: The group after the run.
   returned: when state=present and the group exists
@@ -620,11 +661,18 @@ from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.fleet impo
     SPOT_STRATEGIES,
     FleetConverger,
 )
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import relaxed_spec, run_each
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
+# The options of the whole task: the same for every group of a ``groups`` list (the waits and
+# the tags are one policy per deployment; the waiters read them from the task).
+TASK_OPTIONS = ('deployment', 'purge_tags', 'propagate_tags', 'wait_for_balancer')
+
+
 def argument_spec():
+    """The single-group options (``name`` required)."""
     return dict(
         name=dict(type='str', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -727,12 +775,17 @@ def argument_spec():
 
 @module_edge
 def main():
+    spec = argument_spec()
+    task_spec = dict((key, spec.pop(key)) for key in TASK_OPTIONS)
+    group_spec = spec
     module = StreamfleetAWSModule(
-        argument_spec(),
-        required_if=[('state', 'present', ['launch_template', 'subnets', 'min_size', 'max_size'])],
+        dict(relaxed_spec(group_spec), groups=dict(type='list', elements='dict'), **task_spec),
+        mutually_exclusive=[('name', 'groups')],
+        required_one_of=[('name', 'groups')],
         supports_check_mode=True,
     )
-    FleetConverger(module).run()
+    run_each(module, FleetConverger, 'groups', group_spec,
+             required_if=[('state', 'present', ['launch_template', 'subnets', 'min_size', 'max_size'])])
 
 
 if __name__ == '__main__':

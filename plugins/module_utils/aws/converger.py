@@ -260,8 +260,9 @@ def run_each(module, converger_class, entries_option, entry_spec, required_if=No
 
     Each entry is a dict of the options in ``entry_spec``; an option it leaves out is the
     task's own (top-level options are the entries' common settings). Every entry is checked
-    (types, choices, unknown keys, and ``required_if`` on the merged options) before any call: a bad entry fails the task
-    before anything changes. Secrets of an entry (``no_log`` options) are masked in the
+    (types, choices, unknown keys, ``required_if`` on the merged options, then the converger's
+    input rules and ``validate()``) before any call: a bad entry fails the task before anything
+    changes. Secrets of an entry (``no_log`` options) are masked in the
     output as the task's own are. The entries converge in their order; the result of the
     single form is the converger's own, of the list form ``results`` (one result per entry, in
     order), ``changed`` (any entry changed), ``changes`` (every entry's, named) and ``diff``
@@ -301,6 +302,18 @@ def run_each(module, converger_class, entries_option, entry_spec, required_if=No
         module.params.update(merged[0])
         converger_class(module).run()
         return
+    # The converger's own checks (validate(): ranges, names, the module's input rules) of every
+    # entry too, before the first entry reads or changes anything; run() repeats them (no call).
+    for index, params in enumerate(merged):
+        entry_module = _EntryModule(module, params, [])
+        entry_module.label = '%s[%d]' % (entries_option, index)
+        converger = converger_class(entry_module)
+        try:
+            if converger.input_rules:
+                check_input(converger.input_rules, params)
+            converger.validate()
+        except (ConvergeError, ValidationError) as exc:
+            module.fail_json(msg='%s: %s' % (entry_module.label, exc), changes=[])
     done = []
     for params in merged:
         entry_module = _EntryModule(module, params, done)

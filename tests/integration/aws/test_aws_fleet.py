@@ -559,3 +559,77 @@ def test_notifications_converge(run_module, aws, network, template):
     run_module("aws_fleet", args)
     assert run_module("aws_fleet", dict(args, state="absent"))["changed"] is True
     assert aws.autoscaling.describe_notification_configurations()["NotificationConfigurations"] == []
+
+
+def two_groups(network, template):
+    """Issue 20: the origin and edge groups of a cluster in one task; the shared options once."""
+    shared = dict(deployment=DEPLOYMENT, launch_template=dict(name=template), subnets=network["subnet_ids"],
+                  min_size=1, max_size=3, wait_timeout=60, tags={"cluster": "ams"})
+    entries = [dict(name="ams-origin", desired_capacity=1, target_groups=["sm-5080"],
+                    policies=[dict(name="cpu60", type="target_tracking", target_value=60)]),
+               dict(name="ams-edge", min_size=2, max_size=6, health_check_type="ELB")]
+    return shared, entries
+
+
+def test_several_groups_in_one_task(run_module, aws, network, template, target_group):
+    shared, entries = two_groups(network, template)
+    plan = run_module("aws_fleet", dict(shared, groups=entries), check_mode=True, diff=True)
+    assert plan["changed"] is True and [r["changed"] for r in plan["results"]] == [True, True]
+    assert len(plan["diff"]) == 2 and plan["diff"][1]["after"]["settings"]["MaxSize"] == 6
+    assert not changing_calls(plan)
+    assert aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+
+    created = run_module("aws_fleet", dict(shared, groups=entries))
+    assert created["changed"] is True, created
+    assert [r["group"]["name"] for r in created["results"]] == ["ams-origin", "ams-edge"]
+    assert any(c.startswith("ams-edge: create Auto Scaling group") for c in created["changes"])
+    origin, edge = group_of(aws, "ams-origin"), group_of(aws, "ams-edge")
+    assert (origin["MinSize"], origin["MaxSize"], origin["HealthCheckType"]) == (1, 3, "EC2")
+    assert origin["TargetGroupARNs"] == [target_group["TargetGroupArn"]]
+    # what an entry leaves out is the task's: the edge has no target group and no policy
+    assert (edge["MinSize"], edge["MaxSize"], edge["HealthCheckType"], edge["TargetGroupARNs"]) == (2, 6, "ELB", [])
+    assert {"Key": "cluster", "Value": "ams"} in [dict(Key=t["Key"], Value=t["Value"]) for t in edge["Tags"]]
+    assert [p["PolicyName"] for p in aws.autoscaling.describe_policies(AutoScalingGroupName="ams-edge")["ScalingPolicies"]] == []
+
+    again = run_module("aws_fleet", dict(shared, groups=entries))
+    assert again["changed"] is False and [r["changed"] for r in again["results"]] == [False, False]
+    # the calls of the two groups' no-ops, one task each
+    singles = [run_module("aws_fleet", dict(shared, **entry)) for entry in entries]
+    assert [s["changed"] for s in singles] == [False, False]
+    expected = {}
+    for single in singles:
+        for call, count in single["api_calls"].items():
+            expected[call] = expected.get(call, 0) + count
+    print("no-op calls (two groups, one task):", again["api_calls"])
+    assert again["api_calls"] == expected
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(name="two", min_size=4), "groups[1]: min_size (4) must be between"),
+    (dict(name="two", launch_template=None), "groups[1]: state is present but all of the following are missing: launch_template"),
+    (dict(min_size=1), "groups[1]: missing required arguments: name"),
+    (dict(name="two", warm_pool=dict(pool_state="Frozen")), "groups[1]: value of pool_state must be one of"),
+    (dict(name="two", deployment="other"), "groups[1]: deployment. Supported parameters include"),
+])
+def test_bad_group_fails_before_any_call(run_module, aws, network, template, bad, message):
+    shared, _entries = two_groups(network, template)
+    result = run_module("aws_fleet", dict(shared, groups=[dict(name="one"), bad]))
+    assert result.get("failed") is True, result
+    assert message in result["msg"], result["msg"]
+    assert result.get("api_calls", {}) == {}
+
+
+def test_failing_group_names_what_converged_before_it(run_module, aws, network, template):
+    shared, _entries = two_groups(network, template)
+    result = run_module("aws_fleet", dict(shared, groups=[
+        dict(name="ams-origin"), dict(name="ams-edge", launch_template=dict(name="no-such-template"))]))
+    assert result.get("failed") is True
+    assert result["msg"].startswith("Auto Scaling group ams-edge: "), result["msg"]
+    assert "not found" in result["msg"] and "(entries converged before it: ams-origin (changed))" in result["msg"]
+    assert [r["group"]["name"] for r in result["results"]] == ["ams-origin"]
+    assert [g["AutoScalingGroupName"] for g in aws.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]] == ["ams-origin"]
+
+
+def test_name_and_groups_exclude_each_other(run_module, network, template):
+    result = run_module("aws_fleet", fleet_args(network, template, groups=[dict(name="b")]))
+    assert result.get("failed") is True and "mutually exclusive" in result["msg"]
