@@ -45,9 +45,27 @@ attributes:
     description: Returns the current and the declared state of the balancer and its parts.
 options:
   name:
-    description: Name of the load balancer (unique per region and type).
+    description:
+      - Name of the load balancer (unique per region and type).
+      - Required unless O(balancers) is given.
     type: str
-    required: true
+  balancers:
+    description:
+      - Several load balancers in one task (one Python process and one set of clients for all of
+        them, instead of one task each), converged in their order; for example the application
+        balancer and the ingest network balancer of a cluster.
+      - Each entry is a dict of this module's per-balancer options (O(name), O(type), O(state),
+        O(scheme), O(subnets), O(security_groups), O(idle_timeout), O(cross_zone),
+        O(health_check), O(target_groups), O(listeners)); an option an entry leaves out is the
+        task's own, so the options the balancers share are given once at the top level.
+      - O(deployment), O(tags), O(purge_tags), O(wait), O(wait_timeout) and the connection
+        options are the task's, the same for every balancer.
+      - Every entry is checked (types, required options, listeners, rules, target groups) before
+        any call; a bad entry fails the task before anything changes. A failing entry's message
+        names the balancers converged before it; their results are in RV(results).
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
   type:
     description:
       - V(classic) for a Classic Load Balancer, V(application) for an Application Load Balancer,
@@ -421,6 +439,22 @@ EXAMPLES = r'''
       - {port: 1935, protocol: TCP, default_action: {type: forward, target_group: antmedia-rtmp}}
       - {port: 4200, protocol: UDP, default_action: {type: forward, target_group: antmedia-srt}}
 
+- name: Both balancers of a cluster in one task (the shared options once)
+  streamfleet.cluster.aws_balancer:
+    deployment: ams
+    subnets: "{{ subnet_ids }}"
+    balancers:
+      - name: antmedia
+        security_groups: ["{{ balancer_sg }}"]
+        target_groups: [{name: antmedia-origin, port: 5080}]
+        listeners: [{port: 80, protocol: HTTP, default_action: {type: forward, target_group: antmedia-origin}}]
+      - name: antmedia-ingest
+        type: network
+        cross_zone: true
+        target_groups: [{name: antmedia-rtmp, protocol: TCP, port: 1935}]
+        listeners: [{port: 1935, protocol: TCP, default_action: {type: forward, target_group: antmedia-rtmp}}]
+  register: balancers
+
 - name: Remove the balancer with its listeners, rules and target groups
   streamfleet.cluster.aws_balancer:
     name: streammanager
@@ -429,6 +463,15 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(balancers), one result per entry in their order, each with the keys below
+      (C(changed), C(changes), C(diff) included); the task's C(changed) is true when any entry
+      changed and its C(changes) names each entry's changes.
+  returned: when O(balancers) is given
+  type: list
+  elements: dict
+  sample: [{"load_balancer": {"name": "antmedia", "type": "application"}, "changed": false, "changes": []}]
 load_balancer:
   description: The balancer after the run (absent when it does not exist, or in check mode before creation).
   returned: when state=present and the balancer exists
@@ -463,6 +506,7 @@ api_calls:
 
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.alb import ApplicationBalancer, NetworkBalancer
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.classic_elb import ClassicBalancer
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import relaxed_spec, run_each
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
@@ -482,7 +526,19 @@ def _action_spec():
     )
 
 
+# The options of the whole task: the same for every balancer of a ``balancers`` list.
+TASK_OPTIONS = ('deployment', 'purge_tags')
+
+CONVERGERS = {'classic': ClassicBalancer, 'application': ApplicationBalancer, 'network': NetworkBalancer}
+
+
+def balancer_converger(module):
+    """The converger of the balancer's type (the task's, or an entry's)."""
+    return CONVERGERS[module.params['type']](module)
+
+
 def argument_spec():
+    """The single-balancer options (``name`` required)."""
     return dict(
         name=dict(type='str', required=True),
         type=dict(type='str', choices=['classic', 'application', 'network'], default='application'),
@@ -560,14 +616,17 @@ def argument_spec():
 
 @module_edge
 def main():
+    spec = argument_spec()
+    task_spec = dict((key, spec.pop(key)) for key in TASK_OPTIONS)
+    balancer_spec = spec
     module = StreamfleetAWSModule(
-        argument_spec(),
-        required_if=[('state', 'present', ['subnets'])],
+        dict(relaxed_spec(balancer_spec), balancers=dict(type='list', elements='dict'), **task_spec),
+        mutually_exclusive=[('name', 'balancers')],
+        required_one_of=[('name', 'balancers')],
         supports_check_mode=True,
     )
-    converger = {'classic': ClassicBalancer, 'application': ApplicationBalancer,
-                 'network': NetworkBalancer}[module.params['type']]
-    converger(module).run()
+    run_each(module, balancer_converger, 'balancers', balancer_spec,
+             required_if=[('state', 'present', ['subnets'])])
 
 
 if __name__ == '__main__':

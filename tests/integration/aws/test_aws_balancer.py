@@ -318,3 +318,79 @@ def test_playbook_check_then_apply(playbook, aws, network):
     assert again["changed"] is False
     assert remove["changed"] is True
     assert aws.tagged(DEPLOYMENT) == []
+
+
+def two_balancers(network):
+    """Issue 20: the application and the ingest network balancer of a cluster in one task."""
+    shared = dict(deployment=DEPLOYMENT, subnets=network["subnet_ids"], security_groups=[network["security_group_id"]])
+    entries = [dict((k, v) for k, v in alb_args(network).items() if k not in shared),
+               dict((k, v) for k, v in nlb_args(network).items() if k not in shared)]
+    return shared, entries
+
+
+def test_several_balancers_in_one_task(run_module, aws, network):
+    shared, entries = two_balancers(network)
+    plan = run_module("aws_balancer", dict(shared, balancers=entries), check_mode=True, diff=True)
+    assert plan["changed"] is True and [r["changed"] for r in plan["results"]] == [True, True]
+    assert [d["after"]["type"] for d in plan["diff"]] == ["application", "network"]
+    assert not changing_calls(plan)
+    assert aws.elbv2.describe_load_balancers()["LoadBalancers"] == []
+
+    created = run_module("aws_balancer", dict(shared, balancers=entries))
+    assert created["changed"] is True, created
+    assert [(r["load_balancer"]["name"], r["load_balancer"]["type"]) for r in created["results"]] == [
+        ("sm-alb", "application"), ("ingest", "network")]
+    assert any(c.startswith("ingest: ") for c in created["changes"])
+    found = dict((b["LoadBalancerName"], b["Type"]) for b in aws.elbv2.describe_load_balancers()["LoadBalancers"])
+    assert found == {"sm-alb": "application", "ingest": "network"}
+
+    again = run_module("aws_balancer", dict(shared, balancers=entries))
+    assert again["changed"] is False and [r["changed"] for r in again["results"]] == [False, False]
+    # the calls of the two balancers' no-ops, one task each
+    singles = [run_module("aws_balancer", dict(shared, **entry)) for entry in entries]
+    assert [s["changed"] for s in singles] == [False, False]
+    expected = {}
+    for single in singles:
+        for call, count in single["api_calls"].items():
+            expected[call] = expected.get(call, 0) + count
+    print("no-op calls (two balancers, one task):", again["api_calls"])
+    assert again["api_calls"] == expected
+
+    # the ingest balancer turned off (both ingest protocols off) in the same task
+    entries[1] = dict(name="ingest", type="network", state="absent")
+    removed = run_module("aws_balancer", dict(shared, balancers=entries))
+    assert [r["changed"] for r in removed["results"]] == [False, True]
+    assert [b["LoadBalancerName"] for b in aws.elbv2.describe_load_balancers()["LoadBalancers"]] == ["sm-alb"]
+
+
+def test_bad_balancer_fails_before_any_call(run_module, aws, network):
+    shared, entries = two_balancers(network)
+    cases = [
+        (dict(entries[1], listeners=[dict(entries[1]["listeners"][0], default_action=dict(type="forward", target_group="nope"))]),
+         "balancers[1]: listeners[0].default_action: target_group 'nope' is not declared"),
+        (dict(entries[1], type="gateway"), "balancers[1]: value of type must be one of"),
+        (dict(entries[1], subnets=None), "balancers[1]: state is present but all of the following are missing: subnets"),
+        (dict((k, v) for k, v in entries[1].items() if k != "name"), "balancers[1]: missing required arguments: name"),
+        (dict(entries[1], purge_tags=True), "balancers[1]: purge_tags. Supported parameters include"),
+    ]
+    for bad, message in cases:
+        result = run_module("aws_balancer", dict(shared, balancers=[entries[0], bad]))
+        assert result.get("failed") is True, (message, result)
+        assert message in result["msg"], (message, result["msg"])
+        assert not result.get("api_calls"), message
+    assert aws.elbv2.describe_load_balancers()["LoadBalancers"] == []
+
+
+def test_failing_balancer_names_what_converged_before_it(run_module, aws, network):
+    shared, entries = two_balancers(network)
+    aws.elbv2.create_load_balancer(Name="ingest", Subnets=network["subnet_ids"], Type="network")
+    result = run_module("aws_balancer", dict(shared, balancers=entries))
+    assert result.get("failed") is True
+    assert "does not carry" in result["msg"], result["msg"]
+    assert "(entries converged before it: sm-alb (changed))" in result["msg"]
+    assert [r["load_balancer"]["name"] for r in result["results"]] == ["sm-alb"]
+
+
+def test_name_and_balancers_exclude_each_other(run_module, network):
+    result = run_module("aws_balancer", alb_args(network, balancers=[dict(name="b")]))
+    assert result.get("failed") is True and "mutually exclusive" in result["msg"]
