@@ -43,8 +43,25 @@ options:
       - Parameter name (SSM, 1-2048 characters of C(a-zA-Z0-9_.-/), starting with C(/) when it has one,
         at most 15 levels, not starting with C(aws) or C(ssm)) or secret name (Secrets Manager, 1-512
         characters of C(a-zA-Z0-9/_+=.@-), not ending with a hyphen and six characters).
+      - Required unless O(secrets) is given.
     type: str
-    required: true
+  secrets:
+    description:
+      - Several secrets in one task (one Python process and one set of clients for all of them,
+        instead of a task per secret), converged in their order.
+      - Each entry is a dict of this module's per-secret options (O(name), O(store), O(value),
+        O(update), O(kms_key_id), O(description), O(state), O(purge_tags)); an option an entry
+        leaves out is the task's own, so the options the secrets share are given once at the
+        top level. O(deployment), O(tags) and the connection options are the task's.
+      - Every entry is checked (names and sizes included) before any call; a bad entry fails
+        the task, named by its index, before anything changes. O(value) of every entry is kept
+        out of the output as the task's own is, except when Ansible cannot parse the task's
+        arguments at all (an entry that is not a dict, O(name) given too, O(deployment) missing):
+        that failure echoes the arguments before any entry was read, so give the task
+        C(no_log: true) as the examples do.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
   store:
     description: V(ssm) for a Parameter Store SecureString parameter, V(secretsmanager) for a Secrets Manager secret.
     type: str
@@ -92,9 +109,30 @@ EXAMPLES = r'''
     update: on_create
     deployment: ams-prod
   no_log: true
+
+- name: Both MongoDB passwords in one task (the shared options once)
+  streamfleet.cluster.aws_secret:
+    deployment: ams-prod
+    secrets:
+      - name: /streamfleet/ams-prod/antmedia/mongodb-app-password
+        value: "{{ vault_antmedia_mongodb_password }}"
+      - name: /streamfleet/ams-prod/antmedia/mongodb-admin-password
+        value: "{{ lookup('ansible.builtin.password', '/dev/null', length=32, chars=['ascii_letters', 'digits']) }}"
+        update: on_create
+  no_log: true
+  register: mongodb_secrets
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(secrets), one result per entry in their order, each with the keys below
+      (C(changed), C(changes), C(diff) included); the task's C(changed) is true when any entry
+      changed and its C(changes) names each entry's changes.
+  returned: when O(secrets) is given
+  type: list
+  elements: dict
+  sample: [{"name": "/streamfleet/ams-prod/antmedia/mongodb-app-password", "store": "ssm", "version": 1, "changed": false}]
 arn:
   description: ARN of the parameter or secret (null when absent, or in check mode before its creation).
   returned: always
@@ -102,7 +140,7 @@ arn:
   sample: arn:aws:ssm:eu-west-1:123456789012:parameter/streamfleet/ams-prod/antmedia/mongodb-app-password
 name:
   description: The name given.
-  returned: always
+  returned: always (with O(secrets), in each entry of RV(results))
   type: str
   sample: /streamfleet/ams-prod/antmedia/mongodb-app-password
 store:
@@ -128,12 +166,14 @@ api_calls:
   sample: {ssm.GetParameter: 1, ssm.DescribeParameters: 1, ssm.ListTagsForResource: 1}
 '''
 
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import relaxed_spec, run_each
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.secret_store import SecretConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
-def argument_spec():
+def secret_spec():
+    """The options of one secret: the task's, or an entry of ``secrets``."""
     return dict(
         name=dict(type='str', required=True),
         store=dict(type='str', choices=['ssm', 'secretsmanager'], default='ssm'),
@@ -142,16 +182,23 @@ def argument_spec():
         kms_key_id=dict(type='str'),
         description=dict(type='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
-        deployment=dict(type='str', required=True),
         purge_tags=dict(type='bool', default=False),
     )
+
+
+def argument_spec():
+    return dict(relaxed_spec(secret_spec()),
+                secrets=dict(type='list', elements='dict'),
+                deployment=dict(type='str', required=True))
 
 
 @module_edge
 def main():
     module = StreamfleetAWSModule(argument_spec(), supports_check_mode=True,
-                                  required_if=[('state', 'present', ('value',))])
-    SecretConverger(module).run()
+                                  mutually_exclusive=[('name', 'secrets')],
+                                  required_one_of=[('name', 'secrets')])
+    run_each(module, SecretConverger, 'secrets', secret_spec(),
+             required_if=[('state', 'present', ['value'])])
 
 
 if __name__ == '__main__':

@@ -95,3 +95,100 @@ def test_bad_input_is_refused_before_any_call(run_module, args, message):
     result = run_module("aws_secret", full)
     assert result.get("failed") and message in result["msg"] and result["api_calls"] == {}
     assert_hidden(result)
+
+
+# ---------------------------------------------------------------------- secrets: several in one task
+APP = "/streamfleet/secrettest/antmedia/mongodb-app-password"
+ADMIN = "streamfleet/secrettest/mongodb-admin"
+
+
+def two_secrets():
+    """The Ant Media role's pair: the cluster user's (SSM) and the administrator's (Secrets
+    Manager, generated once: update on_create) - each entry sets what differs."""
+    return [dict(name=APP, value=VALUE),
+            dict(name=ADMIN, store="secretsmanager", value=OTHER, update="on_create", description="admin")]
+
+
+def test_several_secrets_in_one_task(run_module, aws):
+    """Issue 20: one task (one process, one set of clients) for every secret of a deployment;
+    deployment and description are the task's, each entry sets what differs."""
+    args = dict(deployment=DEPLOYMENT, description="cluster user", secrets=two_secrets())
+    plan = run_module("aws_secret", args, check_mode=True, diff=True)
+    assert plan["changed"] is True and [r["changed"] for r in plan["results"]] == [True, True]
+    assert plan["changes"] == ["%s: create SSM parameter %s" % (APP, APP),
+                               "%s: create Secrets Manager secret %s" % (ADMIN, ADMIN)]
+    assert [d["after"]["value"] for d in plan["diff"]] == ["(created)", "(created)"]
+    assert not changing_calls(plan)
+    assert aws.ssm.describe_parameters()["Parameters"] == [] and aws.secretsmanager.list_secrets()["SecretList"] == []
+    assert_hidden(plan)
+
+    created = run_module("aws_secret", args, diff=True)
+    assert created["changed"] is True and [r["name"] for r in created["results"]] == [APP, ADMIN]
+    assert [r["store"] for r in created["results"]] == ["ssm", "secretsmanager"]
+    assert stored(aws, "ssm", APP)["Value"] == VALUE and stored(aws, "secretsmanager", ADMIN)["SecretString"] == OTHER
+    # the entry's description, else the task's
+    assert aws.secretsmanager.describe_secret(SecretId=ADMIN)["Description"] == "admin"
+    assert aws.ssm.describe_parameters()["Parameters"][0]["Description"] == "cluster user"
+    assert_hidden(created)
+
+    # a new generated administrator password is not written (on_create), the same calls as a no-op
+    again = run_module("aws_secret", dict(args, secrets=[two_secrets()[0], dict(two_secrets()[1], value=VALUE + "x")]))
+    assert again["changed"] is False and [r["changed"] for r in again["results"]] == [False, False]
+    assert stored(aws, "secretsmanager", ADMIN)["SecretString"] == OTHER
+    assert_hidden(again)
+    # the calls of one task for both = the sum of a task for each
+    alone = [run_module("aws_secret", dict(dict(deployment=DEPLOYMENT, description="cluster user"), **entry))
+             for entry in two_secrets()]
+    assert [r["changed"] for r in alone] == [False, False]
+    summed = {}
+    for result in alone:
+        for call, count in result["api_calls"].items():
+            summed[call] = summed.get(call, 0) + count
+    assert again["api_calls"] == summed == {
+        "secretsmanager.DescribeSecret": 1, "secretsmanager.GetSecretValue": 1,
+        "ssm.DescribeParameters": 1, "ssm.GetParameter": 1, "ssm.ListTagsForResource": 1}
+
+    removed = run_module("aws_secret", dict(deployment=DEPLOYMENT, state="absent", secrets=[
+        dict(name=APP), dict(name=ADMIN, store="secretsmanager")]))
+    assert removed["changed"] is True
+    assert aws.ssm.describe_parameters()["Parameters"] == [] and aws.secretsmanager.list_secrets()["SecretList"] == []
+
+
+@pytest.mark.parametrize("second, message", [
+    (dict(name="/b", value=VALUE, bogus=1), "secrets[1]: bogus. Supported parameters include"),
+    (dict(value=VALUE), "secrets[1]: missing required arguments: name"),
+    (dict(name="/b", value=VALUE, state="gone"), "secrets[1]: value of state must be one of"),
+    (dict(name="/b"), "secrets[1]: state is present but all of the following are missing: value"),
+    (dict(name="/aws/b", value=VALUE), "secrets[1]: name '/aws/b': must not start with aws or ssm"),
+    (dict(name="/b", value="v" * 4097), "secrets[1]: value is longer than the ssm limit of 4096"),
+    (dict(name="/b", value=VALUE, kms_key_id="not a key"), "secrets[1]: "),
+])
+def test_bad_entry_fails_before_any_call(run_module, aws, second, message):
+    result = run_module("aws_secret", dict(deployment=DEPLOYMENT, secrets=[dict(name="/a", value=VALUE), second]))
+    assert result.get("failed") is True, result
+    assert message in result["msg"]
+    assert result.get("api_calls", {}) == {}
+    assert_hidden(result)
+
+
+def test_name_and_secrets_exclude_each_other(run_module):
+    result = run_module("aws_secret", dict(name="/a", value=VALUE, deployment=DEPLOYMENT,
+                                           secrets=[dict(name="/b", value=VALUE)]))
+    assert result.get("failed") is True and "mutually exclusive" in result["msg"]
+    assert result.get("api_calls", {}) == {}
+    result = run_module("aws_secret", dict(value=VALUE, deployment=DEPLOYMENT))
+    assert result.get("failed") is True and "one of the following is required: name, secrets" in result["msg"]
+
+
+def test_failing_entry_names_what_converged_before_it(run_module, aws):
+    aws.ssm.put_parameter(Name="/streamfleet/foreign", Value="someone-elses", Type="SecureString")
+    result = run_module("aws_secret", dict(deployment=DEPLOYMENT, secrets=[
+        dict(name=APP, value=VALUE), dict(name="/streamfleet/foreign", value=OTHER)]))
+    assert result.get("failed") is True
+    assert result["msg"].startswith("SSM parameter /streamfleet/foreign: ")
+    assert "streamfleet:deployment" in result["msg"]
+    assert result["msg"].endswith("(entries converged before it: %s (changed))" % APP)
+    assert [r["name"] for r in result["results"]] == [APP]
+    assert stored(aws, "ssm", APP)["Value"] == VALUE
+    assert stored(aws, "ssm", "/streamfleet/foreign")["Value"] == "someone-elses"
+    assert_hidden(result)
