@@ -48,8 +48,22 @@ options:
     description:
       - Name of the role and of the instance profile, 1-64 characters of letters, digits and C(_+=,.@-)
         (IAM's role name rule; the instance profile, which allows 128, takes the same name).
+      - Required unless O(profiles) is given.
     type: str
-    required: true
+  profiles:
+    description:
+      - Several roles with their instance profiles in one task (one Python process and one set
+        of clients for all of them, instead of a task per profile), converged in their order.
+      - Each entry is a dict of this module's per-profile options (O(name), O(state), O(path),
+        O(description), O(inline_policies), O(managed_policy_arns), O(absent_inline_policies),
+        O(purge_policies), O(purge_tags)); an option an entry leaves out is the task's own, so
+        the options the profiles share are given once at the top level. O(deployment), O(tags)
+        and the connection options are the task's.
+      - Every entry is checked (names, paths and policy documents included) before any call; a
+        bad entry fails the task, named by its index, before anything changes.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: dict
   state:
     description: V(present) creates or converges role, policies and profile; V(absent) removes them.
     type: str
@@ -164,6 +178,20 @@ EXAMPLES = r'''
       read-secret: "{{ lookup('ansible.builtin.file', 'read-secret.json') }}"
     absent_inline_policies: "{{ [] if drain_enabled else ['drain-agent'] }}"
 
+- name: The roles of MongoDB and of the nodes in one task (the shared options once)
+  streamfleet.cluster.aws_instance_profile:
+    deployment: ams
+    purge_policies: false
+    profiles:
+      - name: ams-mongodb
+        inline_policies:
+          read-secret: "{{ lookup('ansible.builtin.file', 'read-secret.json') }}"
+      - name: ams-nodes
+        inline_policies:
+          read-secret: "{{ lookup('ansible.builtin.file', 'read-secret.json') }}"
+        absent_inline_policies: "{{ [] if drain_enabled else ['drain-agent'] }}"
+  register: profiles
+
 - name: Remove role, policies and instance profile
   streamfleet.cluster.aws_instance_profile:
     name: ams-edge
@@ -172,9 +200,18 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+results:
+  description:
+    - With O(profiles), one result per entry in their order, each with the keys below
+      (C(changed), C(changes), C(diff) included); the task's C(changed) is true when any entry
+      changed and its C(changes) names each entry's changes.
+  returned: when O(profiles) is given
+  type: list
+  elements: dict
+  sample: [{"instance_profile_name": "ams-nodes", "role_name": "ams-nodes", "changed": false}]
 instance_profile_name:
   description: Name of the instance profile (the same as the role's).
-  returned: always
+  returned: always (with O(profiles), in each entry of RV(results))
   type: str
   sample: ams-edge
 instance_profile_arn:
@@ -232,16 +269,17 @@ api_calls:
   sample: {iam.GetRole: 1, iam.GetInstanceProfile: 1}
 '''
 
+from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.converger import relaxed_spec, run_each
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.iam import DEFAULT_PATH, InstanceProfileConverger
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws.session import StreamfleetAWSModule
 from ansible_collections.streamfleet.cluster.plugins.module_utils.validation import module_edge
 
 
-def argument_spec():
+def profile_spec():
+    """The options of one role and instance profile: the task's, or an entry of ``profiles``."""
     return dict(
         name=dict(type='str', required=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
-        deployment=dict(type='str', required=True),
         path=dict(type='str', default=DEFAULT_PATH),
         description=dict(type='str'),
         inline_policies=dict(type='dict', default={}),
@@ -252,10 +290,18 @@ def argument_spec():
     )
 
 
+def argument_spec():
+    return dict(relaxed_spec(profile_spec()),
+                profiles=dict(type='list', elements='dict'),
+                deployment=dict(type='str', required=True))
+
+
 @module_edge
 def main():
-    module = StreamfleetAWSModule(argument_spec(), supports_check_mode=True)
-    InstanceProfileConverger(module).run()
+    module = StreamfleetAWSModule(argument_spec(), supports_check_mode=True,
+                                  mutually_exclusive=[('name', 'profiles')],
+                                  required_one_of=[('name', 'profiles')])
+    run_each(module, InstanceProfileConverger, 'profiles', profile_spec())
 
 
 if __name__ == '__main__':

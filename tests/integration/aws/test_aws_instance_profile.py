@@ -203,3 +203,89 @@ def test_playbook_check_create_again_remove(playbook, aws):
     assert again["changed"] is False
     assert remove["changed"] is True
     assert aws.iam.list_roles(PathPrefix="/streamfleet/")["Roles"] == []
+
+
+# ---------------------------------------------------------------------- profiles: several in one task
+def two_profiles():
+    """The Ant Media role's pair: MongoDB's and the nodes' (the drain agent's policy, removed by
+    name once draining is off) - each entry sets what differs."""
+    return [dict(name="ams-mongodb", inline_policies={"read-media": READ_BUCKET}),
+            dict(name="ams-nodes", description="Ant Media nodes", inline_policies={"drain-agent": DRAIN},
+                 absent_inline_policies=["read-media"])]
+
+
+def test_several_profiles_in_one_task(run_module, aws):
+    """Issue 20: one task (one process, one set of clients) for every role and instance profile
+    of a deployment; deployment, tags and purge_policies are the task's."""
+    args = dict(deployment=DEPLOYMENT, purge_policies=False, tags={"role": "cluster"}, profiles=two_profiles())
+    plan = run_module("aws_instance_profile", args, check_mode=True, diff=True)
+    assert plan["changed"] is True and [r["changed"] for r in plan["results"]] == [True, True]
+    assert "ams-nodes: create inline policy drain-agent of role ams-nodes" in plan["changes"]
+    assert [sorted(d["after"]["inline_policies"]) for d in plan["diff"]] == [["read-media"], ["drain-agent"]]
+    assert not changing_calls(plan)
+    assert aws.iam.list_roles(PathPrefix="/streamfleet/")["Roles"] == []
+
+    created = run_module("aws_instance_profile", args)
+    assert created["changed"] is True
+    assert [r["instance_profile_name"] for r in created["results"]] == ["ams-mongodb", "ams-nodes"]
+    assert created["results"][1]["instance_profile_arn"].endswith(":instance-profile/streamfleet/ams-nodes")
+    role, inline, attached, profile = role_state(aws, "ams-nodes")
+    assert list(inline) == ["drain-agent"] and role["Description"] == "Ant Media nodes"
+    assert dict((t["Key"], t["Value"]) for t in role["Tags"])["role"] == "cluster"
+    assert list(role_state(aws, "ams-mongodb")[1]) == ["read-media"]
+
+    again = run_module("aws_instance_profile", args, diff=True)
+    assert again["changed"] is False and [r["changed"] for r in again["results"]] == [False, False]
+    assert [d["before"] == d["after"] for d in again["diff"]] == [True, True]
+    # the calls of one task for both = the sum of a task for each (purge_policies false: GetRole,
+    # GetInstanceProfile and one GetRolePolicy per declared policy)
+    shared = dict((k, v) for k, v in args.items() if k != "profiles")
+    alone = [run_module("aws_instance_profile", dict(shared, **entry)) for entry in two_profiles()]
+    assert [r["changed"] for r in alone] == [False, False]
+    summed = {}
+    for result in alone:
+        for call, count in result["api_calls"].items():
+            summed[call] = summed.get(call, 0) + count
+    assert again["api_calls"] == summed == {"iam.GetInstanceProfile": 2, "iam.GetRole": 2, "iam.GetRolePolicy": 3}
+
+    removed = run_module("aws_instance_profile", dict(deployment=DEPLOYMENT, state="absent",
+                                                      profiles=[dict(name="ams-mongodb"), dict(name="ams-nodes")]))
+    assert removed["changed"] is True
+    assert aws.iam.list_roles(PathPrefix="/streamfleet/")["Roles"] == []
+    assert aws.iam.list_instance_profiles(PathPrefix="/streamfleet/")["InstanceProfiles"] == []
+
+
+@pytest.mark.parametrize("second, message", [
+    (dict(name="b", bogus=1), "profiles[1]: bogus. Supported parameters include"),
+    (dict(description="no name"), "profiles[1]: missing required arguments: name"),
+    (dict(name="b", state="gone"), "profiles[1]: value of state must be one of"),
+    (dict(name="ams edge"), "profiles[1]: name 'ams edge' must be 1-64 characters"),
+    (dict(name="b", inline_policies={"drain": "{"}), "profiles[1]: inline_policies.drain: not valid JSON"),
+    (dict(name="b", path="streamfleet"), "profiles[1]: path 'streamfleet' must be"),
+    (dict(name="b", inline_policies={"drain": DRAIN}, absent_inline_policies=["drain"]),
+     "profiles[1]: absent_inline_policies: drain is also declared in inline_policies"),
+])
+def test_bad_entry_fails_before_any_call(run_module, aws, second, message):
+    result = run_module("aws_instance_profile", dict(deployment=DEPLOYMENT, profiles=[dict(name="a"), second]))
+    assert result.get("failed") is True, result
+    assert message in result["msg"]
+    assert result.get("api_calls", {}) == {}
+
+
+def test_name_and_profiles_exclude_each_other(run_module):
+    result = run_module("aws_instance_profile", dict(profile_args(), profiles=[dict(name="b")]))
+    assert result.get("failed") is True and "mutually exclusive" in result["msg"]
+    result = run_module("aws_instance_profile", dict(deployment=DEPLOYMENT))
+    assert result.get("failed") is True and "one of the following is required: name, profiles" in result["msg"]
+
+
+def test_failing_entry_names_what_converged_before_it(run_module, aws):
+    run_module("aws_instance_profile", profile_args(name="ams-nodes", path="/other/"))
+    result = run_module("aws_instance_profile", dict(deployment=DEPLOYMENT, profiles=[
+        dict(name="ams-mongodb"), dict(name="ams-nodes")]))
+    assert result.get("failed") is True
+    assert result["msg"].startswith("IAM role and instance profile ams-nodes: ")
+    assert "exists under path /other/, not /streamfleet/" in result["msg"]
+    assert result["msg"].endswith("(entries converged before it: ams-mongodb (changed))")
+    assert [r["role_name"] for r in result["results"]] == ["ams-mongodb"]
+    assert aws.iam.get_role(RoleName="ams-mongodb")["Role"]["Path"] == "/streamfleet/"
