@@ -131,5 +131,6 @@ def test_every_aws_module_is_a_converger_over_the_shared_session():
                       if isinstance(v, type) and issubclass(v, aws.Converger) and v is not aws.Converger]
         assert convergers, "%s has no Converger subclass" % path.stem
         source = path.read_text()
-        assert "StreamfleetAWSModule(" in source and ".run()" in source, path.stem
+        # run() directly, or through run_each (one object or a list of them in one task)
+        assert "StreamfleetAWSModule(" in source and (".run()" in source or "run_each(" in source), path.stem
         assert "_make_api_call" not in source, path.stem
