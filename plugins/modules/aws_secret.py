@@ -56,9 +56,9 @@ options:
       - Every entry is checked (names and sizes included) before any call; a bad entry fails
         the task, named by its index, before anything changes. O(value) of every entry is kept
         out of the output as the task's own is, except when Ansible cannot parse the task's
-        arguments at all (an entry that is not a dict, O(name) given too, O(deployment) missing):
+        arguments at all (an entry that is not a dict, O(name) given too, O(deployment) missing);
         that failure echoes the arguments before any entry was read, so give the task
-        C(no_log: true) as the examples do.
+        C(no_log) as the examples do.
       - Mutually exclusive with O(name).
     type: list
     elements: dict
