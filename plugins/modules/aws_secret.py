@@ -188,7 +188,9 @@ def secret_spec():
 
 def argument_spec():
     return dict(relaxed_spec(secret_spec()),
-                secrets=dict(type='list', elements='dict'),
+                # no_log False: the entries' names and stores are shown; run_each registers
+                # each entry's value (no_log in secret_spec) as a secret before any output
+                secrets=dict(type='list', elements='dict', no_log=False),
                 deployment=dict(type='str', required=True))
 
 
