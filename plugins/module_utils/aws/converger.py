@@ -279,11 +279,14 @@ def run_each(module, converger_class, entries_option, entry_spec, required_if=No
         (key, dict((k, v) for k, v in option.items() if k not in ('required', 'default')))
         for key, option in entry_spec.items()))
     required = [key for key, option in entry_spec.items() if option.get('required')]
-    merged = []
-    for index, entry in enumerate(entries):
-        where = '' if single else '%s[%d]: ' % (entries_option, index)
-        checked = validator.validate(dict(entry))
+    # Every entry's secrets are registered before any entry's problem is reported: a failure
+    # echoes the task's arguments, the entries after the bad one included.
+    checked_entries = [validator.validate(dict(entry)) for entry in entries]
+    for checked in checked_entries:
         module.no_log_values.update(checked._no_log_values)
+    merged = []
+    for index, (entry, checked) in enumerate(zip(entries, checked_entries)):
+        where = '' if single else '%s[%d]: ' % (entries_option, index)
         if checked.errors.messages:
             module.fail_json(msg=where + '; '.join(checked.errors.messages), changes=[])
         params = dict((key, value) for key, value in module.params.items() if key != entries_option)

@@ -171,6 +171,16 @@ def test_bad_entry_fails_before_any_call(run_module, aws, second, message):
     assert_hidden(result)
 
 
+def test_values_after_a_bad_entry_are_masked(run_module, aws):
+    """The failure echoes the task's arguments: the value of an entry after the bad one is
+    masked too (every entry's secrets are registered before any entry's problem is reported)."""
+    result = run_module("aws_secret", dict(deployment=DEPLOYMENT, secrets=[dict(name="/a", value="x", bogus=1),
+                                                                           dict(name="/b", value=VALUE)]))
+    assert result.get("failed") is True and result["msg"].startswith("secrets[0]: bogus.")
+    assert result.get("api_calls", {}) == {}
+    assert_hidden(result)
+
+
 def test_name_and_secrets_exclude_each_other(run_module):
     result = run_module("aws_secret", dict(name="/a", value=VALUE, deployment=DEPLOYMENT,
                                            secrets=[dict(name="/b", value=VALUE)]))
