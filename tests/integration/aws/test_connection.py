@@ -169,7 +169,13 @@ def test_an_html_5xx_page_is_retried(run_module):
     page = b"<!doctype html>\n<html><title>502 Bad Gateway</title><body>Bad Gateway</body></html>"
     no_vpcs = (b'<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
                b'<requestId>canned</requestId><vpcSet/></DescribeVpcsResponse>')
-    endpoint = CannedEndpoint((502, "text/html", page), (502, "text/html", page), (200, "text/xml", no_vpcs))
+    # then the account the plan names (check mode before the VPC exists: one GetCallerIdentity)
+    caller = (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+              b'<Arn>arn:aws:iam::123456789012:user/canned</Arn><UserId>AIDCANNED</UserId>'
+              b'<Account>123456789012</Account></GetCallerIdentityResult>'
+              b'<ResponseMetadata><RequestId>canned</RequestId></ResponseMetadata></GetCallerIdentityResponse>')
+    endpoint = CannedEndpoint((502, "text/html", page), (502, "text/html", page), (200, "text/xml", no_vpcs),
+                              (200, "text/xml", caller))
     try:
         result = run_module("aws_network", dict(NETWORK, endpoint_url=endpoint.url), check_mode=True)
     finally:
@@ -178,6 +184,7 @@ def test_an_html_5xx_page_is_retried(run_module):
     assert result["changed"] is True
     assert result["api_retries"] == {"ec2.DescribeVpcs": 2}
     assert result["api_calls"]["ec2.DescribeVpcs"] == 1
+    assert result["account_id"] == "123456789012"
 
 
 def test_an_unknown_region_fails_before_any_call(run_module, aws_env, monkeypatch):
