@@ -1,6 +1,9 @@
 """Unit tests for module_utils/aws/converger.py: result helpers and the steps of a run."""
 import pytest
 
+import fake_module
+from fake_module import Exited
+
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import converger as aws
 
 
@@ -18,28 +21,10 @@ def test_ensure_dict_diff():
 
 # --- the steps of a run --------------------------------------------------------------------------
 
-class Exited(Exception):
-    pass
-
-
-class FakeModule(object):
+class FakeModule(fake_module.FakeModule):
     def __init__(self, check_mode=False, diff_mode=True, **params):
-        self.params = dict(state="present", deployment="d1", tags={}, **params)
-        self.check_mode = check_mode
-        self.diff_mode = diff_mode
-        self.result = None
-        self.failed = None
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, msg, **result):
-        self.failed = dict(result, msg=msg)
-        raise Exited()
-
-    def fail_aws(self, exc, msg):
-        self.fail_json(msg + ": " + type(exc).__name__)
+        super(FakeModule, self).__init__(dict(dict(state="present", deployment="d1", tags={}), **params),
+                                         check_mode=check_mode, diff_mode=diff_mode)
 
 
 class Thing(aws.Converger):

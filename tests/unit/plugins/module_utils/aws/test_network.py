@@ -4,6 +4,9 @@ dropped their aws_az_info and aws_caller_info tasks for these)."""
 import boto3
 import pytest
 
+import fake_module
+from fake_module import Exited
+
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import network
 
 ZONES = ["us-east-1c", "us-east-1a", "us-east-1b"]  # the API's order is not the placement's
@@ -11,14 +14,10 @@ OWNER = "111111111111"
 CALLER = "222222222222"
 
 
-class Exited(Exception):
-    pass
-
-
 class FakeEC2(object):
     """The EC2 calls aws_network makes, answered from lists; every call is recorded."""
 
-    def __init__(self, vpcs=(), subnets=(), zones=ZONES):
+    def __init__(self, vpcs=(), subnets=(), zones=tuple(ZONES)):
         self.vpcs = list(vpcs)
         self.subnets = list(subnets)
         self.zones = list(zones)
@@ -77,30 +76,17 @@ class FakeSTS(object):
         return {"Account": CALLER, "Arn": "arn:aws:iam::%s:user/ops" % CALLER, "UserId": "AIDA"}
 
 
-class FakeModule(object):
+class FakeModule(fake_module.FakeModule):
     def __init__(self, ec2, check_mode=False, region="us-east-1", **params):
-        self.params = dict(name="net", deployment="d1", state="present", tags={}, vpc_id=None,
-                           cidr_block="10.20.0.0/16", subnets=[], security_groups=[],
-                           restricted_ports=[27017])
-        self.params.update(params)
-        self.check_mode = check_mode
-        self.diff_mode = False
+        super(FakeModule, self).__init__(dict(dict(
+            name="net", deployment="d1", state="present", tags={}, vpc_id=None, cidr_block="10.20.0.0/16",
+            subnets=[], security_groups=[], restricted_ports=[27017]), **params), check_mode=check_mode, diff_mode=False)
         self.region = region
         self.session = boto3.session.Session()  # endpoint data only: no call is made
         self.clients = {"ec2": ec2, "sts": FakeSTS()}
-        self.result = None
-        self.failed = None
 
     def client(self, service):
         return self.clients[service]
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, msg, **result):
-        self.failed = dict(result, msg=msg)
-        raise Exited()
 
 
 def run(module):

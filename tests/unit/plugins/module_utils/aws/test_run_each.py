@@ -1,6 +1,9 @@
 """Unit tests for run_each (module_utils/aws/converger.py): several objects of a kind in one task."""
 import pytest
 
+import fake_module
+from fake_module import Exited
+
 from ansible_collections.streamfleet.cluster.plugins.module_utils.aws import converger as aws
 
 ENTRY_SPEC = dict(
@@ -11,30 +14,11 @@ ENTRY_SPEC = dict(
 )
 
 
-class Exited(Exception):
-    pass
-
-
-class FakeModule(object):
+class FakeModule(fake_module.FakeModule):
     def __init__(self, check_mode=False, diff_mode=True, **params):
-        self.params = dict(dict(deployment="d1", region="r1", name=None, size=1, secret=None, state="present",
-                                things=None), **params)
-        self.check_mode = check_mode
-        self.diff_mode = diff_mode
-        self.no_log_values = set()
-        self.result = None
-        self.failed = None
-
-    def exit_json(self, **result):
-        self.result = result
-        raise Exited()
-
-    def fail_json(self, msg, **result):
-        self.failed = dict(result, msg=msg)
-        raise Exited()
-
-    def fail_aws(self, exc, msg):
-        self.fail_json(msg + ": " + type(exc).__name__)
+        super(FakeModule, self).__init__(dict(dict(deployment="d1", region="r1", name=None, size=1, secret=None,
+                                                   state="present", things=None), **params),
+                                         check_mode=check_mode, diff_mode=diff_mode)
 
 
 class Thing(aws.Converger):
