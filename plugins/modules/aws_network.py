@@ -77,7 +77,7 @@ options:
       availability_zone:
         description:
           - Availability zone, for example V(us-east-1a).
-          - Without a zone the subnet is placed at creation: the I(i)-th declared subnet goes to
+          - Without a zone the subnet is placed at creation, the I(i)-th declared subnet going to
             the I(i) modulo I(n)-th of the region's I(n) available zones of type
             C(availability-zone), sorted by name (one C(ec2:DescribeAvailabilityZones), made only
             when such a subnet is to be created). An existing subnet is not moved; it keeps the
