@@ -361,8 +361,8 @@ class NetworkConverger(Converger):
     def _planned(self, desired_rules):
         # Check mode with nothing yet: every declared object would be created.
         for index, subnet in enumerate(self.params.get('subnets') or []):
-            self.change('create subnet %s (%s) in %s' % (subnet['name'], subnet['cidr'],
-                                                          self._zone_of(index, subnet)))
+            self.change('create subnet %s (%s) in %s'
+                        % (subnet['name'], subnet['cidr'], self._zone_of(index, subnet)))
         for group in self.params.get('security_groups') or []:
             self.change('create security group %s' % group['name'])
             for perm in sorted(desired_rules[group['name']]):
