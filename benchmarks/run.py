@@ -20,6 +20,7 @@ import argparse
 import datetime
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -138,10 +139,12 @@ def task_breakdown(report, events):
 
 
 def parse_reports(text):
-    """The JSON callback's output; with several playbooks in one run it prints one document
-    each: their plays are concatenated and their stats added up."""
+    """The JSON callback's output. With several playbooks in one run it prints one document at
+    the end of each, and each document holds everything so far: the plays of the earlier
+    playbooks again and the stats added up. So the last document is the whole run; its plays
+    are also de-duplicated by id in case a callback version prints them only once."""
     decoder = json.JSONDecoder()
-    merged = dict(plays=[], stats={})
+    documents = []
     position = 0
     while True:
         while position < len(text) and text[position].isspace():
@@ -152,13 +155,14 @@ def parse_reports(text):
             document, position = decoder.raw_decode(text, position)
         except ValueError:
             break
-        merged["plays"].extend(document.get("plays", []))
-        for host, numbers in document.get("stats", {}).items():
-            total = merged["stats"].setdefault(host, {})
-            for key, value in numbers.items():
-                if isinstance(value, int):
-                    total[key] = total.get(key, 0) + value
-    return merged if merged["plays"] or merged["stats"] else {}
+        documents.append(document)
+    if not documents:
+        return {}
+    plays = {}
+    for document in documents:
+        for play in document.get("plays", []):
+            plays[play.get("play", {}).get("id") or id(play)] = play
+    return dict(plays=list(plays.values()), stats=documents[-1].get("stats", {}))
 
 
 def task_counts(report):
@@ -177,15 +181,27 @@ def task_counts(report):
     return dict(tasks=total, ran=ran, task_seconds=round(seconds, 2))
 
 
+def children_cpu_seconds():
+    """User + system CPU of every child process this one has waited for, and of their own
+    waited-for children: ansible-playbook, its workers and every module process it started."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_phase(backends, topology, side, phase, image_id, scratch, log_dir, label, overrides=None):
     backends.take()
     backends.take_events()
     urls = dict((kind, backends.proxy_url(kind)) for kind in backends.services)
     command = playbook_command(topology, side, phase, image_id, urls, overrides)
+    # CPU as well as wall time: on a loaded machine the wall time of a task stretches with the
+    # load, its CPU seconds do not, so the CPU says what each side itself costs. The stand-ins
+    # (moto, the proxies, the simulators) run in other processes and are not counted.
+    cpu_before = children_cpu_seconds()
     started = time.monotonic()
     completed = subprocess.run(command, cwd=TOP, env=playbook_env(backends, scratch),
                                capture_output=True, text=True, timeout=3600, check=False)
     seconds = time.monotonic() - started
+    cpu_seconds = children_cpu_seconds() - cpu_before
     counts = backends.take()
     events = backends.take_events()
     (log_dir / (label + ".json")).write_text(completed.stdout)
@@ -210,6 +226,7 @@ def run_phase(backends, topology, side, phase, image_id, scratch, log_dir, label
                    outside_seconds=round(seconds - counted["task_seconds"], 2))
     return dict(
         seconds=round(seconds, 2),
+        cpu_seconds=round(cpu_seconds, 2),
         calls=sum(counts.values()),
         changed=stats.get("changed", 0),
         by_service=dict(sorted(by_service.items())),
@@ -298,8 +315,13 @@ def median_result(runs):
     """Median time and calls of the repetitions, with the breakdown of the median-calls run."""
     calls = statistics.median(r["calls"] for r in runs)
     closest = min(runs, key=lambda r: abs(r["calls"] - calls))
-    return dict(closest, seconds=round(statistics.median(r["seconds"] for r in runs), 2), calls=calls,
-                seconds_all=[r["seconds"] for r in runs], calls_all=[r["calls"] for r in runs])
+    out = dict(closest, seconds=round(statistics.median(r["seconds"] for r in runs), 2), calls=calls,
+               seconds_all=[r["seconds"] for r in runs], calls_all=[r["calls"] for r in runs])
+    out.pop("cpu_seconds", None)  # (results of runs before the CPU was measured lack it)
+    if all("cpu_seconds" in r for r in runs):
+        out.update(cpu_seconds=round(statistics.median(r["cpu_seconds"] for r in runs), 2),
+                   cpu_seconds_all=[r["cpu_seconds"] for r in runs])
+    return out
 
 
 def _ratio(a, b):
@@ -343,14 +365,18 @@ def _fmt(value):
     return ("%g" % value) if isinstance(value, (int, float)) else str(value)
 
 
-def _time_split(phase):
+def time_split(phase):
+    """Where one side's time went: the tasks that called an API (one module process each, or a
+    loop of them), the other tasks that ran (asserts, facts, includes; no process of their own)
+    and outside any task (ansible-playbook's start-up and loading). None for results made before
+    the split was recorded."""
     counted = phase["task_counts"]
     if "api_task_seconds" not in counted:
-        return "-"
-    return ("%.1f s in the %d tasks that called an API, %.1f s in the other %d tasks that ran, %.1f s outside "
-            "any task (start-up and between tasks)"
-            % (counted["api_task_seconds"], counted["api_tasks"], counted["other_task_seconds"],
-               max(counted["ran"] - counted["api_tasks"], 0), counted["outside_seconds"]))
+        return None
+    other = max(counted["ran"] - counted["api_tasks"], 0)
+    return "%d API tasks %.1f s (%.2f s each), %d other tasks %.1f s, outside any task %.1f s" % (
+        counted["api_tasks"], counted["api_task_seconds"], counted["api_task_seconds"] / max(counted["api_tasks"], 1),
+        other, counted["other_task_seconds"], counted["outside_seconds"])
 
 
 def markdown_topology(topology, summary, ratios, target_rows, scale):
@@ -370,8 +396,19 @@ def markdown_topology(topology, summary, ratios, target_rows, scale):
                                          for name, value, met in target_rows) + ".")
     if scale is None and spec.get("sizes") is None:
         lines.append("(2 versus 200 instances per group: not applicable, the group sizes are stack parameters.)")
-    # (task_counts also holds a split of the time into API tasks, other tasks and start-up; not
-    # published: include_role tasks span their included tasks, so the sums overlap.)
+    cpu = [(phase, summary["collection"][phase].get("cpu_seconds"), summary["reference"][phase].get("cpu_seconds"))
+           for phase in PHASES]
+    if all(col is not None and ref is not None for _, col, ref in cpu):
+        lines.append("")
+        lines.append("CPU seconds of ansible-playbook and every module process it ran, which the machine's load "
+                     "does not stretch (collection / reference, ratio): " + "; ".join(
+                         "%s %.1f / %.1f (%s)" % (phase, col, ref, _fmt(_ratio(col, ref))) for phase, col, ref in cpu)
+                     + ".")
+    split = dict((side, time_split(summary[side]["no-op converge"])) for side in SIDES)
+    if all(split.values()):
+        lines.append("")
+        lines.append("Where the no-op converge's time went: collection %s; reference %s."
+                     % (split["collection"], split["reference"]))
     lines.append("")
     lines.append("Calls per service (collection / reference): " + "; ".join(
         "%s %s" % (phase, ", ".join("%s %d/%d" % (s, summary["collection"][phase]["by_service"].get(s, 0),

@@ -231,12 +231,18 @@ def test_cpu_of_a_run_counts_the_processes_it_waited_for():
     assert spent > 0.01
 
 
-def test_reports_of_several_playbooks_are_merged():
-    one = {"plays": [{"play": {"name": "a"}, "tasks": []}], "stats": {"localhost": {"changed": 2, "ok": 5}}}
-    two = {"plays": [{"play": {"name": "b"}, "tasks": []}], "stats": {"localhost": {"changed": 1, "failures": 0}}}
+def test_reports_of_several_playbooks_count_each_play_once():
+    # ansible.posix.json prints a document at the end of each playbook of the run, holding the
+    # earlier playbooks' plays again and the stats added up so far (seen with two playbooks in
+    # one ansible-playbook run: 29 tasks, then 29 + 14, and changed 5, then 8).
+    play_a = {"play": {"name": "a", "id": "id-a"}, "tasks": [{"task": {"name": "t1"}}, {"task": {"name": "t2"}}]}
+    play_b = {"play": {"name": "b", "id": "id-b"}, "tasks": [{"task": {"name": "t3"}}]}
+    one = {"plays": [play_a], "stats": {"localhost": {"changed": 2, "ok": 5}}}
+    two = {"plays": [play_a, play_b], "stats": {"localhost": {"changed": 3, "ok": 7, "failures": 0}}}
     report = run.parse_reports(json.dumps(one, indent=2) + "\n" + json.dumps(two, indent=2) + "\n")
     assert [p["play"]["name"] for p in report["plays"]] == ["a", "b"]
-    assert report["stats"]["localhost"] == {"changed": 3, "ok": 5, "failures": 0}
+    assert report["stats"]["localhost"] == {"changed": 3, "ok": 7, "failures": 0}
+    assert run.task_counts(report)["tasks"] == 3
     assert run.parse_reports("") == {}
 
 
@@ -261,6 +267,41 @@ def test_the_table_shows_every_topology_and_what_was_missed():
     assert "| antmedia_cluster | 10.0 s / 50.0 s (0.2) | 12 / 100 (0.12) | 10.0 s / 50.0 s (0.2) | all |" in text
     assert "| wcs_cdn | - | - | - | not measured: collection first converge: playbook failed (rc 2) |" in text
     assert "| first converge | 10.0 s | 50.0 s | 0.2 | 12 | 100 | 0.12 | 10 (8) | 10 (8) |" in text
+
+
+def test_cpu_and_the_split_of_the_time_are_published_per_topology():
+    summary = dict((side, dict((phase, _phase(seconds, calls)) for phase in run.PHASES))
+                   for side, seconds, calls in (("collection", 10.0, 12), ("reference", 20.0, 100)))
+    for side, cpu, api_tasks, api_seconds in (("collection", 9.0, 6, 8.1), ("reference", 15.0, 12, 16.8)):
+        for phase in run.PHASES:
+            summary[side][phase]["cpu_seconds"] = cpu
+            summary[side][phase]["task_counts"].update(api_tasks=api_tasks, api_task_seconds=api_seconds,
+                                                       other_task_seconds=1.2, outside_seconds=0.7)
+    ratios = dict((phase, dict(time=0.5, calls=0.12)) for phase in run.PHASES)
+    text = "\n".join(run.markdown_topology("wcs_cdn", summary, ratios, [], None))
+    assert "which the machine's load does not stretch (collection / reference, ratio): first converge 9.0 / 15.0 (0.6);" in text
+    assert ("Where the no-op converge's time went: collection 6 API tasks 8.1 s (1.35 s each), 2 other tasks 1.2 s, "
+            "outside any task 0.7 s; reference 12 API tasks 16.8 s (1.40 s each), 0 other tasks 1.2 s") in text
+    # results recorded before CPU and the split existed render without those lines
+    for side in run.SIDES:
+        for phase in run.PHASES:
+            del summary[side][phase]["cpu_seconds"]
+            summary[side][phase]["task_counts"] = dict(tasks=10, ran=8)
+    text = "\n".join(run.markdown_topology("wcs_cdn", summary, ratios, [], None))
+    assert "CPU seconds" not in text and "time went" not in text
+
+
+def test_median_of_the_repetitions_includes_the_cpu():
+    runs = [dict(_phase(s, 10), cpu_seconds=c) for s, c in ((10.0, 8.0), (12.0, 9.5), (11.0, 30.0))]
+    median = run.median_result(runs)
+    assert median["seconds"] == 11.0 and median["cpu_seconds"] == 9.5
+    assert "cpu_seconds" not in run.median_result([_phase(1.0, 1), dict(_phase(2.0, 1), cpu_seconds=1.0)])
+
+
+def test_run_phase_cpu_counts_the_waited_for_children():
+    before = run.children_cpu_seconds()
+    subprocess.run([sys.executable, "-c", "sum(range(3000000))"], check=True)
+    assert run.children_cpu_seconds() - before > 0.01
 
 
 def test_a_scale_check_read_back_from_json_is_judged_again():
