@@ -300,9 +300,9 @@ class NetworkConverger(Converger):
                 return {'AssociationId': association.get('RouteTableAssociationId')}
         return None
 
-    def _rule_present(self, group_id, perm, ids_to_names):
+    def _rules_present(self, group_id, perms, ids_to_names):
         groups = self.ec2.describe_security_groups(aws_retry=True, GroupIds=[group_id])['SecurityGroups']
-        if groups and perm in permissions_of(groups[0], ids_to_names):
+        if groups and set(perms) <= permissions_of(groups[0], ids_to_names):
             return {}
         return None
 
@@ -460,16 +460,22 @@ class NetworkConverger(Converger):
             desired = desired_rules[spec['name']]
             missing = sorted(desired - current)
             extra = sorted(current - desired) if spec.get('purge_rules', True) else []
-            for perm in missing:
-                if self.change('allow %s into %s' % (describe_rule(perm), spec['name'])):
-                    self.ec2.create_once(
-                        'authorize_security_group_ingress',
-                        lambda rule=perm: self._rule_present(group['GroupId'], rule, ids_to_names),
-                        GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
-            for perm in extra:
-                if self.change('revoke %s from %s' % (describe_rule(perm), spec['name'])):
-                    self.ec2.revoke_security_group_ingress(
-                        aws_retry=True, GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids)])
+            # One call per group for all its new rules and one for all its stale ones: AWS
+            # applies the list of an authorize (or revoke) call as a whole or not at all.
+            allow = [perm for perm in missing
+                     if self.change('allow %s into %s' % (describe_rule(perm), spec['name']))]
+            if allow:
+                self.ec2.create_once(
+                    'authorize_security_group_ingress',
+                    lambda rules=tuple(allow), group_id=group['GroupId']: self._rules_present(
+                        group_id, rules, ids_to_names),
+                    GroupId=group['GroupId'], IpPermissions=[ip_permission(perm, names_to_ids) for perm in allow])
+            revoke = [perm for perm in extra
+                      if self.change('revoke %s from %s' % (describe_rule(perm), spec['name']))]
+            if revoke:
+                self.ec2.revoke_security_group_ingress(
+                    aws_retry=True, GroupId=group['GroupId'],
+                    IpPermissions=[ip_permission(perm, names_to_ids) for perm in revoke])
         return dict((spec['name'], names_to_ids.get(spec['name'])) for spec in specs)
 
     def _result(self, vpc, subnets, groups):

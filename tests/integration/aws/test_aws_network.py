@@ -64,6 +64,9 @@ def test_lifecycle(run_module, aws, args):
     assert mongo_rules[0]["FromPort"] == 27017
     assert mongo_rules[0]["UserIdGroupPairs"][0]["GroupId"] == groups["antmedia-nodes"]
     assert mongo_rules[0]["IpRanges"] == []
+    # one authorize per group for all of its rules (AWS applies a call's list as a whole)
+    assert result["api_calls"]["ec2.AuthorizeSecurityGroupIngress"] == 3, result["api_calls"]
+    assert sorted(r["FromPort"] for r in group_rules(aws, groups["antmedia-nodes"])) == [5000, 5080, 50000]
     gateways = aws.ec2.describe_internet_gateways(
         Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
     assert len(gateways) == 1
@@ -79,21 +82,27 @@ def test_lifecycle(run_module, aws, args):
     assert "ec2.DescribeAvailabilityZones" not in again["api_calls"], again["api_calls"]
     assert (again["region"], again["partition"], again["account_id"]) == ("us-east-1", "aws", account)
 
-    # update: another port on the balancer, drop the UDP range from the nodes
+    # update: two more ports on the balancer, drop the UDP range and the self rule from the nodes
     changed = copy.deepcopy(args)
     changed["security_groups"][0]["rules"].append(dict(ports="5443", cidr=["0.0.0.0/0"]))
-    changed["security_groups"][1]["rules"].pop()
+    changed["security_groups"][0]["rules"].append(dict(ports="8443", cidr=["10.0.0.0/8"]))
+    del changed["security_groups"][1]["rules"][1:]
     planned = run_module("aws_network", changed, check_mode=True)
     assert planned["changed"] is True
     assert sorted(planned["changes"]) == sorted([
         "allow tcp/5443 from 0.0.0.0/0 into antmedia-balancer",
+        "allow tcp/8443 from 10.0.0.0/8 into antmedia-balancer",
+        "revoke tcp/5000 from antmedia-nodes from antmedia-nodes",
         "revoke udp/50000-60000 from 0.0.0.0/0 from antmedia-nodes",
-    ])
+    ]), planned["changes"]
     assert len(group_rules(aws, groups["antmedia-balancer"])) == 2
     updated = run_module("aws_network", changed)
     assert updated["changed"] is True
+    assert updated["api_calls"]["ec2.AuthorizeSecurityGroupIngress"] == 1, updated["api_calls"]
+    assert updated["api_calls"]["ec2.RevokeSecurityGroupIngress"] == 1, updated["api_calls"]
     ports = sorted(p["FromPort"] for p in group_rules(aws, groups["antmedia-balancer"]))
-    assert ports == [80, 443, 5443]
+    assert ports == [80, 443, 5443, 8443]
+    assert [r["FromPort"] for r in group_rules(aws, groups["antmedia-nodes"])] == [5080]
     assert run_module("aws_network", changed)["changed"] is False
 
     gone = run_module("aws_network", dict(name="antmedia", deployment=DEPLOYMENT, state="absent"))

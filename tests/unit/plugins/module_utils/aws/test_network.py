@@ -192,3 +192,50 @@ def test_a_region_without_an_available_zone_fails_before_the_subnet_is_created()
         network.NetworkConverger(module).run()
     assert "names no availability_zone" in module.failed["msg"]
     assert ec2.called("create_subnet") == []
+
+
+class FakeEC2WithGroups(FakeEC2):
+    """Security groups that keep the rules authorized into them. ``applied`` says whether a
+    throttled authorize had been carried out by AWS before it failed."""
+
+    def __init__(self, groups, applied):
+        super(FakeEC2WithGroups, self).__init__(vpcs=[own_vpc()])
+        self.groups = groups
+        self.applied = applied
+        self.rereads = []
+
+    def describe_security_groups(self, **kwargs):
+        self._record("describe_security_groups", kwargs)
+        wanted = kwargs.get("GroupIds")
+        return {"SecurityGroups": [g for g in self.groups if not wanted or g["GroupId"] in wanted]}
+
+    def authorize_security_group_ingress(self, **kwargs):
+        self._record("authorize_security_group_ingress", kwargs)
+        group = next(g for g in self.groups if g["GroupId"] == kwargs["GroupId"])
+        group["IpPermissions"].extend(kwargs["IpPermissions"])
+
+    def create_once(self, method, reread, **kwargs):
+        # the first send is throttled: AWS may or may not have carried it out; reread decides
+        if self.applied:
+            getattr(self, method)(**kwargs)
+        found = reread()
+        self.rereads.append(found)
+        return found if found is not None else getattr(self, method)(**kwargs)
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_rules_of_a_group_are_authorized_in_one_call_never_twice(applied):
+    group = {"GroupId": "sg-1", "GroupName": "web", "VpcId": "vpc-1", "IpPermissions": [],
+             "Tags": [{"Key": "streamfleet:deployment", "Value": "d1"}]}
+    ec2 = FakeEC2WithGroups([group], applied)
+    module = FakeModule(ec2, security_groups=[dict(name="web", description="web", purge_rules=True, rules=[
+        dict(ports="80", cidr=["0.0.0.0/0"]), dict(ports="443", cidr=["0.0.0.0/0"]),
+        dict(protocol="udp", ports="5000-5010", cidr=["10.0.0.0/8"])])])
+    result = run(module)
+    sent = ec2.called("authorize_security_group_ingress")
+    # one call for the three rules, carried out once: the throttled one is sent again only when
+    # the reread finds the rules missing (the fake records a send only when it is applied)
+    assert [len(call["IpPermissions"]) for call in sent] == [3]
+    assert ec2.rereads == ([{}] if applied else [None])
+    assert len(group["IpPermissions"]) == 3
+    assert sum(1 for line in result["changes"] if line.startswith("allow ")) == 3
