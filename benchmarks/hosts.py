@@ -24,6 +24,7 @@ also on failure. Needs root, Podman and the image localhost/streamfleet-testhost
 
     .venv/bin/python benchmarks/hosts.py [--boot-only | --hosts-only]   (also: benchmarks/run.py --hosts)
 """
+import argparse
 import json
 import os
 import resource
@@ -300,9 +301,14 @@ def markdown(result):
     return lines
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--boot-only", action="store_true", help="only the boot-time user data")
+    which.add_argument("--hosts-only", action="store_true", help="only the role on 6 test hosts against 1")
+    args = parser.parse_args(argv)
     log_dir = Path(tempfile.mkdtemp(prefix="sf-bench-hosts-"))
-    result = measure(log_dir, boot_only="--boot-only" in sys.argv[1:], hosts_only="--hosts-only" in sys.argv[1:])
+    result = measure(log_dir, boot_only=args.boot_only, hosts_only=args.hosts_only)
     print("\n".join(markdown(result)))
     # the shape of benchmarks/run.py's results, for run.py --hosts-from
     finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
