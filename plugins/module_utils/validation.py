@@ -503,6 +503,41 @@ def register_module(module):
     _LIVE.append(module)
 
 
+def _leaf_values(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            for leaf in _leaf_values(item):
+                yield leaf
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            for leaf in _leaf_values(item):
+                yield leaf
+    elif value is not None and not isinstance(value, bool) and str(value):
+        yield str(value)
+
+
+def entry_secret_values(argument_spec, params):
+    """The values an operator gave to a secret option (``no_log``) inside the entries of a list
+    option whose entries take the task's options (the list form of the AWS modules,
+    ``run_each``): each entry key is one of the module's own options, so its ``no_log`` is that
+    option's. Raw input is walked as given; anything but a dict entry is passed over."""
+    values = set()
+    if not isinstance(params, dict):
+        return values
+    for name, option in (argument_spec or {}).items():
+        entries = params.get(name)
+        if option.get('type') != 'list' or option.get('elements') != 'dict' or option.get('options') \
+                or not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            for key, value in entry.items():
+                if (argument_spec.get(key) or {}).get('no_log'):
+                    values.update(_leaf_values(value))
+    return values
+
+
 class StreamfleetModule(AnsibleModule):
     """AnsibleModule that reports a misspelt option as "unknown option X; did you mean Y"
     first, whatever other error Ansible found with the arguments."""
@@ -517,6 +552,9 @@ class StreamfleetModule(AnsibleModule):
 
     def fail_json(self, msg=None, **kwargs):
         if getattr(self, '_streamfleet_parsing', False):
+            # Ansible rejected the arguments before the module ran, so the list form's entries
+            # (run_each) have not registered their secrets yet, and the result echoes them.
+            self.no_log_values.update(entry_secret_values(self.argument_spec, getattr(self, 'params', None)))
             result = getattr(self, 'validation_result', None)
             unsupported = getattr(result, 'unsupported_parameters', None) if result is not None else None
             if unsupported:

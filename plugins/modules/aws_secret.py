@@ -55,10 +55,11 @@ options:
         top level. O(deployment), O(tags) and the connection options are the task's.
       - Every entry is checked (names and sizes included) before any call; a bad entry fails
         the task, named by its index, before anything changes. O(value) of every entry is kept
-        out of the output as the task's own is, except when Ansible cannot parse the task's
-        arguments at all (an entry that is not a dict, O(name) given too, O(deployment) missing);
-        that failure echoes the arguments before any entry was read, so give the task
-        C(no_log) as the examples do.
+        out of the output as the task's own is, also when Ansible rejects the task's arguments
+        before the module runs (O(name) given too, O(deployment) missing, an unknown option).
+        A value given where an entry should be (an entry that is not a dict) cannot be told
+        from a name and is shown as given; C(no_log) on the task, as the examples have it,
+        hides that too.
       - Mutually exclusive with O(name).
     type: list
     elements: dict

@@ -181,6 +181,24 @@ def test_values_after_a_bad_entry_are_masked(run_module, aws):
     assert_hidden(result)
 
 
+@pytest.mark.parametrize("args, message", [
+    # Ansible rejects these before the module runs (so before run_each registers the entries)
+    (dict(secrets=[dict(name="/a", value=VALUE), dict(name="/b", value={"nested": [OTHER]})]),
+     "missing required arguments: deployment"),
+    (dict(deployment=DEPLOYMENT, name="/c", secrets=[dict(name="/a", value=VALUE), "not-an-entry",
+                                                     dict(name="/b", value=OTHER)]),
+     "mutually exclusive"),
+    (dict(deployment=DEPLOYMENT, secrets=[dict(name="/a", value=VALUE)], bogus_option=1), "bogus_option"),
+])
+def test_entry_values_are_masked_when_ansible_rejects_the_arguments(run_module, args, message):
+    result = run_module("aws_secret", args)
+    assert result.get("failed") is True and message in result["msg"], result["msg"]
+    # the failure echoes the arguments; the entries' names stay readable, their values do not
+    assert "/a" in json.dumps(result.get("invocation", {})), result
+    assert result.get("api_calls", {}) == {}
+    assert_hidden(result)
+
+
 def test_name_and_secrets_exclude_each_other(run_module):
     result = run_module("aws_secret", dict(name="/a", value=VALUE, deployment=DEPLOYMENT,
                                            secrets=[dict(name="/b", value=VALUE)]))

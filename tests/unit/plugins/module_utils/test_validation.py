@@ -267,3 +267,20 @@ def test_aws_module_rules_refuse_before_any_call(module, params, option, words):
 ])
 def test_aws_module_rules_pass_valid_input(module, params):
     validation.check_input(module, params)
+
+
+def test_entry_secret_values_are_those_of_the_modules_own_secret_options():
+    spec = dict(
+        name=dict(type='str'), value=dict(type='str', no_log=True), token=dict(type='dict', no_log=True),
+        secrets=dict(type='list', elements='dict', no_log=False),
+        # a list with its own sub-options is Ansible's to mask, not an entry list
+        users=dict(type='list', elements='dict', options=dict(password=dict(type='str', no_log=True))),
+        tags=dict(type='list', elements='str'))
+    params = dict(
+        secrets=[dict(name="/a", value="s3cret-1"), "not-an-entry", dict(name="/b", value=1234, enabled=True),
+                 dict(name="/c", token=dict(inner=["s3cret-2", None, True])), dict(name="/d", value=None)],
+        users=[dict(password="handled-by-ansible")], tags=["value"])
+    assert validation.entry_secret_values(spec, params) == {"s3cret-1", "1234", "s3cret-2"}
+    # raw input that is not what the spec says is passed over, never an error
+    assert validation.entry_secret_values(spec, dict(secrets="s3cret")) == set()
+    assert validation.entry_secret_values(spec, None) == set()
