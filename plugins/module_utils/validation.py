@@ -506,12 +506,10 @@ def register_module(module):
 def _leaf_values(value):
     if isinstance(value, dict):
         for item in value.values():
-            for leaf in _leaf_values(item):
-                yield leaf
+            yield from _leaf_values(item)
     elif isinstance(value, (list, tuple, set)):
         for item in value:
-            for leaf in _leaf_values(item):
-                yield leaf
+            yield from _leaf_values(item)
     elif value is not None and not isinstance(value, bool) and str(value):
         yield str(value)
 

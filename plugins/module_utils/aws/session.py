@@ -59,11 +59,11 @@ try:
     import botocore.session
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
-    from botocore.exceptions import ReadTimeoutError
+    from botocore.exceptions import DataNotFoundError, ReadTimeoutError
     from botocore.parsers import ResponseParserError
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing library
     BotoCoreError = ClientError = ConnectTimeoutError = EndpointConnectionError = Exception
-    ReadTimeoutError = ResponseParserError = Exception
+    DataNotFoundError = ReadTimeoutError = ResponseParserError = Exception
 
 # A silent endpoint (accepts the connection, never answers) costs READ_TIMEOUT per attempt; with
 # the connection retry budget of retries.py (CONNECTION_RETRY_SECONDS) a module gives up on it
@@ -389,8 +389,13 @@ class StreamfleetAWSModule(AnsibleAWSModule):
         # The regions of every partition, from botocore's endpoint data, which the first client
         # loads anyway. (Session.get_available_regions would load a service's whole model for
         # this, about 0.15 s of CPU in a module that makes no client of that service, measured.)
-        endpoints = self._make_session()[1].get_component('data_loader').load_data('endpoints')
         known = set()
+        try:
+            endpoints = self._make_session()[1].get_component('data_loader').load_data('endpoints')
+        except DataNotFoundError:  # a botocore without this file: ask the slower way
+            endpoints = {}
+            for partition in self.session.get_available_partitions():
+                known.update(self.session.get_available_regions('ec2', partition_name=partition))
         for partition in endpoints.get('partitions', []):
             known.update(partition.get('regions', {}))
         if region in known:

@@ -128,6 +128,32 @@ def test_existing_vpc_is_used_and_kept(run_module, aws, network):
     assert len(aws.ec2.describe_subnets(SubnetIds=network["subnet_ids"])["Subnets"]) == 2
 
 
+def test_one_port_from_several_sources_in_one_call(run_module, aws, network):
+    # several permissions for the same port in one AuthorizeSecurityGroupIngress (AWS merges
+    # them into one rule with several sources), then each source revoked on its own
+    rules = [dict(ports="443", cidr=["10.42.0.0/16", "192.168.0.0/24"]), dict(ports="443", groups=["edge"]),
+             dict(ports="443", self=True)]
+    args = dict(name="tls", deployment=DEPLOYMENT, vpc_id=network["vpc_id"],
+                security_groups=[dict(name="edge", rules=[]), dict(name="tls", rules=rules)])
+    result = run_module("aws_network", args)
+    assert result["changed"] is True and result["api_calls"]["ec2.AuthorizeSecurityGroupIngress"] == 1
+    tls = result["security_groups"]["tls"]
+    perms = [p for p in group_rules(aws, tls) if p["FromPort"] == 443]
+    assert sorted(r["CidrIp"] for p in perms for r in p["IpRanges"]) == ["10.42.0.0/16", "192.168.0.0/24"]
+    assert sorted(g["GroupId"] for p in perms for g in p["UserIdGroupPairs"]) == sorted(
+        [tls, result["security_groups"]["edge"]])
+    assert run_module("aws_network", args)["changed"] is False
+    fewer = copy.deepcopy(args)
+    fewer["security_groups"][1]["rules"] = [dict(ports="443", cidr=["10.42.0.0/16"])]
+    result = run_module("aws_network", fewer)
+    assert result["changed"] is True and result["api_calls"]["ec2.RevokeSecurityGroupIngress"] == 1
+    perms = [p for p in group_rules(aws, tls) if p["FromPort"] == 443]
+    assert [r["CidrIp"] for p in perms for r in p["IpRanges"]] == ["10.42.0.0/16"]
+    assert [g for p in perms for g in p["UserIdGroupPairs"]] == []
+    assert run_module("aws_network", fewer)["changed"] is False
+    run_module("aws_network", dict(fewer, state="absent"))
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda a: a["security_groups"][2]["rules"].append(dict(ports="27017", cidr=["0.0.0.0/0"])),
      "opens port 27017 to 0.0.0.0/0"),

@@ -179,6 +179,45 @@ def test_an_unknown_region_is_refused_with_the_nearest_names(capsys, client_call
     assert result["api_calls"] == {}
 
 
+def test_the_region_check_loads_no_service_model(capsys, client_calls, monkeypatch):
+    # A module that makes only an Auto Scaling client loads no EC2 model to check its region
+    # (issue 20: that load cost about 0.15 s of CPU in every such module run).
+    import botocore.loaders
+    loaded = []
+    real = botocore.loaders.Loader.load_service_model
+
+    def spy(loader, service_name, type_name, api_version=None):
+        loaded.append(service_name)
+        return real(loader, service_name, type_name, api_version)
+    monkeypatch.setattr(botocore.loaders.Loader, "load_service_model", spy)
+    client_of(module_with(capsys, region="ap-southeast-2", access_key="a", secret_key="b"), "autoscaling")
+    assert "ec2" not in loaded and "autoscaling" in loaded
+
+
+@pytest.mark.parametrize("region, known", [("eu-west-1", True), ("cn-northwest-1", True), ("us-gov-east-1", True),
+                                           ("eu-wst-1", False)])
+def test_the_region_check_without_botocore_endpoint_data(capsys, monkeypatch, region, known):
+    # a botocore that has no endpoints.json: the regions of every partition's EC2 endpoints
+    import botocore.loaders
+    from botocore.exceptions import DataNotFoundError
+    real = botocore.loaders.Loader.load_data
+
+    def without_endpoints(loader, name):
+        if name == "endpoints":
+            raise DataNotFoundError(data_path=name)
+        return real(loader, name)
+    params = dict(region=region, access_key="a", secret_key="b", _ansible_check_mode=False)
+    with patch_module_args(params):  # the module may fail: it must still see its arguments
+        module = StreamfleetAWSModule({})
+        monkeypatch.setattr(botocore.loaders.Loader, "load_data", without_endpoints)
+        if known:
+            module._check_region(region)
+            return
+        with pytest.raises(SystemExit):
+            module._check_region(region)
+    assert "did you mean eu-west-1" in json.loads(capsys.readouterr().out)["msg"]
+
+
 def test_secrets_are_not_logged(capsys):
     module = module_with(capsys, region="eu-west-1", access_key="AKIAEXAMPLE", secret_key="topsecret",
                          session_token="tokensecret")
