@@ -478,14 +478,15 @@ class ApplicationBalancer(BalancerConverger):
                 tags[item["ResourceArn"]] = tag_dict(item.get("Tags", []))
         return tags
 
-    def _owned_target_groups(self, client, balancer_arn, tags_of_balancer=None):
-        """Target groups that are declared, attached to this balancer or tagged for it.
+    def _owned_target_groups(self, client, balancer_arn, listing):
+        """Target groups that are declared, attached to this balancer or tagged for it, out of
+        ``listing`` (every target group of the region).
 
         Returns (groups by name, tags by arn); tags also hold the balancer's own tags.
         """
         declared = set(g["name"] for g in self.params.get("target_groups") or [])
         candidates = []
-        for group in client.paginate("describe_target_groups", "TargetGroups"):
+        for group in listing:
             attached = group.get("LoadBalancerArns") or []
             if group["TargetGroupName"] in declared or not attached or (balancer_arn and balancer_arn in attached):
                 candidates.append(group)
@@ -506,7 +507,11 @@ class ApplicationBalancer(BalancerConverger):
         client = self.client("elbv2")
         balancer = self._alb_describe(client)
         balancer_arn = balancer["LoadBalancerArn"] if balancer else None
-        self.found = (balancer, balancer_arn) + self._owned_target_groups(client, balancer_arn)
+        # Every target group of the region (one that lost its balancer is found by its tags);
+        # the balancers of one task share the listing (first_read).
+        listing = self.first_read(('elbv2', 'target_groups'),
+                                  lambda: client.paginate("describe_target_groups", "TargetGroups"))
+        self.found = (balancer, balancer_arn) + self._owned_target_groups(client, balancer_arn, listing)
 
     def present(self):
         client = self.client("elbv2")

@@ -119,6 +119,23 @@ class Converger(object):
     def deployment_tags(self, extra=None):
         return deployment_tags(self.params, extra)
 
+    def first_read(self, key, read):
+        """``read()``, for a converger's first look at AWS. In the list form (``run_each``) the
+        entries share it while none of them has changed anything, so one listing or one batch
+        describe serves them all (issue 20); it is read again after an entry's change."""
+        shared = getattr(self.module, 'shared_reads', None)
+        if shared is None:
+            return read()
+        if key not in shared:
+            shared[key] = read()
+        return shared[key]
+
+    def sibling_names(self):
+        """The names of every entry of the task (list form), this one's included; just this
+        object's name in the single form."""
+        siblings = getattr(self.module, 'siblings', None) or [self.params]
+        return sorted(set(entry['name'] for entry in siblings if entry.get('name')))
+
     def owned(self, tags):
         return tags.get(DEPLOYMENT_TAG) == self.params['deployment']
 
@@ -226,11 +243,14 @@ class _EntryModule(object):
     hands the result back to ``run_each``; failing names the entry and what the entries before
     it did. Everything else (clients, check and diff mode, counters) is the task's module."""
 
-    def __init__(self, module, params, done):
+    def __init__(self, module, params, done, shared_reads=None, siblings=None):
         self._module = module
         self.params = params
         self.label = 'entry %d' % (len(done) + 1)
         self._done = done
+        # reads the entries share (Converger.first_read) and every entry's merged options
+        self.shared_reads = shared_reads
+        self.siblings = siblings
 
     def __getattr__(self, name):
         return getattr(self._module, name)
@@ -318,14 +338,17 @@ def run_each(module, converger_class, entries_option, entry_spec, required_if=No
         except (ConvergeError, ValidationError) as exc:
             module.fail_json(msg='%s: %s' % (entry_module.label, exc), changes=[])
     done = []
+    shared_reads = {}
     for params in merged:
-        entry_module = _EntryModule(module, params, done)
+        entry_module = _EntryModule(module, params, done, shared_reads, merged)
         converger = converger_class(entry_module)
         entry_module.label = converger.describe()
         try:
             converger.run()
         except _EntryDone as finished:
             done.append((params.get(label_key), finished.result))
+            if finished.result.get('changed') and not module.check_mode:
+                shared_reads.clear()  # the next entries read what this one changed
         else:  # pragma: no cover - run() always exits or fails
             raise AssertionError('%s: the converger returned without a result' % entry_module.label)
     results = [result for _name, result in done]

@@ -623,7 +623,21 @@ class FleetConverger(Converger):
                                  self.params["name"], DEPLOYMENT_TAG, self.params["deployment"]))
 
     def read(self):
-        self.group = self.describe_group()
+        names = self.sibling_names()
+        if len(names) < 2:
+            self.group = self.describe_group()
+            return
+        # the list form: one describe for every entry's group (names in chunks of 50, well
+        # under the API's limit per request)
+
+        def describe_all():
+            found = {}
+            for start in range(0, len(names), 50):
+                for group in self.autoscaling.paginate("describe_auto_scaling_groups", "AutoScalingGroups",
+                                                       AutoScalingGroupNames=names[start:start + 50]):
+                    found[group["AutoScalingGroupName"]] = group
+            return found
+        self.group = self.first_read(("autoscaling", "groups"), describe_all).get(self.params["name"])
 
     def apply(self):
         if self.params["state"] == "absent":

@@ -346,15 +346,27 @@ def test_several_balancers_in_one_task(run_module, aws, network):
 
     again = run_module("aws_balancer", dict(shared, balancers=entries))
     assert again["changed"] is False and [r["changed"] for r in again["results"]] == [False, False]
-    # the calls of the two balancers' no-ops, one task each
+    # the calls of the two balancers' no-ops, one task each, but the region's target groups
+    # listed once for both (issue 20: the entries share that read while nothing changes)
     singles = [run_module("aws_balancer", dict(shared, **entry)) for entry in entries]
     assert [s["changed"] for s in singles] == [False, False]
     expected = {}
     for single in singles:
         for call, count in single["api_calls"].items():
             expected[call] = expected.get(call, 0) + count
+    assert expected["elbv2.DescribeTargetGroups"] == 2
+    expected["elbv2.DescribeTargetGroups"] = 1
     print("no-op calls (two balancers, one task):", again["api_calls"])
     assert again["api_calls"] == expected
+    # after an entry's change the next entry lists them again: the ALB gains a target group,
+    # the ingest balancer (after it) must still see its own and claim none of the new one's
+    grown = [dict(entries[0], target_groups=entries[0]["target_groups"] + [dict(
+        name="sm-extra", port=5081)]), entries[1]]
+    changed = run_module("aws_balancer", dict(shared, balancers=grown))
+    assert [r["changed"] for r in changed["results"]] == [True, False], changed["changes"]
+    assert changed["api_calls"]["elbv2.DescribeTargetGroups"] >= 2
+    assert run_module("aws_balancer", dict(shared, balancers=grown))["changed"] is False
+    run_module("aws_balancer", dict(shared, balancers=entries))
 
     # the ingest balancer turned off (both ingest protocols off) in the same task
     entries[1] = dict(name="ingest", type="network", state="absent")

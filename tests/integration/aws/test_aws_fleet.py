@@ -593,15 +593,24 @@ def test_several_groups_in_one_task(run_module, aws, network, template, target_g
 
     again = run_module("aws_fleet", dict(shared, groups=entries))
     assert again["changed"] is False and [r["changed"] for r in again["results"]] == [False, False]
-    # the calls of the two groups' no-ops, one task each
+    # the calls of the two groups' no-ops, one task each, but both groups described in one
+    # call (issue 20: the entries share that read while nothing changes)
     singles = [run_module("aws_fleet", dict(shared, **entry)) for entry in entries]
     assert [s["changed"] for s in singles] == [False, False]
     expected = {}
     for single in singles:
         for call, count in single["api_calls"].items():
             expected[call] = expected.get(call, 0) + count
+    assert expected["autoscaling.DescribeAutoScalingGroups"] == 2
+    expected["autoscaling.DescribeAutoScalingGroups"] = 1
     print("no-op calls (two groups, one task):", again["api_calls"])
     assert again["api_calls"] == expected
+    # after the first entry changes, the second reads its group again and sees a scaler's change
+    aws.autoscaling.update_auto_scaling_group(AutoScalingGroupName="ams-edge", MaxSize=9)
+    changed = run_module("aws_fleet", dict(shared, groups=[dict(entries[0], max_size=4), entries[1]]))
+    assert [r["changed"] for r in changed["results"]] == [True, True], changed["changes"]
+    assert changed["api_calls"]["autoscaling.DescribeAutoScalingGroups"] >= 2
+    assert (group_of(aws, "ams-origin")["MaxSize"], group_of(aws, "ams-edge")["MaxSize"]) == (4, 6)
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -101,3 +101,40 @@ def test_relaxed_spec_requires_nothing_and_keeps_defaults():
     relaxed = aws.relaxed_spec(ENTRY_SPEC)
     assert not any(option.get("required") for option in relaxed.values())
     assert relaxed["size"]["default"] == 1 and ENTRY_SPEC["name"]["required"] is True
+
+
+class Listing(Thing):
+    """Reads a shared listing first (Converger.first_read) and records what it got."""
+
+    reads = []
+    got = []
+
+    def read(self):
+        def listing():
+            Listing.reads.append(self.params["name"])
+            return "listing %d" % len(Listing.reads)
+        Listing.got.append((self.params["name"], self.first_read(("svc", "all"), listing), self.sibling_names()))
+        super(Listing, self).read()
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_entries_share_a_first_read_until_one_changes(check_mode):
+    Listing.reads, Listing.got = [], []
+    module = FakeModule(check_mode=check_mode, things=[{"name": "a"}, {"name": "b", "size": 2}, {"name": "c"},
+                                                       {"name": "d"}])
+    with pytest.raises(Exited):
+        aws.run_each(module, Listing, "things", ENTRY_SPEC)
+    names = ["a", "b", "c", "d"]
+    if check_mode:  # nothing was changed, so one listing serves every entry
+        assert Listing.got == [(n, "listing 1", names) for n in names]
+    else:  # b changed something: c reads again, and d shares c's
+        assert Listing.got == [("a", "listing 1", names), ("b", "listing 1", names),
+                               ("c", "listing 2", names), ("d", "listing 2", names)]
+
+
+def test_the_single_form_reads_for_itself():
+    Listing.reads, Listing.got = [], []
+    module = FakeModule(name="solo")
+    with pytest.raises(Exited):
+        aws.run_each(module, Listing, "things", ENTRY_SPEC)
+    assert Listing.got == [("solo", "listing 1", ["solo"])]
