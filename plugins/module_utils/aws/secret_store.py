@@ -102,17 +102,41 @@ class SecretConverger(Converger):
             self.current = self._read_secretsmanager()
         self.before = self._shown(self.current)
 
+    def _ssm_parameters(self, names):
+        """{name: (parameter, its description)} of the SSM parameters of ``names`` that exist:
+        one GetParameters per 10 names and one DescribeParameters listing per 50."""
+        ssm = self.client('ssm')
+        found, meta = {}, {}
+        for start in range(0, len(names), 10):
+            answer = ssm.get_parameters(aws_retry=True, Names=names[start:start + 10], WithDecryption=True)
+            found.update((item['Name'], item) for item in answer.get('Parameters', []))
+        for start in range(0, len(names), 50):
+            for item in ssm.paginate('describe_parameters', 'Parameters', ParameterFilters=[
+                    {'Key': 'Name', 'Option': 'Equals', 'Values': names[start:start + 50]}]):
+                meta[item['Name']] = item
+        return dict((name, (item, meta.get(name, {}))) for name, item in found.items())
+
     def _read_ssm(self):
         ssm = self.client('ssm')
         name = self.params['name']
-        try:
-            found = ssm.get_parameter(aws_retry=True, Name=name, WithDecryption=True)['Parameter']
-        except ClientError as exc:
-            if is_error(exc, 'ParameterNotFound'):
+        siblings = getattr(self.module, 'siblings', None) or []
+        names = sorted(set(e['name'] for e in siblings if e.get('store') == 'ssm' and e.get('name')))
+        if len(names) > 1:
+            # the list form: the entries' parameters and descriptions read once for all
+            shared = self.first_read(('ssm', 'parameters'), lambda: self._ssm_parameters(names))
+            if name not in shared:
                 return None
-            raise
-        described = ssm.describe_parameters(aws_retry=True, ParameterFilters=[{'Key': 'Name', 'Option': 'Equals', 'Values': [name]}])
-        meta = (described.get('Parameters') or [{}])[0]
+            found, meta = shared[name]
+        else:
+            try:
+                found = ssm.get_parameter(aws_retry=True, Name=name, WithDecryption=True)['Parameter']
+            except ClientError as exc:
+                if is_error(exc, 'ParameterNotFound'):
+                    return None
+                raise
+            described = ssm.describe_parameters(aws_retry=True, ParameterFilters=[
+                {'Key': 'Name', 'Option': 'Equals', 'Values': [name]}])
+            meta = (described.get('Parameters') or [{}])[0]
         tags = tag_dict(ssm.list_tags_for_resource(aws_retry=True, ResourceType='Parameter', ResourceId=name).get('TagList', []))
         return dict(arn=found.get('ARN'), type=found.get('Type'), value=found.get('Value'), version=found.get('Version'),
                     kms_key_id=meta.get('KeyId'), description=meta.get('Description'), tags=tags)

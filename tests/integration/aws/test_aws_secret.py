@@ -154,6 +154,34 @@ def test_several_secrets_in_one_task(run_module, aws):
     assert aws.ssm.describe_parameters()["Parameters"] == [] and aws.secretsmanager.list_secrets()["SecretList"] == []
 
 
+def test_ssm_parameters_of_one_task_are_read_together(run_module, aws):
+    """Issue 20: two SSM parameters in one task are read with one GetParameters and one
+    DescribeParameters (their tags one call each: SSM has no batch for those)."""
+    other = "/streamfleet/secrettest/antmedia/mongodb-monitor-password"
+    entries = [dict(name=APP, value=VALUE), dict(name=other, value=OTHER)]
+    args = dict(deployment=DEPLOYMENT, description="cluster user", secrets=entries)
+    # the first exists already; the second is created (read again after the first's change)
+    run_module("aws_secret", dict(deployment=DEPLOYMENT, description="cluster user", **entries[0]))
+    created = run_module("aws_secret", args)
+    assert [r["changed"] for r in created["results"]] == [False, True]
+    assert stored(aws, "ssm", other)["Value"] == OTHER and stored(aws, "ssm", APP)["Value"] == VALUE
+    assert created["api_calls"]["ssm.GetParameters"] == 1 and "ssm.GetParameter" not in created["api_calls"]
+    again = run_module("aws_secret", args)
+    assert again["changed"] is False, again["changes"]
+    assert again["api_calls"] == {"ssm.GetParameters": 1, "ssm.DescribeParameters": 1, "ssm.ListTagsForResource": 2}
+    assert_hidden(again)
+    # a change by hand is seen through the shared read: the first is written back, then the
+    # second is read again (and left alone)
+    aws.ssm.put_parameter(Name=APP, Value="changed-by-hand", Type="SecureString", Overwrite=True)
+    fixed = run_module("aws_secret", args)
+    assert [r["changed"] for r in fixed["results"]] == [True, False]
+    assert fixed["api_calls"]["ssm.GetParameters"] == 2
+    assert stored(aws, "ssm", APP)["Value"] == VALUE
+    assert_hidden(fixed)
+    run_module("aws_secret", dict(deployment=DEPLOYMENT, state="absent", secrets=[dict(name=APP), dict(name=other)]))
+    assert aws.ssm.describe_parameters()["Parameters"] == []
+
+
 @pytest.mark.parametrize("second, message", [
     (dict(name="/b", value=VALUE, bogus=1), "secrets[1]: bogus. Supported parameters include"),
     (dict(value=VALUE), "secrets[1]: missing required arguments: name"),
