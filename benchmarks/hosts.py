@@ -302,7 +302,7 @@ def markdown(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--boot-only", action="store_true", help="only the boot-time user data")
     which.add_argument("--hosts-only", action="store_true", help="only the role on 6 test hosts against 1")

@@ -398,7 +398,7 @@ def markdown_topology(topology, summary, ratios, target_rows, scale):
         lines.append("(2 versus 200 instances per group: not applicable, the group sizes are stack parameters.)")
     cpu = [(phase, summary["collection"][phase].get("cpu_seconds"), summary["reference"][phase].get("cpu_seconds"))
            for phase in PHASES]
-    if all(col is not None and ref is not None for _, col, ref in cpu):
+    if all(col is not None and ref is not None for _phase, col, ref in cpu):
         lines.append("")
         lines.append("CPU seconds of ansible-playbook and every module process it ran, which the machine's load "
                      "does not stretch (collection / reference, ratio): " + "; ".join(
