@@ -314,7 +314,10 @@ def scale_check(backends, topology, image_id, scratch, log_dir):
 def median_result(runs):
     """Median time and calls of the repetitions, with the breakdown of the median-calls run."""
     calls = statistics.median(r["calls"] for r in runs)
-    closest = min(runs, key=lambda r: abs(r["calls"] - calls))
+    seconds = statistics.median(r["seconds"] for r in runs)
+    # the breakdown (tasks, split of the time) of a real run: the one nearest the median calls,
+    # of those the one nearest the median time
+    closest = min(runs, key=lambda r: (abs(r["calls"] - calls), abs(r["seconds"] - seconds)))
     out = dict(closest, seconds=round(statistics.median(r["seconds"] for r in runs), 2), calls=calls,
                seconds_all=[r["seconds"] for r in runs], calls_all=[r["calls"] for r in runs])
     out.pop("cpu_seconds", None)  # (results of runs before the CPU was measured lack it)
@@ -653,6 +656,10 @@ def merge_runs(paths):
             elif "summary" in result or topology not in merged["results"]:
                 merged["results"][topology] = result
                 merged["repetitions"][topology] = reps
+                complete = reps and all(phase in rep.get(side, {}) for rep in reps for side in SIDES for phase in PHASES)
+                if "summary" in result and complete:  # medians as this version of the harness takes them
+                    summary, ratios = summarize([{topology: rep} for rep in reps], topology)
+                    merged["results"][topology] = dict(result, summary=summary, ratios=ratios)
         merged["scale"].update((t, _int_keys(c)) for t, c in (data.get("scale") or {}).items())
         # the boot and the 6-hosts measurements each from the last run that made it
         for part in ("boot", "hosts"):
@@ -670,7 +677,7 @@ def merge_runs(paths):
                 started=first.get("started"), load_before=first.get("load_before"),
                 finished=max(m.get("finished", "") for m in runs),
                 load_after=max(runs, key=lambda m: m.get("finished", "")).get("load_after") or first.get("load_after"),
-                parallel=True, notes=[])
+                parallel=len(runs) > 1 or bool(first.get("parallel")), notes=[])
 
     def described(path, m):
         if not m.get("started"):  # benchmarks/hosts.py's own results
@@ -680,8 +687,11 @@ def merge_runs(paths):
             Path(path).name, ", ".join(m.get("topologies") or []), m["started"], m.get("finished"),
             " ".join(m.get("load_before") or []), " ".join(m.get("load_after") or []))
 
-    meta["notes"].append("merged from %d runs of the same tree at the same time: %s" % (
-        len(runs), "; ".join(described(path, m) for path, m in zip(paths, runs))))
+    if len(runs) > 1:
+        meta["notes"].append("merged from %d runs of the same tree at the same time: %s" % (
+            len(runs), "; ".join(described(path, m) for path, m in zip(paths, runs))))
+    else:
+        meta["notes"].append("rendered again from its results, %s" % described(paths[0], runs[0]))
     return meta, merged, hosts_result
 
 

@@ -298,6 +298,14 @@ def test_median_of_the_repetitions_includes_the_cpu():
     assert "cpu_seconds" not in run.median_result([_phase(1.0, 1), dict(_phase(2.0, 1), cpu_seconds=1.0)])
 
 
+def test_the_breakdown_is_of_the_run_nearest_the_median():
+    # same calls in every repetition: the breakdown (and the split of the time) comes from the
+    # run whose time is the median, not from the first one
+    runs = [dict(_phase(s, 10), task_counts=dict(tasks=1, ran=1, task_seconds=s)) for s in (22.0, 15.0, 16.0)]
+    median = run.median_result(runs)
+    assert median["seconds"] == 16.0 and median["task_counts"]["task_seconds"] == 16.0
+
+
 def test_run_phase_cpu_counts_the_waited_for_children():
     before = run.children_cpu_seconds()
     subprocess.run([sys.executable, "-c", "sum(range(3000000))"], check=True)
