@@ -130,11 +130,12 @@ class Converger(object):
             shared[key] = read()
         return shared[key]
 
-    def sibling_names(self):
-        """The names of every entry of the task (list form), this one's included; just this
-        object's name in the single form."""
+    def sibling_names(self, where=None):
+        """The names of every entry of the task (list form), this one's included, or of those
+        for which ``where(entry)`` holds; just this object's name in the single form."""
         siblings = getattr(self.module, 'siblings', None) or [self.params]
-        return sorted(set(entry['name'] for entry in siblings if entry.get('name')))
+        return sorted(set(entry['name'] for entry in siblings
+                          if entry.get('name') and (where is None or where(entry))))
 
     def owned(self, tags):
         return tags.get(DEPLOYMENT_TAG) == self.params['deployment']

@@ -119,8 +119,7 @@ class SecretConverger(Converger):
     def _read_ssm(self):
         ssm = self.client('ssm')
         name = self.params['name']
-        siblings = getattr(self.module, 'siblings', None) or []
-        names = sorted(set(e['name'] for e in siblings if e.get('store') == 'ssm' and e.get('name')))
+        names = self.sibling_names(lambda entry: entry.get('store') == 'ssm')
         if len(names) > 1:
             # the list form: the entries' parameters and descriptions read once for all
             shared = self.first_read(('ssm', 'parameters'), lambda: self._ssm_parameters(names))
