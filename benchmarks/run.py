@@ -20,7 +20,6 @@ import argparse
 import datetime
 import json
 import os
-import resource
 import signal
 import socket
 import statistics
@@ -35,6 +34,7 @@ TOP = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from backends import REGION, Backends, stock_image  # noqa: E402  (benchmarks/ is not a package)
+from hosts import children_cpu_seconds  # noqa: E402
 from topologies import TOPOLOGIES, inventory  # noqa: E402
 
 PHASES = ("first converge", "no-op converge", "teardown")
@@ -179,13 +179,6 @@ def task_counts(report):
             if duration.get("start") and duration.get("end"):
                 seconds += _parse_time(duration["end"]) - _parse_time(duration["start"])
     return dict(tasks=total, ran=ran, task_seconds=round(seconds, 2))
-
-
-def children_cpu_seconds():
-    """User + system CPU of every child process this one has waited for, and of their own
-    waited-for children: ansible-playbook, its workers and every module process it started."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_phase(backends, topology, side, phase, image_id, scratch, log_dir, label, overrides=None):
